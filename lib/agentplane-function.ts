@@ -1,0 +1,96 @@
+import { Duration, Stack } from 'aws-cdk-lib';
+import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import type { IBucket } from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
+
+const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface AgentplaneFunctionProps extends Partial<NodejsFunctionProps> {
+  /** Folder under `lambdas/` holding `handler.ts`. */
+  handlerDir: string;
+  logRetention?: RetentionDays;
+}
+
+export type TableAccess = 'read' | 'write' | 'readWrite' | 'stream';
+
+/**
+ * The one way Agentplane declares a Lambda: Node 22 on arm64, ESM bundle with source maps, X-Ray tracing,
+ * JSON logs into a log group with bounded retention. `bindTable` / `bindBucket` grant and set the environment
+ * together, so a function never gets a table name it may not use, nor a grant it is not told about.
+ */
+export class AgentplaneFunction extends NodejsFunction {
+  constructor(scope: Construct, id: string, props: AgentplaneFunctionProps) {
+    const { handlerDir, logRetention, environment, bundling, ...rest } = props;
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: logRetention ?? RetentionDays.ONE_MONTH });
+    // Our own role, allowed to write to this function's log group only (not AWSLambdaBasicExecutionRole's logs:*).
+    const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
+    role.addToPolicy(
+      new PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }),
+    );
+    super(scope, id, {
+      role,
+      entry: join(projectRoot, 'lambdas', handlerDir, 'handler.ts'),
+      handler: 'handler',
+      runtime: Runtime.NODEJS_22_X,
+      architecture: Architecture.ARM_64,
+      memorySize: 512,
+      timeout: Duration.seconds(29),
+      tracing: Tracing.ACTIVE,
+      loggingFormat: LoggingFormat.JSON,
+      logGroup,
+      depsLockFilePath: join(projectRoot, 'package-lock.json'),
+      projectRoot,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: `agentplane-${handlerDir}`,
+        POWERTOOLS_METRICS_NAMESPACE: 'Agentplane',
+        ...environment,
+      },
+      bundling: {
+        format: OutputFormat.ESM,
+        target: 'node22',
+        sourceMap: true,
+        sourcesContent: false,
+        minify: true,
+        mainFields: ['module', 'main'],
+        // The SDK is bundled, not taken from the runtime, so the versions in package-lock.json are the ones that run.
+        externalModules: [],
+        banner: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);",
+        ...bundling,
+      },
+      ...rest,
+    });
+  }
+
+  bindTable(table: ITableV2, envName: string, access: TableAccess): this {
+    this.addEnvironment(envName, table.tableName);
+    if (access === 'read') table.grantReadData(this);
+    else if (access === 'write') table.grantWriteData(this);
+    else if (access === 'readWrite') table.grantReadWriteData(this);
+    else table.grantStreamRead(this);
+    return this;
+  }
+
+  bindBucket(bucket: IBucket, envName: string, access: 'read' | 'readWrite' | 'delete'): this {
+    this.addEnvironment(envName, bucket.bucketName);
+    if (access === 'read') bucket.grantRead(this);
+    else bucket.grantReadWrite(this);
+    if (access === 'delete') bucket.grantDelete(this);
+    return this;
+  }
+
+  bindValue(envName: string, value: string): this {
+    this.addEnvironment(envName, value);
+    return this;
+  }
+}
+
+export function regionOf(scope: Construct): string {
+  return Stack.of(scope).region;
+}

@@ -26,8 +26,9 @@ function tokenOf(event: APIGatewayTokenAuthorizerEvent | APIGatewayRequestAuthor
  */
 function resourceFor(methodArn: string, type: string): string {
   if (type !== 'TOKEN') return methodArn;
-  const [arnPrefix, apiId, stage] = methodArn.split('/');
-  return `${arnPrefix}/${apiId}/${stage}/*/*`;
+  // arn:aws:execute-api:<region>:<account>:<apiId>/<stage>/<METHOD>/<path…>
+  const [apiArn, stage] = methodArn.split('/');
+  return `${apiArn}/${stage}/*`;
 }
 
 export const handler = async (

@@ -25,7 +25,7 @@ export type RouteHandler = (request: ApiRequest) => Promise<ApiResponse>;
 export type RouteTable = Record<string, RouteHandler>;
 
 export interface Log {
-  error(message: string, extra?: unknown): void;
+  error(message: string, ...extra: any[]): void;
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };

@@ -1,0 +1,146 @@
+/**
+ * EventBridge rules of the template: event patterns (the subset CDK users write: exact values, prefix, suffix,
+ * anything-but, exists, numeric, nested objects) and schedules, delivering to Lambda targets with retries.
+ */
+import { randomUUID } from 'node:crypto';
+import type { CloudLogger, LambdaInvoker, ResolvedResource } from './types';
+
+export interface BusEvent {
+  version?: string;
+  id?: string;
+  'detail-type': string;
+  source: string;
+  account?: string;
+  time?: string;
+  region?: string;
+  resources?: string[];
+  detail: unknown;
+}
+
+function matchValue(rule: unknown, value: unknown): boolean {
+  if (rule === null || typeof rule !== 'object') return value === rule;
+  const r = rule as Record<string, any>;
+  if ('prefix' in r) return typeof value === 'string' && value.startsWith(r.prefix);
+  if ('suffix' in r) return typeof value === 'string' && value.endsWith(r.suffix);
+  if ('exists' in r) return r.exists ? value !== undefined : value === undefined;
+  if ('anything-but' in r) {
+    const not = r['anything-but'];
+    if (Array.isArray(not)) return value !== undefined && !not.includes(value);
+    if (not && typeof not === 'object') return !matchValue(not, value);
+    return value !== undefined && value !== not;
+  }
+  if ('numeric' in r) {
+    if (typeof value !== 'number') return false;
+    const ops = r.numeric as Array<string | number>;
+    for (let i = 0; i < ops.length; i += 2) {
+      const op = ops[i];
+      const n = Number(ops[i + 1]);
+      const ok = op === '=' ? value === n : op === '<' ? value < n : op === '<=' ? value <= n : op === '>' ? value > n : op === '>=' ? value >= n : false;
+      if (!ok) return false;
+    }
+    return true;
+  }
+  if ('equals-ignore-case' in r) return typeof value === 'string' && value.toLowerCase() === String(r['equals-ignore-case']).toLowerCase();
+  throw new Error(`Unsupported event pattern operator ${Object.keys(r).join(',')}`);
+}
+
+export function matchesPattern(pattern: Record<string, unknown>, event: Record<string, unknown>): boolean {
+  for (const [key, rule] of Object.entries(pattern)) {
+    const value = event[key];
+    if (Array.isArray(rule)) {
+      const values = Array.isArray(value) ? value : [value];
+      const existsRule = rule.find((x) => x && typeof x === 'object' && 'exists' in x);
+      if (existsRule && !matchValue(existsRule, value)) return false;
+      if (!rule.some((x) => values.some((v) => matchValue(x, v)))) return false;
+    } else if (rule && typeof rule === 'object') {
+      if (!value || typeof value !== 'object') return false;
+      if (!matchesPattern(rule as Record<string, unknown>, value as Record<string, unknown>)) return false;
+    } else return false;
+  }
+  return true;
+}
+
+interface Rule {
+  name: string;
+  pattern?: Record<string, unknown>;
+  scheduleMs?: number;
+  targets: Array<{ arn: string; input?: string; maxAttempts: number }>;
+}
+
+function scheduleToMs(expression: string): number {
+  const m = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression);
+  if (!m) throw new Error(`Schedule ${expression}: only rate() expressions run locally`);
+  const n = Number(m[1]);
+  const unit = m[2]!.startsWith('minute') ? 60_000 : m[2]!.startsWith('hour') ? 3_600_000 : 86_400_000;
+  return n * unit;
+}
+
+export class LocalEventBridge {
+  private rules: Rule[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  delivered = 0;
+
+  constructor(private readonly opts: { region: string; accountId: string; lambda: LambdaInvoker; logger: CloudLogger; scheduleScale?: number }) {}
+
+  addRule(resource: ResolvedResource): void {
+    const p = resource.properties;
+    if (p.State && p.State !== 'ENABLED') return;
+    const targets = (p.Targets ?? []).map((t: any) => {
+      if (!String(t.Arn).includes(':lambda:')) throw new Error(`${resource.logicalId}: only Lambda targets run locally (got ${t.Arn})`);
+      return { arn: String(t.Arn), input: t.Input, maxAttempts: 1 + Number(t.RetryPolicy?.MaximumRetryAttempts ?? 2) };
+    });
+    const rule: Rule = { name: resource.physicalId, pattern: p.EventPattern, targets };
+    if (p.ScheduleExpression) {
+      rule.scheduleMs = scheduleToMs(p.ScheduleExpression) * (this.opts.scheduleScale ?? 1);
+      const timer = setInterval(() => this.deliver(rule, this.scheduledEvent(resource)), rule.scheduleMs);
+      timer.unref();
+      this.timers.push(timer);
+    }
+    this.rules.push(rule);
+  }
+
+  private scheduledEvent(resource: ResolvedResource): BusEvent {
+    return { 'detail-type': 'Scheduled Event', source: 'aws.events', resources: [resource.attributes.Arn!], detail: {} };
+  }
+
+  /** PutEvents: fills the envelope like EventBridge and delivers to every matching rule's targets, in the background. */
+  put(event: BusEvent): void {
+    const full = {
+      version: '0',
+      id: randomUUID(),
+      account: this.opts.accountId,
+      time: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'),
+      region: this.opts.region,
+      resources: [],
+      ...event,
+    };
+    for (const rule of this.rules) {
+      if (rule.pattern && matchesPattern(rule.pattern, full as unknown as Record<string, unknown>)) this.deliver(rule, full);
+    }
+  }
+
+  private deliver(rule: Rule, event: BusEvent): void {
+    for (const target of rule.targets) {
+      void (async () => {
+        const payload = target.input ? JSON.parse(target.input) : event;
+        for (let attempt = 1; attempt <= target.maxAttempts; attempt++) {
+          try {
+            const result = await this.opts.lambda.invoke(target.arn, payload);
+            if (result.ok) {
+              this.delivered++;
+              return;
+            }
+            this.opts.logger.warn('event target failed', { rule: rule.name, target: target.arn, attempt, error: result.errorMessage });
+          } catch (error) {
+            this.opts.logger.warn('event target failed', { rule: rule.name, target: target.arn, attempt, error: String(error) });
+          }
+          await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** attempt)));
+        }
+      })();
+    }
+  }
+
+  stop(): void {
+    for (const t of this.timers) clearInterval(t);
+  }
+}

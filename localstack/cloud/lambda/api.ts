@@ -1,0 +1,64 @@
+/**
+ * The Lambda service endpoint (Invoke), so `@aws-sdk/client-lambda` pointed at AWS_ENDPOINT_URL_LAMBDA reaches
+ * the local functions, plus `GET /_local/functions` for tests and tools to see what runs and from which bundle.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { LambdaRuntime } from './runtime';
+import type { CloudLogger } from '../types';
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of req) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(typeof body === 'string' ? body : JSON.stringify(body));
+}
+
+export function startLambdaApi(runtime: LambdaRuntime, port: number, host: string, logger: CloudLogger) {
+  const server = createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://localhost');
+      if (req.method === 'GET' && url.pathname === '/_local/functions') return send(res, 200, { functions: runtime.functions() });
+      const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
+      if (req.method === 'POST' && m) {
+        const name = decodeURIComponent(m[1]!);
+        if (!runtime.has(name)) {
+          return send(res, 404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+        }
+        const raw = (await readBody(req)).toString('utf8');
+        let event: unknown = {};
+        try {
+          event = raw ? JSON.parse(raw) : {};
+        } catch {
+          return send(res, 400, { Type: 'User', message: 'Could not parse request body into json' }, { 'x-amzn-errortype': 'InvalidRequestContentException' });
+        }
+        if (req.headers['x-amz-invocation-type'] === 'Event') {
+          void runtime.invoke(name, event).catch((error) => logger.error('async invoke failed', { name, error: String(error) }));
+          res.writeHead(202);
+          return res.end();
+        }
+        const result = await runtime.invoke(name, event);
+        if (result.ok) return send(res, 200, JSON.stringify(result.payload ?? null), { 'x-amz-executed-version': '$LATEST' });
+        return send(
+          res,
+          200,
+          { errorType: result.errorType, errorMessage: result.errorMessage, trace: result.trace ?? [] },
+          { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' },
+        );
+      }
+      send(res, 404, { message: `No route ${req.method} ${url.pathname}` });
+    } catch (error) {
+      logger.error('lambda api error', { error: String(error) });
+      send(res, 500, { message: 'Internal error' });
+    }
+  });
+  return new Promise<{ url: string; close(): Promise<void> }>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () =>
+      resolve({ url: `http://${host}:${port}`, close: () => new Promise((r) => server.close(() => r())) }),
+    );
+  });
+}

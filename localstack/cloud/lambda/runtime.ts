@@ -1,0 +1,276 @@
+/**
+ * Lambda functions of the template, each run from its bundled asset in a pool of worker threads. A worker is an
+ * execution environment: its own `process.env` (the function's resolved environment, never the host's), one
+ * invocation at a time, reused while warm, replaced after a crash or a timeout.
+ */
+import { Worker } from 'node:worker_threads';
+import { createWriteStream, existsSync, mkdirSync, type WriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import {
+  functionNameOf,
+  ResourceNotFoundError,
+  type CloudLogger,
+  type LambdaInvoker,
+  type LambdaResult,
+  type ResolvedResource,
+} from '../types';
+
+export interface FunctionDefinition {
+  name: string;
+  logicalId: string;
+  arn: string;
+  codeDir: string;
+  entryFile: string;
+  handlerName: string;
+  timeoutMs: number;
+  memoryMb: number;
+  environment: Record<string, string>;
+  maxConcurrency: number;
+  logGroupName: string;
+}
+
+interface Pending {
+  resolve(result: LambdaResult): void;
+  timer: NodeJS.Timeout;
+}
+
+class ExecutionEnvironment {
+  readonly worker: Worker;
+  readonly ready: Promise<LambdaResult | undefined>;
+  busy = false;
+  dead = false;
+  lastUsed = Date.now();
+  private pending = new Map<string, Pending>();
+
+  constructor(private readonly fn: FunctionDefinition, env: Record<string, string>, log: WriteStream) {
+    this.worker = new Worker(fileURLToPath(new URL('./worker.mjs', import.meta.url)), {
+      env,
+      workerData: {
+        entryFile: fn.entryFile,
+        handlerName: fn.handlerName,
+        functionName: fn.name,
+        functionArn: fn.arn,
+        memoryMb: fn.memoryMb,
+        logGroupName: fn.logGroupName,
+      },
+      stdout: true,
+      stderr: true,
+    });
+    this.worker.stdout.pipe(log, { end: false });
+    this.worker.stderr.pipe(log, { end: false });
+    this.ready = new Promise((resolve) => {
+      const onMessage = (message: any) => {
+        if (message.type === 'ready') resolve(undefined);
+        else if (message.type === 'init-error') {
+          this.dead = true;
+          resolve({ ok: false, errorType: message.errorType, errorMessage: message.errorMessage });
+        } else if (message.type === 'result') this.settle(message.id, message);
+      };
+      this.worker.on('message', onMessage);
+      this.worker.on('error', (error) => {
+        this.dead = true;
+        const failure: LambdaResult = { ok: false, errorType: 'Runtime.ExitError', errorMessage: `RequestId: process exited: ${error.message}` };
+        resolve(failure);
+        for (const id of [...this.pending.keys()]) this.settle(id, failure);
+      });
+      this.worker.on('exit', () => {
+        this.dead = true;
+        resolve({ ok: false, errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited before it was ready' });
+        for (const id of [...this.pending.keys()]) this.settle(id, { ok: false, errorType: 'Runtime.ExitError', errorMessage: 'Runtime exited' });
+      });
+    });
+  }
+
+  private settle(id: string, result: any) {
+    const pending = this.pending.get(id);
+    if (!pending) return;
+    this.pending.delete(id);
+    clearTimeout(pending.timer);
+    pending.resolve(
+      result.ok ? { ok: true, payload: result.payload } : { ok: false, errorType: result.errorType, errorMessage: result.errorMessage, trace: result.trace },
+    );
+  }
+
+  invoke(event: unknown): Promise<LambdaResult> {
+    const id = randomUUID();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        // Lambda stops the environment at the timeout; the next invocation gets a fresh one.
+        this.dead = true;
+        this.pending.delete(id);
+        void this.worker.terminate();
+        resolve({ ok: false, errorType: 'Sandbox.Timedout', errorMessage: `Task timed out after ${(this.fn.timeoutMs / 1000).toFixed(2)} seconds` });
+      }, this.fn.timeoutMs);
+      this.pending.set(id, { resolve, timer });
+      this.worker.postMessage({ type: 'invoke', id, event, requestId: id, deadline: Date.now() + this.fn.timeoutMs });
+    });
+  }
+}
+
+class FunctionPool {
+  private environments: ExecutionEnvironment[] = [];
+  private waiting: Array<() => void> = [];
+  invocations = 0;
+  errors = 0;
+  coldStarts = 0;
+
+  constructor(readonly fn: FunctionDefinition, private readonly env: Record<string, string>, private readonly log: WriteStream) {}
+
+  private async acquire(): Promise<ExecutionEnvironment> {
+    for (;;) {
+      this.environments = this.environments.filter((e) => !e.dead);
+      const idle = this.environments.find((e) => !e.busy);
+      if (idle) {
+        idle.busy = true;
+        return idle;
+      }
+      if (this.environments.length < this.fn.maxConcurrency) {
+        const created = new ExecutionEnvironment(this.fn, this.env, this.log);
+        created.busy = true;
+        this.coldStarts++;
+        this.environments.push(created);
+        return created;
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve));
+    }
+  }
+
+  private release(env: ExecutionEnvironment) {
+    env.busy = false;
+    env.lastUsed = Date.now();
+    this.waiting.shift()?.();
+  }
+
+  async invoke(event: unknown): Promise<LambdaResult> {
+    this.invocations++;
+    const env = await this.acquire();
+    try {
+      const initFailure = await env.ready;
+      const result = initFailure ?? (await env.invoke(event));
+      if (!result.ok) this.errors++;
+      return result;
+    } finally {
+      this.release(env);
+    }
+  }
+
+  /** Ends environments idle for longer than `idleMs`, as Lambda recycles cold ones. */
+  reap(idleMs: number) {
+    const now = Date.now();
+    for (const env of this.environments) {
+      if (!env.busy && now - env.lastUsed > idleMs) {
+        env.dead = true;
+        void env.worker.terminate();
+      }
+    }
+    this.environments = this.environments.filter((e) => !e.dead);
+  }
+
+  async stop() {
+    await Promise.all(this.environments.map((e) => e.worker.terminate()));
+    this.environments = [];
+  }
+
+  get warm(): number {
+    return this.environments.filter((e) => !e.dead).length;
+  }
+}
+
+export interface LambdaRuntimeOptions {
+  logDir: string;
+  /** What the Lambda service itself puts in every environment (region, credentials, service endpoints). */
+  baseEnvironment: Record<string, string>;
+  logger: CloudLogger;
+  defaultMaxConcurrency?: number;
+  idleMs?: number;
+}
+
+export class LambdaRuntime implements LambdaInvoker {
+  private pools = new Map<string, FunctionPool>();
+  private logs: WriteStream[] = [];
+  private reaper: NodeJS.Timeout;
+
+  constructor(private readonly options: LambdaRuntimeOptions) {
+    mkdirSync(options.logDir, { recursive: true });
+    this.reaper = setInterval(() => this.pools.forEach((p) => p.reap(options.idleMs ?? 5 * 60_000)), 30_000);
+    this.reaper.unref();
+  }
+
+  add(fn: FunctionDefinition): void {
+    const log = createWriteStream(join(this.options.logDir, `${fn.logicalId}.log`), { flags: 'a' });
+    this.logs.push(log);
+    const env: Record<string, string> = {
+      ...this.options.baseEnvironment,
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: fn.logGroupName,
+      AWS_LAMBDA_LOG_STREAM_NAME: 'local',
+      AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x',
+      LAMBDA_TASK_ROOT: fn.codeDir,
+      _HANDLER: `index.${fn.handlerName}`,
+      ...fn.environment,
+    };
+    this.pools.set(fn.name, new FunctionPool(fn, env, log));
+  }
+
+  has(ref: string): boolean {
+    return this.pools.has(functionNameOf(ref));
+  }
+
+  async invoke(ref: string, event: unknown): Promise<LambdaResult> {
+    const pool = this.pools.get(functionNameOf(ref));
+    if (!pool) throw new ResourceNotFoundError(`Function not found: ${ref}`);
+    return pool.invoke(event);
+  }
+
+  functions(): Array<{ name: string; logicalId: string; arn: string; codeDir: string; invocations: number; errors: number; coldStarts: number; warm: number }> {
+    return [...this.pools.values()].map((p) => ({
+      name: p.fn.name,
+      logicalId: p.fn.logicalId,
+      arn: p.fn.arn,
+      codeDir: p.fn.codeDir,
+      invocations: p.invocations,
+      errors: p.errors,
+      coldStarts: p.coldStarts,
+      warm: p.warm,
+    }));
+  }
+
+  async stop(): Promise<void> {
+    clearInterval(this.reaper);
+    await Promise.all([...this.pools.values()].map((p) => p.stop()));
+    for (const log of this.logs) log.end();
+  }
+}
+
+/** Reads a resolved `AWS::Lambda::Function` into what the runtime needs; its code comes from the assembly's assets. */
+export function functionFromResource(resource: ResolvedResource, assetDirs: Map<string, string>, defaultMaxConcurrency: number): FunctionDefinition {
+  const p = resource.properties;
+  const where = `${resource.logicalId} (AWS::Lambda::Function)`;
+  if (!p.Runtime || !String(p.Runtime).startsWith('nodejs')) throw new Error(`${where}: runtime ${p.Runtime} cannot run locally (only nodejs*)`);
+  const key = String(p.Code?.S3Key ?? '');
+  const hash = key.replace(/\.zip$/, '');
+  const codeDir = assetDirs.get(hash);
+  if (!codeDir) throw new Error(`${where}: code asset ${key} not found in the cloud assembly (inline code and images are not supported)`);
+  const [file, handlerName] = String(p.Handler ?? 'index.handler').split(/\.(?=[^.]+$)/) as [string, string];
+  const entryFile = ['.mjs', '.js', '.cjs'].map((ext) => join(codeDir, file + ext)).find((f) => existsSync(f));
+  if (!entryFile) throw new Error(`${where}: handler file ${file}.mjs/.js not found in ${codeDir}`);
+  const environment: Record<string, string> = {};
+  for (const [k, v] of Object.entries(p.Environment?.Variables ?? {})) environment[k] = String(v);
+  return {
+    name: resource.physicalId,
+    logicalId: resource.logicalId,
+    arn: resource.attributes.Arn!,
+    codeDir,
+    entryFile,
+    handlerName,
+    timeoutMs: Number(p.Timeout ?? 3) * 1000,
+    memoryMb: Number(p.MemorySize ?? 128),
+    environment,
+    maxConcurrency: Math.max(1, Math.min(Number(p.ReservedConcurrentExecutions ?? defaultMaxConcurrency), defaultMaxConcurrency)),
+    logGroupName: String(p.LoggingConfig?.LogGroup ?? `/aws/lambda/${resource.physicalId}`),
+  };
+}

@@ -1,0 +1,78 @@
+/** The S3 emulator (s3rver) as a child process, and bucket creation from the template. */
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
+import { waitForPort } from '../dynamodb-local';
+import type { ResolvedResource } from '../types';
+
+export interface LocalS3 {
+  endpoint: string;
+  process: ChildProcess;
+  stop(): Promise<void>;
+}
+
+export async function startLocalS3(options: { port: number; host: string; directory: string }): Promise<LocalS3> {
+  mkdirSync(options.directory, { recursive: true });
+  const child = fork(fileURLToPath(new URL('./server.mjs', import.meta.url)), [JSON.stringify({ port: options.port, address: options.host, directory: options.directory })], {
+    env: { ...process.env, NODE_OPTIONS: '--openssl-legacy-provider' },
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (d) => (stderr = (stderr + String(d)).slice(-4000)));
+  try {
+    await waitForPort(options.port, options.host, 20_000, child);
+  } catch (error) {
+    child.kill('SIGKILL');
+    throw new Error(`The S3 emulator did not start on port ${options.port}: ${(error as Error).message}\n${stderr}`);
+  }
+  return {
+    endpoint: `http://${options.host}:${options.port}`,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
+      }),
+  };
+}
+
+export function localS3Client(endpoint: string, region: string): S3Client {
+  return new S3Client({
+    endpoint,
+    region,
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    requestChecksumCalculation: 'WHEN_REQUIRED',
+    responseChecksumValidation: 'WHEN_REQUIRED',
+  });
+}
+
+/** Creates the bucket of an `AWS::S3::Bucket` (idempotent) with its CORS rules; encryption and lifecycle are AWS-side. */
+export async function ensureBucket(client: S3Client, resource: ResolvedResource): Promise<void> {
+  const Bucket = resource.physicalId;
+  try {
+    await client.send(new HeadBucketCommand({ Bucket }));
+  } catch {
+    await client.send(new CreateBucketCommand({ Bucket }));
+  }
+  const cors = resource.properties.CorsConfiguration?.CorsRules;
+  if (Array.isArray(cors) && cors.length > 0) {
+    await client.send(
+      new PutBucketCorsCommand({
+        Bucket,
+        CORSConfiguration: {
+          CORSRules: cors.map((r: any) => ({
+            AllowedMethods: r.AllowedMethods,
+            AllowedOrigins: r.AllowedOrigins,
+            AllowedHeaders: r.AllowedHeaders,
+            ExposeHeaders: r.ExposedHeaders,
+            MaxAgeSeconds: r.MaxAge,
+          })),
+        },
+      }),
+    );
+  }
+}

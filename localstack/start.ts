@@ -1,0 +1,86 @@
+/**
+ * `npm start`: synthesizes the CDK app and stands its template up as the local cloud.
+ *   --fresh              forget persisted data (.agentplane/) first
+ *   --data-dir DIR       where data, logs and local.json live (default .agentplane)
+ *   --port-base N        first of the fixed ports (default 4510; or AGENTPLANE_PORT_BASE)
+ *   --assembly DIR       run an already synthesized cloud assembly instead of synthesizing
+ */
+import { parseArgs } from 'node:util';
+import { join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { startLocalCloud } from './cloud/local-cloud';
+import { DEFAULT_PORT_BASE } from './cloud/ports';
+import { consoleLogger } from './cloud/console-logger';
+
+const { values } = parseArgs({
+  options: {
+    fresh: { type: 'boolean', default: false },
+    'data-dir': { type: 'string', default: process.env.AGENTPLANE_DATA_DIR ?? '.agentplane' },
+    'port-base': { type: 'string', default: process.env.AGENTPLANE_PORT_BASE ?? String(DEFAULT_PORT_BASE) },
+    assembly: { type: 'string' },
+    quiet: { type: 'boolean', default: false },
+  },
+});
+
+const started = Date.now();
+const dataDir = resolve(values['data-dir']!);
+const logger = consoleLogger(values.quiet ? 'warn' : 'info');
+mkdirSync(dataDir, { recursive: true });
+
+async function synthesize(): Promise<string> {
+  const outdir = join(dataDir, 'cdk.out');
+  logger.info('synthesizing the CDK app', { outdir });
+  // Imported lazily: aws-cdk-lib is only needed when we synthesize.
+  const { buildApp } = await import('../bin/app');
+  const { app } = buildApp({ outdir, nag: false });
+  app.synth();
+  return outdir;
+}
+
+async function main() {
+  const assemblyDir = values.assembly ? resolve(values.assembly) : await synthesize();
+  const cloud = await startLocalCloud({
+    assemblyDir,
+    stackName: 'Agentplane',
+    dataDir,
+    portBase: Number(values['port-base']),
+    fresh: values.fresh,
+    logger,
+  });
+  const { config } = cloud;
+  const seconds = ((Date.now() - started) / 1000).toFixed(1);
+  process.stdout.write(
+    [
+      '',
+      `Agentplane local cloud is up (${seconds} s)`,
+      `  REST API      ${config.restUrl}`,
+      `  WebSocket     ${config.wsUrl}`,
+      `  DynamoDB      ${config.endpoints.dynamodb}`,
+      `  S3            ${config.endpoints.s3}`,
+      `  Step Functions ${config.endpoints.stepfunctions}`,
+      `  Admin token   ${config.token}`,
+      `  Config        ${join(dataDir, 'local.json')}`,
+      `  Logs          ${join(dataDir, 'logs')}`,
+      '',
+      `Try: curl ${config.restUrl}/health`,
+      'Ctrl-C stops everything.',
+      '',
+    ].join('\n'),
+  );
+  process.stdout.write('AGENTPLANE_READY\n');
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info(`stopping (${signal})`);
+    await cloud.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error) => {
+  process.stderr.write(`\nThe local cloud did not start: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exit(1);
+});

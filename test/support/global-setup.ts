@@ -1,0 +1,48 @@
+/**
+ * Starts the local cloud once for the whole integration/e2e run, exactly as a user does (`npm start`), on ports and
+ * a data directory of its own so a developer's running cloud is untouched. Skipped when AGENTPLANE_LOCAL_JSON or
+ * AGENTPLANE_REST_URL names an existing target (LocalStack, AWS, or a cloud already running).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join, resolve } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+let child: ChildProcess | undefined;
+
+export default async function setup() {
+  if (process.env.AGENTPLANE_LOCAL_JSON || process.env.AGENTPLANE_REST_URL) return;
+  const dataDir = join(ROOT, '.agentplane', 'test');
+  const portBase = process.env.AGENTPLANE_TEST_PORT_BASE ?? '18420';
+  child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'localstack/start.ts', '--fresh', '--quiet', '--data-dir', dataDir, '--port-base', portBase], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env },
+  });
+  let output = '';
+  await new Promise<void>((resolveReady, reject) => {
+    const deadline = setTimeout(() => reject(new Error(`local cloud not ready within 180 s:\n${output}`)), 180_000);
+    const onData = (d: Buffer) => {
+      output = (output + String(d)).slice(-20_000);
+      if (output.includes('AGENTPLANE_READY')) {
+        clearTimeout(deadline);
+        resolveReady();
+      }
+    };
+    child!.stdout!.on('data', onData);
+    child!.stderr!.on('data', onData);
+    child!.once('exit', (code) => {
+      clearTimeout(deadline);
+      reject(new Error(`local cloud exited with code ${code}:\n${output}`));
+    });
+  });
+  child.removeAllListeners('exit');
+  process.env.AGENTPLANE_LOCAL_JSON = join(dataDir, 'local.json');
+  return async () => {
+    if (!child || child.exitCode !== null) return;
+    await new Promise<void>((done) => {
+      child!.once('exit', () => done());
+      child!.kill('SIGTERM');
+      setTimeout(() => child?.kill('SIGKILL'), 10_000).unref();
+    });
+  };
+}

@@ -106,5 +106,6 @@ export class AgentplaneStack extends Stack {
     new CfnOutput(this, 'RestApiUrl', { value: api.api.url });
     new CfnOutput(this, 'WebSocketUrl', { value: socket.stage.url });
     new CfnOutput(this, 'WorkspaceBucketName', { value: workspace.bucket.bucketName });
+    new CfnOutput(this, 'TokensTableName', { value: tables.tokens.tableName, description: 'For bootstrapping the first admin token (agentplane tokens create --direct-table)' });
   }
 }

@@ -91,6 +91,8 @@ export interface LocalCloudConfig {
   resources: { tables: Record<string, string>; buckets: Record<string, string>; functions: Record<string, string> };
   assemblyDir: string;
   pid: number;
+  /** Child processes the local cloud owns (Ctrl-C stops them all). */
+  processes: { dynamodb: number; s3: number };
 }
 
 export interface LocalCloud {
@@ -299,6 +301,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       resources: { tables, buckets, functions },
       assemblyDir: resolve(options.assemblyDir),
       pid: process.pid,
+      processes: { dynamodb: dynamo.process.pid ?? 0, s3: s3.process.pid ?? 0 },
     };
     writeFileSync(join(dataDir, 'local.json'), JSON.stringify(config, null, 2) + '\n');
     stops.push(() => rmSync(join(dataDir, 'local.json'), { force: true }));

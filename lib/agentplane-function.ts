@@ -58,6 +58,8 @@ export class AgentplaneFunction extends NodejsFunction {
         sourceMap: true,
         sourcesContent: false,
         minify: true,
+        // Error class names are part of the contract (Step Functions Retry/Catch match on them).
+        keepNames: true,
         mainFields: ['module', 'main'],
         // The SDK is bundled, not taken from the runtime, so the versions in package-lock.json are the ones that run.
         externalModules: [],

@@ -232,7 +232,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => sfnServer.close(), () => sfn.stop());
     for (const sm of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
       const definition = typeof sm.properties.DefinitionString === 'string' ? sm.properties.DefinitionString : JSON.stringify(sm.properties.Definition);
-      sfn.createStateMachine({ name: sm.attributes.Name!, definition, roleArn: String(sm.properties.RoleArn ?? ''), type: sm.properties.StateMachineType });
+      sfn.putStateMachine({ name: sm.attributes.Name!, definition, roleArn: String(sm.properties.RoleArn ?? ''), type: sm.properties.StateMachineType });
     }
 
     for (const mapping of resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')) {

@@ -1,0 +1,328 @@
+/**
+ * Distributed Map, which the library would run inline: reads the items (ItemReader), applies ItemSelector, batches
+ * them (ItemBatcher), runs the ItemProcessor once per batch or item as a child execution with its own history,
+ * under MaxConcurrency, stops once the tolerated failures are exceeded, and writes the results to S3 (ResultWriter)
+ * in AWS's layout: `<Prefix>/<map run id>/manifest.json` plus `SUCCEEDED_0.json` / `FAILED_0.json`.
+ */
+import { randomUUID } from 'node:crypto';
+import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
+import { mapRunArn, mapRunChildExecutionArn } from './arns';
+import type { DistributedMapSpec } from './definition';
+import { executionClosedError, StatesError } from './errors';
+import type { Engine } from './engine';
+import { getObjectText, listObjectItems, putObjectText } from './integrations';
+import { ExecutionRuntime } from './runtime';
+
+type Json = any;
+
+/** Local ceiling for "MaxConcurrency: 0" (AWS runs up to 10,000 children at once). */
+const UNLIMITED_CONCURRENCY = 1000;
+
+export type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+
+export interface MapRun {
+  mapRunArn: string;
+  executionArn: string;
+  status: MapRunStatus;
+  startDate: number;
+  stopDate?: number;
+  maxConcurrency: number;
+  toleratedFailurePercentage: number;
+  toleratedFailureCount: number;
+  itemCounts: { pending: number; running: number; succeeded: number; failed: number; timedOut: number; aborted: number; total: number; resultsWritten: number };
+  executionCounts: { pending: number; running: number; succeeded: number; failed: number; timedOut: number; aborted: number; total: number; resultsWritten: number };
+  childExecutionArns: string[];
+}
+
+export async function runDistributedMap(engine: Engine, parent: ExecutionRuntime, spec: DistributedMapSpec, envelope: Json): Promise<Json> {
+  const input = envelope?.input;
+  let items = spec.readerResource ? await readItems(engine, spec, envelope) : (envelope?.items ?? input);
+  if (!Array.isArray(items)) {
+    throw new StatesError('States.Runtime', `The items of Map state '${spec.name}' are not an array.`, { retryable: false, catchable: false });
+  }
+  if (spec.itemSelector !== undefined) items = await selectItems(spec.itemSelector, input, items, engine.contextOf(parent));
+  if (parent.cancelled) throw executionClosedError();
+
+  const units = batch(spec, envelope, items);
+  const maxConcurrency = positiveOr(envelope?.maxConcurrency, spec.maxConcurrency);
+  const pct = numberOrUndefined(envelope?.toleratedFailurePercentage) ?? spec.toleratedFailurePercentage;
+  const count = numberOrUndefined(envelope?.toleratedFailureCount) ?? spec.toleratedFailureCount;
+  const id = randomUUID();
+  const smName = parent.record.stateMachineArn.split(':stateMachine:')[1]!.split('/')[0]!;
+  const run: MapRun = {
+    mapRunArn: mapRunArn(engine.scope, smName, spec.label, id),
+    executionArn: parent.record.executionArn,
+    status: 'RUNNING',
+    startDate: Date.now(),
+    maxConcurrency: maxConcurrency ?? 0,
+    toleratedFailurePercentage: pct ?? 0,
+    toleratedFailureCount: count ?? 0,
+    itemCounts: counts(items.length),
+    executionCounts: counts(units.length),
+    childExecutionArns: [],
+  };
+  engine.mapRuns.set(run.mapRunArn, run);
+  engine.addEvent(parent, 'MapRunStarted', 'mapRunStartedEventDetails', { mapRunArn: run.mapRunArn });
+
+  const results: Array<{ child: ExecutionRuntime; input: Json } | undefined> = new Array(units.length);
+  let failedItems = 0;
+  let exceeded = false;
+  const exceeds = () => {
+    if (pct === undefined && count === undefined) return failedItems > 0;
+    return (pct !== undefined && (failedItems / Math.max(items.length, 1)) * 100 > pct) || (count !== undefined && failedItems > count);
+  };
+  let next = 0;
+  const worker = async () => {
+    while (next < units.length && !exceeded && !parent.cancelled) {
+      const index = next++;
+      const unit = units[index]!;
+      const childId = randomUUID();
+      const child = new ExecutionRuntime(
+        {
+          executionArn: mapRunChildExecutionArn(engine.scope, smName, spec.label, childId),
+          stateMachineArn: `${parent.record.stateMachineArn}/${spec.label}`,
+          name: childId,
+          type: spec.executionType,
+          roleArn: parent.record.roleArn,
+          status: 'RUNNING',
+          input: JSON.stringify(unit.input),
+          startDate: Date.now(),
+          historyEventCount: 0,
+          mapRunArn: run.mapRunArn,
+          parentExecutionArn: parent.record.executionArn,
+        },
+        spec.processor,
+        parent,
+      );
+      run.childExecutionArns.push(child.record.executionArn);
+      move(run, unit.size, 'pending', 'running');
+      results[index] = { child, input: unit.input };
+      await engine.runChild(child, unit.input);
+      const status = child.record.status;
+      const bucket = status === 'SUCCEEDED' ? 'succeeded' : status === 'TIMED_OUT' ? 'timedOut' : status === 'ABORTED' ? 'aborted' : 'failed';
+      move(run, unit.size, 'running', bucket);
+      if (status !== 'SUCCEEDED' && !parent.cancelled) {
+        failedItems += unit.size;
+        if (exceeds()) exceeded = true;
+      }
+    }
+  };
+  const limit = Math.min(maxConcurrency || UNLIMITED_CONCURRENCY, UNLIMITED_CONCURRENCY, Math.max(units.length, 1));
+  await Promise.all(Array.from({ length: limit }, worker));
+  if (exceeded) {
+    // AWS aborts the children still running once the threshold is crossed.
+    for (const r of results) if (r && !r.child.closed) engine.finish(r.child, 'ABORTED', { error: 'States.Aborted', cause: 'The Map Run failed.' });
+  }
+  if (parent.cancelled) {
+    run.status = 'ABORTED';
+    run.stopDate = Date.now();
+    throw executionClosedError();
+  }
+
+  let output: Json;
+  if (spec.writerResource) {
+    output = await writeResults(engine, run, envelope?.writer ?? {}, id, results);
+  } else {
+    output = results.filter((r) => r !== undefined).map(({ child }) =>
+      child.record.status === 'SUCCEEDED' ? JSON.parse(child.record.output ?? 'null') : { Error: child.record.error, Cause: child.record.cause },
+    );
+  }
+  run.stopDate = Date.now();
+  if (exceeded) {
+    run.status = 'FAILED';
+    const cause = 'The specified tolerated failure threshold was exceeded';
+    engine.addEvent(parent, 'MapRunFailed', 'mapRunFailedEventDetails', { error: 'States.ExceedToleratedFailureThreshold', cause });
+    throw new StatesError('States.ExceedToleratedFailureThreshold', cause);
+  }
+  run.status = 'SUCCEEDED';
+  engine.addEvent(parent, 'MapRunSucceeded');
+  return output;
+}
+
+function counts(total: number): MapRun['itemCounts'] {
+  return { pending: total, running: 0, succeeded: 0, failed: 0, timedOut: 0, aborted: 0, total, resultsWritten: 0 };
+}
+
+function move(run: MapRun, items: number, from: keyof MapRun['itemCounts'], to: keyof MapRun['itemCounts']): void {
+  run.itemCounts[from] -= items;
+  run.itemCounts[to] += items;
+  run.executionCounts[from] -= 1;
+  run.executionCounts[to] += 1;
+}
+
+function numberOrUndefined(value: unknown): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+}
+
+function positiveOr(value: unknown, fallback: number | undefined): number | undefined {
+  const n = numberOrUndefined(value);
+  return n !== undefined ? n : fallback;
+}
+
+// --- reading ---------------------------------------------------------------------------------------------------
+
+async function readItems(engine: Engine, spec: DistributedMapSpec, envelope: Json): Promise<Json[]> {
+  const params = envelope?.reader ?? {};
+  const config = spec.readerConfig ?? {};
+  const maxItems = numberOrUndefined(envelope?.readerMaxItems) ?? numberOrUndefined(config.MaxItems) ?? Number.POSITIVE_INFINITY;
+  try {
+    if (/listObjectsV2$/.test(spec.readerResource!)) return await listObjectItems(engine.s3, params, maxItems);
+    const text = await getObjectText(engine.s3, params.Bucket, params.Key);
+    const type = String(config.InputType ?? 'JSON').toUpperCase();
+    let items: Json[];
+    if (type === 'JSON') {
+      const parsed = JSON.parse(text);
+      if (!Array.isArray(parsed)) throw new Error(`s3://${params.Bucket}/${params.Key} does not contain a JSON array`);
+      items = parsed;
+    } else if (type === 'JSONL') {
+      items = text.split(/\r?\n/).filter((line) => line.trim() !== '').map((line) => JSON.parse(line));
+    } else if (type === 'CSV') {
+      items = parseCsv(text, config);
+    } else {
+      throw new Error(`ReaderConfig InputType ${type} is not supported by the local cloud`);
+    }
+    return Number.isFinite(maxItems) ? items.slice(0, maxItems) : items;
+  } catch (error) {
+    throw new StatesError('States.ItemReaderFailed', `Reading items failed: ${(error as Error).message}`);
+  }
+}
+
+function parseCsv(text: string, config: Json): Json[] {
+  const delimiter = { COMMA: ',', PIPE: '|', SEMICOLON: ';', SPACE: ' ', TAB: '\t' }[String(config.CSVDelimiter ?? 'COMMA')] ?? ',';
+  const rows: string[][] = [];
+  let row: string[] = [];
+  let field = '';
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
+      else if (c === '"') quoted = false;
+      else field += c;
+    } else if (c === '"') quoted = true;
+    else if (c === delimiter) row.push(field), (field = '');
+    else if (c === '\n' || c === '\r') {
+      if (c === '\r' && text[i + 1] === '\n') i++;
+      row.push(field);
+      rows.push(row);
+      (row = []), (field = '');
+    } else field += c;
+  }
+  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
+  const given = config.CSVHeaderLocation === 'GIVEN';
+  const headers: string[] = given ? config.CSVHeaders ?? [] : rows.shift() ?? [];
+  return rows.map((r) => Object.fromEntries(headers.map((h, i) => [h, r[i] ?? ''])));
+}
+
+/**
+ * ItemSelector needs JSONPath, intrinsics and `$$.Map.Item` exactly as the library evaluates them, so it is
+ * evaluated by the library itself: an inline Map of Pass states over the items, passed through the Context Object.
+ */
+async function selectItems(selector: Json, input: Json, items: Json[], context: Json): Promise<Json[]> {
+  const machine = new StateMachine(
+    {
+      StartAt: 'Select',
+      States: {
+        Select: {
+          Type: 'Map',
+          ItemsPath: '$$.LocalItems',
+          ItemSelector: selector,
+          ItemProcessor: { StartAt: 'Item', States: { Item: { Type: 'Pass', End: true } } },
+          End: true,
+        },
+      },
+    } as never,
+    { validationOptions: { noValidate: true } },
+  );
+  const run = machine.run(input, { context: { ...context, LocalItems: items } as never });
+  void (async () => {
+    for await (const _event of run.eventLogs) {
+      // Drained only so the library does not queue an event per item in memory.
+    }
+  })();
+  try {
+    return (await run.result) as Json[];
+  } catch (error) {
+    const cause = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : (error as Error);
+    throw new StatesError(cause.name, cause.message, { retryable: false });
+  }
+}
+
+function batch(spec: DistributedMapSpec, envelope: Json, items: Json[]): Array<{ input: Json; size: number }> {
+  if (!spec.batcher) return items.map((item) => ({ input: item, size: 1 }));
+  const maxItems = numberOrUndefined(envelope?.maxItemsPerBatch) ?? spec.batcher.maxItemsPerBatch ?? Number.POSITIVE_INFINITY;
+  const maxBytes = numberOrUndefined(envelope?.maxInputBytesPerBatch) ?? spec.batcher.maxInputBytesPerBatch ?? 262_144;
+  const batchInput = envelope?.batchInput;
+  const units: Array<{ input: Json; size: number }> = [];
+  let current: Json[] = [];
+  let bytes = 0;
+  const flush = () => {
+    if (current.length === 0) return;
+    units.push({ input: { Items: current, ...(batchInput !== undefined ? { BatchInput: batchInput } : {}) }, size: current.length });
+    current = [];
+    bytes = 0;
+  };
+  for (const item of items) {
+    const size = Buffer.byteLength(JSON.stringify(item ?? null));
+    if (current.length > 0 && (current.length >= maxItems || bytes + size > maxBytes)) flush();
+    current.push(item);
+    bytes += size;
+  }
+  flush();
+  return units;
+}
+
+// --- writing ---------------------------------------------------------------------------------------------------
+
+async function writeResults(
+  engine: Engine,
+  run: MapRun,
+  params: Json,
+  id: string,
+  results: Array<{ child: ExecutionRuntime; input: Json } | undefined>,
+): Promise<Json> {
+  const bucket = String(params.Bucket ?? '');
+  const prefix = [String(params.Prefix ?? '').replace(/\/+$/, ''), id].filter((p) => p !== '').join('/');
+  const byStatus: Record<'SUCCEEDED' | 'FAILED' | 'PENDING', Json[]> = { SUCCEEDED: [], FAILED: [], PENDING: [] };
+  for (const r of results) {
+    if (!r) continue;
+    const rec = r.child.record;
+    const entry: Json = {
+      ExecutionArn: rec.executionArn,
+      Input: rec.input,
+      InputDetails: { Included: true },
+      Name: rec.name,
+      ...(rec.status === 'SUCCEEDED' ? { Output: rec.output, OutputDetails: { Included: true } } : { Error: rec.error, Cause: rec.cause }),
+      RedriveCount: 0,
+      RedriveStatus: 'NOT_REDRIVABLE',
+      RedriveStatusReason: 'Execution is SUCCEEDED and cannot be redriven',
+      StartDate: new Date(rec.startDate).toISOString(),
+      StateMachineArn: rec.stateMachineArn,
+      Status: rec.status,
+      StopDate: rec.stopDate ? new Date(rec.stopDate).toISOString() : undefined,
+    };
+    if (rec.status !== 'SUCCEEDED') entry.RedriveStatusReason = 'Execution is not redrivable locally';
+    byStatus[rec.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED'].push(entry);
+  }
+  const manifest: Json = {
+    DestinationBucket: bucket,
+    MapRunArn: run.mapRunArn,
+    ResultFiles: { FAILED: [] as Json[], PENDING: [] as Json[], SUCCEEDED: [] as Json[] },
+  };
+  try {
+    for (const status of ['SUCCEEDED', 'FAILED'] as const) {
+      if (byStatus[status].length === 0) continue;
+      const key = `${prefix}/${status}_0.json`;
+      const body = JSON.stringify(byStatus[status]);
+      await putObjectText(engine.s3, bucket, key, body);
+      manifest.ResultFiles[status].push({ Key: key, Size: Buffer.byteLength(body) });
+    }
+    const manifestKey = `${prefix}/manifest.json`;
+    await putObjectText(engine.s3, bucket, manifestKey, JSON.stringify(manifest));
+    run.itemCounts.resultsWritten = run.itemCounts.succeeded + run.itemCounts.failed + run.itemCounts.timedOut + run.itemCounts.aborted;
+    run.executionCounts.resultsWritten = byStatus.SUCCEEDED.length + byStatus.FAILED.length;
+    return { MapRunArn: run.mapRunArn, ResultWriterDetails: { Bucket: bucket, Key: manifestKey } };
+  } catch (error) {
+    throw new StatesError('States.ResultWriterFailed', `Writing results failed: ${(error as Error).message}`);
+  }
+}

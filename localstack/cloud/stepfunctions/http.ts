@@ -1,0 +1,82 @@
+/**
+ * The AWS JSON 1.0 endpoint: `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`, errors as
+ * `{"__type": code, "message": …}` (also in `x-amzn-ErrorType`), which is what `@aws-sdk/client-sfn` speaks.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import type { CloudLogger } from '../types';
+import { SfnServiceError } from './errors';
+
+export interface SfnHandler {
+  handle(operation: string, body: unknown): Promise<unknown>;
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function send(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'content-type': 'application/x-amz-json-1.0',
+    'content-length': Buffer.byteLength(text),
+    'x-amzn-requestid': randomUUID(),
+    ...extraHeaders,
+  });
+  res.end(text);
+}
+
+function sendError(res: ServerResponse, status: number, code: string, message: string): void {
+  send(res, status, { __type: code, message }, { 'x-amzn-errortype': code });
+}
+
+export async function listen(
+  service: SfnHandler,
+  port: number,
+  host: string,
+  logger: CloudLogger,
+): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer((req, res) => {
+    void (async () => {
+      if (req.method !== 'POST') return sendError(res, 404, 'UnknownOperationException', 'Only POST / is served.');
+      const target = String(req.headers['x-amz-target'] ?? '');
+      const operation = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
+      if (!operation) return sendError(res, 400, 'UnknownOperationException', `Missing or unknown X-Amz-Target '${target}'.`);
+      let body: unknown;
+      try {
+        const text = await readBody(req);
+        body = text.trim() === '' ? {} : JSON.parse(text);
+      } catch {
+        return sendError(res, 400, 'SerializationException', 'The request body is not valid JSON.');
+      }
+      try {
+        send(res, 200, (await service.handle(operation, body)) ?? {});
+      } catch (error) {
+        if (error instanceof SfnServiceError) return sendError(res, error.status, error.code, error.message);
+        logger.error('step functions: operation failed', { operation, error: String((error as Error)?.stack ?? error) });
+        sendError(res, 500, 'InternalFailure', (error as Error)?.message ?? String(error));
+      }
+    })();
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(error.code === 'EADDRINUSE' ? new Error(`Step Functions: port ${port} on ${host} is already in use`) : error),
+    );
+    server.listen(port, host, () => resolve());
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}

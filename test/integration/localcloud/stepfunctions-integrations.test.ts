@@ -11,8 +11,8 @@ import {
   ListMapRunsCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { startDynamoDbLocal, type DynamoDbLocal } from '../../../../localstack/cloud/dynamodb-local';
-import { FakeLambda, fn, FunctionError, REGION, ROLE, startHarness, tempDir, waitForEnd, type Harness } from './helpers';
+import { startDynamoDbLocal, type DynamoDbLocal } from '../../../localstack/cloud/dynamodb-local';
+import { FakeLambda, fn, FunctionError, REGION, ROLE, startHarness, tempDir, waitForEnd, type Harness } from '../../unit/localcloud/stepfunctions/helpers';
 
 const require = createRequire(import.meta.url);
 const S3rver = require('s3rver') as new (options: Record<string, unknown>) => { run(): Promise<unknown>; close(): Promise<void> };

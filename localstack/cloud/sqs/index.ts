@@ -1,0 +1,823 @@
+/**
+ * A minimal local SQS (standard queues only) speaking the AWS JSON 1.0 protocol that `@aws-sdk/client-sqs`
+ * uses, so functions and tests talk to it through the real SDK. It exists for the on-failure destinations of
+ * stream mappings and for anything else in the template that declares an `AWS::SQS::Queue`.
+ *
+ * Messages live in memory and are written through to one JSON file per queue (temp file + rename), so a
+ * restart of the local cloud keeps them, in-flight state included.
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type CloudLogger } from '../types';
+
+export interface LocalSqsOptions {
+  region?: string;
+  accountId?: string;
+  /** Directory holding one `<queue>.json` per queue; created when missing. */
+  dataDir: string;
+  logger?: CloudLogger;
+  /**
+   * Port that queue URLs advertise before `listen()` is called (for example when queues are created from the
+   * template before the server binds). `listen()` replaces it with the bound port.
+   */
+  port?: number;
+}
+
+export interface MessageAttributeValue {
+  DataType: string;
+  StringValue?: string;
+  /** Base64, as on the wire. */
+  BinaryValue?: string;
+}
+
+export interface SendMessageOptions {
+  messageAttributes?: Record<string, MessageAttributeValue>;
+  delaySeconds?: number;
+}
+
+export interface SentMessage {
+  messageId: string;
+  md5OfMessageBody: string;
+  md5OfMessageAttributes?: string;
+}
+
+export interface ListeningSqs {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** An SQS error with its wire type (`__type` suffix) and the code the query-compatible header carries. */
+export class SqsError extends Error {
+  readonly queryCode: string;
+  constructor(
+    readonly type: string,
+    message: string,
+    readonly status = 400,
+  ) {
+    super(message);
+    this.name = type;
+    this.queryCode = QUERY_CODES[type] ?? type;
+  }
+}
+
+/** Codes the query protocol used; SDKs read them from `x-amzn-query-error` for backward compatibility. */
+const QUERY_CODES: Record<string, string> = {
+  QueueDoesNotExist: 'AWS.SimpleQueueService.NonExistentQueue',
+  QueueNameExists: 'QueueAlreadyExists',
+  UnsupportedOperation: 'AWS.SimpleQueueService.UnsupportedOperation',
+  MessageNotInflight: 'AWS.SimpleQueueService.MessageNotInflight',
+  EmptyBatchRequest: 'AWS.SimpleQueueService.EmptyBatchRequest',
+  TooManyEntriesInBatchRequest: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
+  BatchEntryIdsNotDistinct: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+  InvalidBatchEntryId: 'AWS.SimpleQueueService.InvalidBatchEntryId',
+};
+
+interface StoredMessage {
+  messageId: string;
+  body: string;
+  md5OfBody: string;
+  messageAttributes?: Record<string, MessageAttributeValue>;
+  md5OfMessageAttributes?: string;
+  sentTimestamp: number;
+  /** Epoch ms before which the message is invisible (delay or visibility timeout). */
+  visibleAt: number;
+  receiveCount: number;
+  firstReceiveTimestamp?: number;
+  /** Changes at every receive, so a handle names one receipt. */
+  receiptNonce?: string;
+}
+
+interface QueueState {
+  name: string;
+  attributes: Record<string, string>;
+  createdTimestamp: number;
+  lastModifiedTimestamp: number;
+  messages: StoredMessage[];
+}
+
+interface Queue extends QueueState {
+  waiters: Set<() => void>;
+}
+
+const DEFAULT_ATTRIBUTES: Record<string, string> = {
+  DelaySeconds: '0',
+  MaximumMessageSize: '262144',
+  MessageRetentionPeriod: '345600',
+  ReceiveMessageWaitTimeSeconds: '0',
+  VisibilityTimeout: '30',
+};
+
+/** Attributes a caller may set; the others are computed. */
+const SETTABLE_ATTRIBUTES = new Set([
+  'DelaySeconds',
+  'MaximumMessageSize',
+  'MessageRetentionPeriod',
+  'ReceiveMessageWaitTimeSeconds',
+  'VisibilityTimeout',
+  'Policy',
+  'RedrivePolicy',
+  'RedriveAllowPolicy',
+  'KmsMasterKeyId',
+  'KmsDataKeyReusePeriodSeconds',
+  'SqsManagedSseEnabled',
+]);
+
+const NUMERIC_LIMITS: Record<string, [number, number]> = {
+  DelaySeconds: [0, 900],
+  MaximumMessageSize: [1024, 262144],
+  MessageRetentionPeriod: [60, 1209600],
+  ReceiveMessageWaitTimeSeconds: [0, 20],
+  VisibilityTimeout: [0, 43200],
+};
+
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+const noopLogger: CloudLogger = { info() {}, warn() {}, error() {}, debug() {} };
+
+export function md5Hex(data: string | Uint8Array): string {
+  return createHash('md5').update(data).digest('hex');
+}
+
+/** MD5 of message attributes as SQS computes it (names sorted; length-prefixed name, type, transport, value). */
+export function md5OfMessageAttributes(attributes: Record<string, MessageAttributeValue>): string {
+  const hash = createHash('md5');
+  const lengthPrefixed = (bytes: Uint8Array) => {
+    const len = Buffer.alloc(4);
+    len.writeUInt32BE(bytes.length);
+    hash.update(len);
+    hash.update(bytes);
+  };
+  for (const name of Object.keys(attributes).sort()) {
+    const value = attributes[name]!;
+    lengthPrefixed(Buffer.from(name, 'utf8'));
+    lengthPrefixed(Buffer.from(value.DataType, 'utf8'));
+    if (value.BinaryValue !== undefined) {
+      hash.update(Buffer.from([2]));
+      lengthPrefixed(Buffer.from(value.BinaryValue, 'base64'));
+    } else {
+      hash.update(Buffer.from([1]));
+      lengthPrefixed(Buffer.from(value.StringValue ?? '', 'utf8'));
+    }
+  }
+  return hash.digest('hex');
+}
+
+export class LocalSqs {
+  readonly region: string;
+  readonly accountId: string;
+  private readonly dataDir: string;
+  private readonly logger: CloudLogger;
+  private readonly queues = new Map<string, Queue>();
+  private server?: Server;
+  private port?: number;
+  private stopped = false;
+
+  constructor(options: LocalSqsOptions) {
+    this.region = options.region ?? LOCAL_REGION;
+    this.accountId = options.accountId ?? LOCAL_ACCOUNT_ID;
+    this.dataDir = options.dataDir;
+    this.logger = options.logger ?? noopLogger;
+    this.port = options.port;
+    mkdirSync(this.dataDir, { recursive: true });
+    this.load();
+  }
+
+  // ---------------------------------------------------------------- programmatic API
+
+  /**
+   * Creates the queue, or updates the attributes of an existing one: the local cloud re-applies the template
+   * at every start, and an edited template must win over what was persisted.
+   */
+  createQueue(name: string, attributes: Record<string, string> = {}): { queueUrl: string; queueArn: string } {
+    const existing = this.queues.get(name);
+    if (existing) {
+      const validated = this.validateAttributes(attributes);
+      Object.assign(existing.attributes, validated);
+      existing.lastModifiedTimestamp = Date.now();
+      this.persist(existing);
+    } else {
+      this.create(name, attributes);
+    }
+    return { queueUrl: this.queueUrl(name), queueArn: this.queueArn(name) };
+  }
+
+  queueUrl(name: string): string {
+    return `http://127.0.0.1:${this.port ?? 0}/${this.accountId}/${name}`;
+  }
+
+  queueArn(name: string): string {
+    return `arn:aws:sqs:${this.region}:${this.accountId}:${name}`;
+  }
+
+  /** Sends to a queue named by ARN, URL or name, as a destination or an event source target would. */
+  async sendMessage(queueArnOrUrl: string, body: string, options: SendMessageOptions = {}): Promise<SentMessage> {
+    const queue = this.resolve(queueArnOrUrl);
+    return this.enqueue(queue, body, options.messageAttributes, options.delaySeconds);
+  }
+
+  /** Number of messages in a queue, visible or not; for tests and diagnostics. */
+  depth(queueArnOrUrl: string): { visible: number; inFlight: number; delayed: number } {
+    const queue = this.resolve(queueArnOrUrl);
+    return this.counts(queue);
+  }
+
+  async listen(port: number, host = '127.0.0.1'): Promise<ListeningSqs> {
+    if (this.server) throw new Error('LocalSqs is already listening');
+    const server = createServer((req, res) => void this.handle(req, res));
+    await new Promise<void>((resolve, reject) => {
+      const onError = (error: NodeJS.ErrnoException) => {
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new Error(`Local SQS cannot listen on ${host}:${port}: the port is in use`)
+            : error,
+        );
+      };
+      server.once('error', onError);
+      server.listen(port, host, () => {
+        server.off('error', onError);
+        resolve();
+      });
+    });
+    this.server = server;
+    this.stopped = false;
+    this.port = (server.address() as AddressInfo).port;
+    const url = `http://127.0.0.1:${this.port}`;
+    this.logger.info('local SQS listening', { url });
+    return { url, close: () => this.closeServer() };
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const queue of this.queues.values()) this.wake(queue);
+    await this.closeServer();
+  }
+
+  // ---------------------------------------------------------------- queues and messages
+
+  private create(name: string, attributes: Record<string, string>): Queue {
+    if (!QUEUE_NAME.test(name)) {
+      if (name.endsWith('.fifo')) {
+        throw new SqsError('UnsupportedOperation', `FIFO queues are not supported by the local SQS: ${name}`);
+      }
+      throw new SqsError(
+        'InvalidParameterValue',
+        `Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length: ${name}`,
+      );
+    }
+    const now = Date.now();
+    const queue: Queue = {
+      name,
+      attributes: { ...DEFAULT_ATTRIBUTES, ...this.validateAttributes(attributes) },
+      createdTimestamp: now,
+      lastModifiedTimestamp: now,
+      messages: [],
+      waiters: new Set(),
+    };
+    this.queues.set(name, queue);
+    this.persist(queue);
+    return queue;
+  }
+
+  private validateAttributes(attributes: Record<string, string>): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const [key, raw] of Object.entries(attributes ?? {})) {
+      const value = String(raw);
+      if (key === 'FifoQueue' || key === 'ContentBasedDeduplication') {
+        if (value === 'false') continue;
+        throw new SqsError('UnsupportedOperation', `FIFO queues are not supported by the local SQS (${key})`);
+      }
+      if (!SETTABLE_ATTRIBUTES.has(key)) throw new SqsError('InvalidAttributeName', `Unknown Attribute ${key}.`);
+      const limits = NUMERIC_LIMITS[key];
+      if (limits) {
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < limits[0] || n > limits[1]) {
+          throw new SqsError('InvalidAttributeValue', `Invalid value for the parameter ${key}.`);
+        }
+      }
+      out[key] = value;
+    }
+    return out;
+  }
+
+  /** Accepts a queue URL (any host), an ARN or a bare name. */
+  private resolve(ref: string): Queue {
+    let name = ref;
+    if (ref.startsWith('arn:')) {
+      const parts = ref.split(':');
+      name = parts[5] ?? '';
+    } else if (/^https?:\/\//.test(ref)) {
+      try {
+        const segments = new URL(ref).pathname.split('/').filter(Boolean);
+        name = segments.at(-1) ?? '';
+      } catch {
+        name = '';
+      }
+    }
+    const queue = this.queues.get(name);
+    if (!queue) {
+      throw new SqsError('QueueDoesNotExist', 'The specified queue does not exist.');
+    }
+    return queue;
+  }
+
+  private enqueue(
+    queue: Queue,
+    body: string,
+    messageAttributes?: Record<string, MessageAttributeValue>,
+    delaySeconds?: number,
+  ): SentMessage {
+    if (typeof body !== 'string' || body.length === 0) {
+      throw new SqsError('MissingParameter', 'The request must contain the parameter MessageBody.');
+    }
+    const maxSize = Number(queue.attributes.MaximumMessageSize);
+    if (Buffer.byteLength(body, 'utf8') > maxSize) {
+      throw new SqsError('InvalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${maxSize} bytes.`);
+    }
+    const delay = delaySeconds ?? Number(queue.attributes.DelaySeconds);
+    if (!Number.isInteger(delay) || delay < 0 || delay > 900) {
+      throw new SqsError('InvalidParameterValue', 'Value for parameter DelaySeconds is invalid. Reason: must be between 0 and 900.');
+    }
+    const now = Date.now();
+    const hasAttributes = messageAttributes && Object.keys(messageAttributes).length > 0;
+    const message: StoredMessage = {
+      messageId: randomUUID(),
+      body,
+      md5OfBody: md5Hex(body),
+      sentTimestamp: now,
+      visibleAt: now + delay * 1000,
+      receiveCount: 0,
+      ...(hasAttributes
+        ? { messageAttributes, md5OfMessageAttributes: md5OfMessageAttributes(messageAttributes) }
+        : {}),
+    };
+    queue.messages.push(message);
+    this.persist(queue);
+    this.wake(queue);
+    return {
+      messageId: message.messageId,
+      md5OfMessageBody: message.md5OfBody,
+      ...(message.md5OfMessageAttributes ? { md5OfMessageAttributes: message.md5OfMessageAttributes } : {}),
+    };
+  }
+
+  private expire(queue: Queue, now: number): void {
+    const retentionMs = Number(queue.attributes.MessageRetentionPeriod) * 1000;
+    const before = queue.messages.length;
+    queue.messages = queue.messages.filter((m) => m.sentTimestamp + retentionMs > now);
+    if (queue.messages.length !== before) this.persist(queue);
+  }
+
+  private counts(queue: Queue): { visible: number; inFlight: number; delayed: number } {
+    const now = Date.now();
+    this.expire(queue, now);
+    let visible = 0;
+    let inFlight = 0;
+    let delayed = 0;
+    for (const m of queue.messages) {
+      if (m.visibleAt <= now) visible++;
+      else if (m.receiveCount > 0) inFlight++;
+      else delayed++;
+    }
+    return { visible, inFlight, delayed };
+  }
+
+  private takeVisible(queue: Queue, max: number, visibilityTimeout: number): StoredMessage[] {
+    const now = Date.now();
+    this.expire(queue, now);
+    const taken: StoredMessage[] = [];
+    for (const m of queue.messages) {
+      if (taken.length >= max) break;
+      if (m.visibleAt > now) continue;
+      m.receiveCount++;
+      m.firstReceiveTimestamp ??= now;
+      m.receiptNonce = randomUUID();
+      m.visibleAt = now + visibilityTimeout * 1000;
+      taken.push(m);
+    }
+    if (taken.length > 0) this.persist(queue);
+    return taken;
+  }
+
+  /** Long poll: waits for a send, a visibility change or the deadline, never by polling. */
+  private async receive(
+    queue: Queue,
+    max: number,
+    visibilityTimeout: number,
+    waitSeconds: number,
+    cancelled: () => boolean,
+    onCancel: (fn: () => void) => void,
+  ): Promise<StoredMessage[]> {
+    const deadline = Date.now() + waitSeconds * 1000;
+    for (;;) {
+      const messages = this.takeVisible(queue, max, visibilityTimeout);
+      const now = Date.now();
+      if (messages.length > 0 || now >= deadline || this.stopped || cancelled()) return messages;
+      const nextVisible = queue.messages.reduce((min, m) => Math.min(min, m.visibleAt), Infinity);
+      const waitMs = Math.max(1, Math.min(deadline, nextVisible) - now);
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          queue.waiters.delete(done);
+          resolve();
+        };
+        const timer = setTimeout(done, waitMs);
+        queue.waiters.add(done);
+        onCancel(done);
+      });
+    }
+  }
+
+  private wake(queue: Queue): void {
+    for (const waiter of [...queue.waiters]) waiter();
+  }
+
+  private decodeReceipt(handle: unknown): { messageId: string; nonce: string } {
+    if (typeof handle !== 'string' || handle.length === 0) {
+      throw new SqsError('MissingParameter', 'The request must contain the parameter ReceiptHandle.');
+    }
+    const decoded = Buffer.from(handle, 'base64url').toString('utf8');
+    const [messageId, nonce] = decoded.split('#');
+    if (!messageId || !nonce) {
+      throw new SqsError('ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`);
+    }
+    return { messageId, nonce };
+  }
+
+  private receiptHandle(m: StoredMessage): string {
+    return Buffer.from(`${m.messageId}#${m.receiptNonce}`, 'utf8').toString('base64url');
+  }
+
+  // ---------------------------------------------------------------- persistence
+
+  private fileOf(name: string): string {
+    return join(this.dataDir, `${name}.json`);
+  }
+
+  private persist(queue: Queue): void {
+    const state: QueueState = {
+      name: queue.name,
+      attributes: queue.attributes,
+      createdTimestamp: queue.createdTimestamp,
+      lastModifiedTimestamp: queue.lastModifiedTimestamp,
+      messages: queue.messages,
+    };
+    const file = this.fileOf(queue.name);
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(state));
+    renameSync(tmp, file);
+  }
+
+  private load(): void {
+    for (const entry of readdirSync(this.dataDir)) {
+      if (!entry.endsWith('.json')) continue;
+      try {
+        const state = JSON.parse(readFileSync(join(this.dataDir, entry), 'utf8')) as QueueState;
+        if (!state.name || !Array.isArray(state.messages)) throw new Error('not a queue file');
+        this.queues.set(state.name, { ...state, waiters: new Set() });
+      } catch (error) {
+        this.logger.warn('local SQS skipped an unreadable queue file', { file: entry, error: String(error) });
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------- HTTP / JSON 1.0 protocol
+
+  private async closeServer(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    this.server = undefined;
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const requestId = randomUUID();
+    let closed = false;
+    const cancelHooks: Array<() => void> = [];
+    // A long poll whose client went away must release its waiter rather than hold the queue's messages.
+    res.on('close', () => {
+      closed = true;
+      for (const hook of cancelHooks) hook();
+    });
+    const send = (status: number, body: unknown, headers: Record<string, string> = {}) => {
+      if (closed) return;
+      const text = JSON.stringify(body);
+      res.writeHead(status, {
+        'content-type': 'application/x-amz-json-1.0',
+        'content-length': Buffer.byteLength(text),
+        'x-amzn-requestid': requestId,
+        ...headers,
+      });
+      res.end(text);
+    };
+    try {
+      const raw = await readBody(req);
+      const target = String(req.headers['x-amz-target'] ?? '');
+      if (req.method !== 'POST' || !target.startsWith('AmazonSQS.')) {
+        throw new SqsError(
+          'UnsupportedOperation',
+          'The local SQS speaks only the AWS JSON 1.0 protocol (POST with X-Amz-Target: AmazonSQS.<Operation>).',
+        );
+      }
+      let input: Record<string, any>;
+      try {
+        input = raw.length > 0 ? JSON.parse(raw) : {};
+      } catch {
+        throw new SqsError('InvalidParameterValue', 'The request body is not valid JSON.');
+      }
+      const operation = target.slice('AmazonSQS.'.length);
+      const output = await this.dispatch(operation, input ?? {}, () => closed, (fn) => cancelHooks.push(fn));
+      send(200, output);
+    } catch (error) {
+      if (error instanceof SqsError) {
+        send(error.status, { __type: `com.amazonaws.sqs#${error.type}`, message: error.message }, {
+          'x-amzn-query-error': `${error.queryCode};Sender`,
+        });
+      } else {
+        this.logger.error('local SQS request failed', { error: String(error) });
+        send(500, { __type: 'com.amazonaws.sqs#InternalError', message: String((error as Error)?.message ?? error) }, {
+          'x-amzn-query-error': 'InternalError;Receiver',
+        });
+      }
+    }
+  }
+
+  private async dispatch(
+    operation: string,
+    input: Record<string, any>,
+    cancelled: () => boolean,
+    onCancel: (fn: () => void) => void,
+  ): Promise<Record<string, unknown>> {
+    switch (operation) {
+      case 'CreateQueue': {
+        const name = requireString(input, 'QueueName');
+        const attributes = (input.Attributes ?? {}) as Record<string, string>;
+        const existing = this.queues.get(name);
+        if (existing) {
+          const requested = this.validateAttributes(attributes);
+          for (const [key, value] of Object.entries(requested)) {
+            if (existing.attributes[key] !== value) {
+              throw new SqsError(
+                'QueueNameExists',
+                `A queue already exists with the same name and a different value for attribute ${key}`,
+              );
+            }
+          }
+        } else {
+          this.create(name, attributes);
+        }
+        return { QueueUrl: this.queueUrl(name) };
+      }
+      case 'GetQueueUrl': {
+        const name = requireString(input, 'QueueName');
+        const queue = this.resolve(name);
+        return { QueueUrl: this.queueUrl(queue.name) };
+      }
+      case 'ListQueues': {
+        const prefix = typeof input.QueueNamePrefix === 'string' ? input.QueueNamePrefix : '';
+        const names = [...this.queues.keys()].filter((n) => n.startsWith(prefix)).sort();
+        const max = input.MaxResults === undefined ? undefined : Number(input.MaxResults);
+        if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > 1000)) {
+          throw new SqsError('InvalidParameterValue', 'Value for parameter MaxResults is invalid. Reason: must be between 1 and 1000.');
+        }
+        const start = input.NextToken ? Number(Buffer.from(String(input.NextToken), 'base64url').toString()) || 0 : 0;
+        const end = max === undefined ? names.length : Math.min(names.length, start + max);
+        const page = names.slice(start, max === undefined ? undefined : end);
+        const out: Record<string, unknown> = {};
+        if (page.length > 0) out.QueueUrls = page.map((n) => this.queueUrl(n));
+        if (max !== undefined && end < names.length) out.NextToken = Buffer.from(String(end)).toString('base64url');
+        return out;
+      }
+      case 'DeleteQueue': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        this.queues.delete(queue.name);
+        rmSync(this.fileOf(queue.name), { force: true });
+        this.wake(queue);
+        return {};
+      }
+      case 'GetQueueAttributes': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        const wanted = (input.AttributeNames as string[] | undefined) ?? [];
+        return { Attributes: this.attributesOf(queue, wanted) };
+      }
+      case 'SetQueueAttributes': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        Object.assign(queue.attributes, this.validateAttributes(input.Attributes ?? {}));
+        queue.lastModifiedTimestamp = Date.now();
+        this.persist(queue);
+        return {};
+      }
+      case 'PurgeQueue': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        queue.messages = [];
+        this.persist(queue);
+        return {};
+      }
+      case 'SendMessage': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        const sent = this.enqueue(queue, input.MessageBody, input.MessageAttributes, optionalInt(input, 'DelaySeconds'));
+        return {
+          MessageId: sent.messageId,
+          MD5OfMessageBody: sent.md5OfMessageBody,
+          ...(sent.md5OfMessageAttributes ? { MD5OfMessageAttributes: sent.md5OfMessageAttributes } : {}),
+        };
+      }
+      case 'SendMessageBatch': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        const entries = checkBatch(input.Entries);
+        const Successful: unknown[] = [];
+        const Failed: unknown[] = [];
+        for (const entry of entries) {
+          try {
+            const sent = this.enqueue(queue, entry.MessageBody, entry.MessageAttributes, optionalInt(entry, 'DelaySeconds'));
+            Successful.push({
+              Id: entry.Id,
+              MessageId: sent.messageId,
+              MD5OfMessageBody: sent.md5OfMessageBody,
+              ...(sent.md5OfMessageAttributes ? { MD5OfMessageAttributes: sent.md5OfMessageAttributes } : {}),
+            });
+          } catch (error) {
+            if (!(error instanceof SqsError)) throw error;
+            Failed.push({ Id: entry.Id, SenderFault: true, Code: error.type, Message: error.message });
+          }
+        }
+        return { Successful, Failed };
+      }
+      case 'ReceiveMessage': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        const max = optionalInt(input, 'MaxNumberOfMessages') ?? 1;
+        if (max < 1 || max > 10) {
+          throw new SqsError('InvalidParameterValue', 'Value for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10.');
+        }
+        const visibility = optionalInt(input, 'VisibilityTimeout') ?? Number(queue.attributes.VisibilityTimeout);
+        if (visibility < 0 || visibility > 43200) {
+          throw new SqsError('InvalidParameterValue', 'Value for parameter VisibilityTimeout is invalid.');
+        }
+        const wait = optionalInt(input, 'WaitTimeSeconds') ?? Number(queue.attributes.ReceiveMessageWaitTimeSeconds);
+        if (wait < 0 || wait > 20) {
+          throw new SqsError('InvalidParameterValue', 'Value for parameter WaitTimeSeconds is invalid. Reason: Must be >= 0 and <= 20.');
+        }
+        const messages = await this.receive(queue, max, visibility, wait, cancelled, onCancel);
+        if (messages.length === 0) return {};
+        const systemNames: string[] = [...(input.AttributeNames ?? []), ...(input.MessageSystemAttributeNames ?? [])];
+        const attributeNames: string[] = input.MessageAttributeNames ?? [];
+        return { Messages: messages.map((m) => this.wireMessage(m, systemNames, attributeNames)) };
+      }
+      case 'DeleteMessage': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        this.deleteByReceipt(queue, input.ReceiptHandle);
+        return {};
+      }
+      case 'DeleteMessageBatch': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        const entries = checkBatch(input.Entries);
+        const Successful: unknown[] = [];
+        const Failed: unknown[] = [];
+        for (const entry of entries) {
+          try {
+            this.deleteByReceipt(queue, entry.ReceiptHandle);
+            Successful.push({ Id: entry.Id });
+          } catch (error) {
+            if (!(error instanceof SqsError)) throw error;
+            Failed.push({ Id: entry.Id, SenderFault: true, Code: error.type, Message: error.message });
+          }
+        }
+        return { Successful, Failed };
+      }
+      case 'ChangeMessageVisibility': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        const { messageId, nonce } = this.decodeReceipt(input.ReceiptHandle);
+        const timeout = optionalInt(input, 'VisibilityTimeout');
+        if (timeout === undefined || timeout < 0 || timeout > 43200) {
+          throw new SqsError('InvalidParameterValue', 'Value for parameter VisibilityTimeout is invalid.');
+        }
+        const m = queue.messages.find((x) => x.messageId === messageId);
+        if (!m || m.receiptNonce !== nonce || m.visibleAt <= Date.now()) {
+          throw new SqsError('MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.');
+        }
+        m.visibleAt = Date.now() + timeout * 1000;
+        this.persist(queue);
+        this.wake(queue);
+        return {};
+      }
+      default:
+        throw new SqsError(
+          'UnsupportedOperation',
+          `The local SQS does not implement ${operation}.`,
+        );
+    }
+  }
+
+  /** AWS accepts an outdated receipt handle of an existing message and deletes it; so do we. */
+  private deleteByReceipt(queue: Queue, handle: unknown): void {
+    const { messageId } = this.decodeReceipt(handle);
+    const index = queue.messages.findIndex((m) => m.messageId === messageId);
+    if (index >= 0) {
+      queue.messages.splice(index, 1);
+      this.persist(queue);
+    }
+  }
+
+  private attributesOf(queue: Queue, wanted: string[]): Record<string, string> {
+    const { visible, inFlight, delayed } = this.counts(queue);
+    const all: Record<string, string> = {
+      ...queue.attributes,
+      QueueArn: this.queueArn(queue.name),
+      ApproximateNumberOfMessages: String(visible),
+      ApproximateNumberOfMessagesNotVisible: String(inFlight),
+      ApproximateNumberOfMessagesDelayed: String(delayed),
+      CreatedTimestamp: String(Math.floor(queue.createdTimestamp / 1000)),
+      LastModifiedTimestamp: String(Math.floor(queue.lastModifiedTimestamp / 1000)),
+    };
+    if (wanted.includes('All')) return all;
+    const out: Record<string, string> = {};
+    for (const name of wanted) {
+      if (!(name in all) && !SETTABLE_ATTRIBUTES.has(name)) {
+        throw new SqsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
+      }
+      if (name in all) out[name] = all[name]!;
+    }
+    return out;
+  }
+
+  private wireMessage(m: StoredMessage, systemNames: string[], attributeNames: string[]): Record<string, unknown> {
+    const out: Record<string, unknown> = {
+      MessageId: m.messageId,
+      ReceiptHandle: this.receiptHandle(m),
+      MD5OfBody: m.md5OfBody,
+      Body: m.body,
+    };
+    const system: Record<string, string> = {
+      SenderId: this.accountId,
+      SentTimestamp: String(m.sentTimestamp),
+      ApproximateReceiveCount: String(m.receiveCount),
+      ApproximateFirstReceiveTimestamp: String(m.firstReceiveTimestamp ?? m.sentTimestamp),
+    };
+    const wantAll = systemNames.includes('All');
+    const attributes: Record<string, string> = {};
+    for (const [k, v] of Object.entries(system)) if (wantAll || systemNames.includes(k)) attributes[k] = v;
+    if (Object.keys(attributes).length > 0) out.Attributes = attributes;
+    if (m.messageAttributes && attributeNames.length > 0) {
+      const selected: Record<string, MessageAttributeValue> = {};
+      for (const [name, value] of Object.entries(m.messageAttributes)) {
+        const wanted = attributeNames.some(
+          (pattern) =>
+            pattern === 'All' || pattern === '.*' || pattern === name || (pattern.endsWith('.*') && name.startsWith(pattern.slice(0, -1))),
+        );
+        if (wanted) selected[name] = value;
+      }
+      if (Object.keys(selected).length > 0) {
+        out.MessageAttributes = selected;
+        out.MD5OfMessageAttributes = md5OfMessageAttributes(selected);
+      }
+    }
+    return out;
+  }
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    req.on('error', reject);
+  });
+}
+
+function requireString(input: Record<string, any>, key: string): string {
+  const value = input[key];
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new SqsError('MissingParameter', `The request must contain the parameter ${key}.`);
+  }
+  return value;
+}
+
+function optionalInt(input: Record<string, any>, key: string): number | undefined {
+  const value = input[key];
+  if (value === undefined || value === null) return undefined;
+  const n = Number(value);
+  if (!Number.isInteger(n)) throw new SqsError('InvalidParameterValue', `Value for parameter ${key} is invalid.`);
+  return n;
+}
+
+function checkBatch(entries: unknown): Array<Record<string, any>> {
+  if (!Array.isArray(entries) || entries.length === 0) {
+    throw new SqsError('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
+  }
+  if (entries.length > 10) {
+    throw new SqsError('TooManyEntriesInBatchRequest', 'Maximum number of entries per request are 10.');
+  }
+  const ids = new Set<string>();
+  for (const entry of entries as Array<Record<string, any>>) {
+    if (typeof entry?.Id !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(entry.Id)) {
+      throw new SqsError('InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores.');
+    }
+    if (ids.has(entry.Id)) throw new SqsError('BatchEntryIdsNotDistinct', `Id ${entry.Id} repeated.`);
+    ids.add(entry.Id);
+  }
+  return entries as Array<Record<string, any>>;
+}

@@ -1,0 +1,91 @@
+import { ENGINE_RETRY, THROTTLING_RETRY } from './errors';
+import { STEP_DEFAULTS, type WorkflowStep } from './schema';
+
+/** Step Functions Standard workflows fail an execution whose history passes this many events. */
+export const HISTORY_EVENT_LIMIT = 25_000;
+
+/**
+ * Events each state adds to the parent execution's history (Standard workflows). A Task that is retried
+ * adds a failed / scheduled / started triple per attempt. Distributed Map children keep their own history,
+ * so a Distributed Map costs the parent a constant.
+ */
+export const HISTORY_EVENTS = {
+  execution: 2,
+  pass: 2,
+  choice: 2,
+  fail: 2,
+  parallel: 4,
+  task: 5,
+  callbackTask: 6,
+  retryAttempt: 3,
+  inlineMap: 4,
+  iteration: 2,
+  distributedMap: 5,
+} as const;
+
+export type MapMode = 'inline' | 'distributed' | 'adaptive';
+
+const H = HISTORY_EVENTS;
+
+export function agentAttempts(step: WorkflowStep): number {
+  return (step.retry?.maxAttempts ?? STEP_DEFAULTS.retry.maxAttempts) + THROTTLING_RETRY.maxAttempts;
+}
+
+/** One agent invocation with every retrier exhausted. */
+export function agentTaskEvents(step: WorkflowStep): number {
+  return H.task + H.retryAttempt * agentAttempts(step);
+}
+
+export const ENGINE_TASK_EVENTS = H.task + H.retryAttempt * ENGINE_RETRY.maxAttempts;
+export const GATE_EVENTS = H.callbackTask + H.retryAttempt * ENGINE_RETRY.maxAttempts;
+
+/** One inline Map iteration (a batch): the iteration markers, the invocation and the Pass that catches a failure. */
+export function iterationEvents(step: WorkflowStep): number {
+  return H.iteration + agentTaskEvents(step) + H.pass;
+}
+
+export function inlineMapEvents(step: WorkflowStep, items: number): number {
+  const batch = step.batchSize ?? STEP_DEFAULTS.batchSize;
+  return H.inlineMap + Math.ceil(items / batch) * iterationEvents(step);
+}
+
+/** How many items an inline Map can take within a budget of events. */
+export function inlineItemsWithin(step: WorkflowStep, budget: number): number {
+  const batch = step.batchSize ?? STEP_DEFAULTS.batchSize;
+  const iterations = Math.floor((budget - H.inlineMap) / iterationEvents(step));
+  return Math.max(0, iterations) * batch;
+}
+
+export interface StepShape {
+  conditional: boolean;
+  mode: MapMode | 'single';
+  /** Items an inline or adaptive Map may run inline. */
+  inlineItems: number;
+}
+
+/** Worst case of one step: the longer of its skip path and its run path (which may end in failure). */
+export function stepEvents(step: WorkflowStep, shape: StepShape): number {
+  let main: number;
+  switch (shape.mode) {
+    case 'single':
+      main = agentTaskEvents(step);
+      break;
+    case 'inline':
+      main = inlineMapEvents(step, shape.inlineItems);
+      break;
+    case 'distributed':
+      main = H.distributedMap;
+      break;
+    case 'adaptive':
+      main = H.choice + Math.max(inlineMapEvents(step, shape.inlineItems), H.distributedMap);
+      break;
+  }
+  const run = GATE_EVENTS + main + ENGINE_TASK_EVENTS + H.fail;
+  const skip = shape.conditional ? ENGINE_TASK_EVENTS : 0;
+  return (shape.conditional ? H.choice : 0) + Math.max(run, skip);
+}
+
+/** Events of the condition prelude: an initial Pass, then a Choice and a Pass per conditional step. */
+export function planEvents(conditionalSteps: number): number {
+  return conditionalSteps === 0 ? 0 : H.pass + conditionalSteps * (H.choice + H.pass);
+}

@@ -1,6 +1,7 @@
 import type { Capability } from '../lambdas/shared/registry/agent';
 import { percentileRank } from '../lambdas/shared/registry/histogram';
 import { type AgentView, type SelectionRequest, selectAgents } from '../lambdas/shared/registry/selection';
+import { seededRandom } from './stats';
 
 /**
  * Registry selection latency, pure and in memory, with 10,000 registered agents. The DynamoDB-backed
@@ -26,20 +27,9 @@ export interface RegistryBenchOptions {
 
 const SKILLS = 100;
 
-/** Deterministic PRNG (mulberry32) so every run benches the same registry. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function makeAgents(count: number, skillOf: (i: number, rnd: () => number) => string): AgentView[] {
-  const rnd = random(42);
+  const rnd = seededRandom(42);
   return Array.from({ length: count }, (_, i) => {
     const skill = skillOf(i, rnd);
     const capabilities: Capability[] = [
@@ -71,7 +61,7 @@ function makeAgents(count: number, skillOf: (i: number, rnd: () => number) => st
 }
 
 function makeItems(count: number): SelectionRequest['items'] {
-  const rnd = random(7);
+  const rnd = seededRandom(7);
   return Array.from({ length: count }, (_, i) => ({ key: `inputs/PROG${i}.cbl`, size: Math.floor(rnd() * 2_000_000) }));
 }
 

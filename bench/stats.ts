@@ -9,3 +9,15 @@ export function percentile(samples: number[], p: number): number {
 export function mean(samples: number[]): number {
   return samples.reduce((a, b) => a + b, 0) / samples.length;
 }
+
+/** Seeded PRNG (mulberry32), so every bench run measures the same inputs. */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

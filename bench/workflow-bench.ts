@@ -2,6 +2,7 @@ import { compileWorkflow, workflowDag } from '../lambdas/shared/workflow/compile
 import { criticalPath, decomposeSeriesParallel, spTreeCriticalPath } from '../lambdas/shared/workflow/graph';
 import type { WorkflowDefinition, WorkflowStep } from '../lambdas/shared/workflow/schema';
 import { validateWorkflow } from '../lambdas/shared/workflow/validate';
+import { seededRandom } from './stats';
 
 export interface BenchMetric {
   name: string;
@@ -14,17 +15,6 @@ const FUNCTIONS = {
   reporter: 'arn:aws:lambda:us-east-1:123456789012:function:agentplane-reporter',
 };
 
-/** Seeded PRNG (mulberry32) so that every bench run measures the same graphs. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const pick = (rng: () => number, n: number) => Math.floor(rng() * n);
 
@@ -78,7 +68,7 @@ function median(values: number[]): number {
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));
 
 function compileTime(steps: number, repetitions: number): number {
-  const rng = random(steps);
+  const rng = seededRandom(steps);
   const definition = definitionOf(randomDeps(steps, rng), rng);
   const times: number[] = [];
   for (let r = 0; r < repetitions; r++) {
@@ -101,7 +91,7 @@ interface Ratios {
 }
 
 function makespanRatios(count: number, generate: (n: number, rng: () => number) => number[][], seed: number): Ratios {
-  const rng = random(seed);
+  const rng = seededRandom(seed);
   const ratios: Ratios = { unit: [], weightedBlind: [], weightedInformed: [], syncPoints: [] };
   for (let g = 0; g < count; g++) {
     const definition = definitionOf(generate(5 + pick(rng, 56), rng), rng);

@@ -8,6 +8,7 @@ import { createRequire } from 'node:module';
 import { readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { connect } from 'node:net';
+import { stopChild } from './child-process';
 
 export interface DynamoDbLocal {
   endpoint: string;
@@ -84,12 +85,6 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
     endpoint: `http://${host}:${options.port}`,
     port: options.port,
     process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
+    stop: () => stopChild(child),
   };
 }

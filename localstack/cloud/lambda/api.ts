@@ -2,15 +2,10 @@
  * The Lambda service endpoint (Invoke), so `@aws-sdk/client-lambda` pointed at AWS_ENDPOINT_URL_LAMBDA reaches
  * the local functions, plus `GET /_local/functions` for tests and tools to see what runs and from which bundle.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { LambdaRuntime } from './runtime';
+import { readBody } from '../http-body';
 import type { CloudLogger } from '../types';
-
-async function readBody(req: IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
-}
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -28,7 +23,7 @@ export function startLambdaApi(runtime: LambdaRuntime, port: number, host: strin
         if (!runtime.has(name)) {
           return send(res, 404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
         }
-        const raw = (await readBody(req)).toString('utf8');
+        const raw = await readBody(req);
         let event: unknown = {};
         try {
           event = raw ? JSON.parse(raw) : {};

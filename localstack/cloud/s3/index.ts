@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
 import { waitForPort } from '../dynamodb-local';
+import { stopChild } from '../child-process';
 import type { ResolvedResource } from '../types';
 
 export interface LocalS3 {
@@ -29,13 +30,7 @@ export async function startLocalS3(options: { port: number; host: string; direct
   return {
     endpoint: `http://${options.host}:${options.port}`,
     process: child,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 3000).unref();
-      }),
+    stop: () => stopChild(child),
   };
 }
 

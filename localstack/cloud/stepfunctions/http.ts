@@ -2,23 +2,15 @@
  * The AWS JSON 1.0 endpoint: `POST /` with `X-Amz-Target: AWSStepFunctions.<Operation>`, errors as
  * `{"__type": code, "message": …}` (also in `x-amzn-ErrorType`), which is what `@aws-sdk/client-sfn` speaks.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { CloudLogger } from '../types';
+import { readBody } from '../http-body';
 import { SfnServiceError } from './errors';
 
 export interface SfnHandler {
   handle(operation: string, body: unknown): Promise<unknown>;
-}
-
-function readBody(req: IncomingMessage): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    req.on('error', reject);
-  });
 }
 
 function send(res: ServerResponse, status: number, body: unknown, extraHeaders: Record<string, string> = {}): void {

@@ -1,0 +1,128 @@
+/**
+ * A run as a client sees it, rebuilt from its event log alone: status, per-step progress, tokens and cost.
+ * Pure: the CLI's progress bars, the dashboard and `npm start`'s sample run all fold events through `applyEvent`.
+ */
+import type { EventEnvelope } from '../events/schemas';
+
+export type StepViewStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+export type RunViewStatus = 'QUEUED' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+
+export interface StepView {
+  stepId: string;
+  status: StepViewStatus;
+  skill?: string;
+  agentId?: string;
+  totalItems: number;
+  succeeded: number;
+  failed: number;
+  inFlight: number;
+  tokens: number;
+  costUsd: number;
+  reason?: string;
+}
+
+export interface RunView {
+  runId: string;
+  status: RunViewStatus;
+  lastSeq: number;
+  /** Steps in the order they were first heard of. */
+  steps: StepView[];
+  tokens: number;
+  costUsd: number;
+  error?: { type: string; message: string };
+  receipt?: { itemsDone: number; itemsAbandoned: number };
+}
+
+export const emptyRunView = (runId: string): RunView => ({ runId, status: 'QUEUED', lastSeq: 0, steps: [], tokens: 0, costUsd: 0 });
+
+export const isFinal = (status: RunViewStatus): boolean => status === 'SUCCEEDED' || status === 'FAILED' || status === 'CANCELLED';
+
+function stepOf(view: RunView, stepId: string): StepView {
+  let step = view.steps.find((s) => s.stepId === stepId);
+  if (!step) {
+    step = { stepId, status: 'pending', totalItems: 0, succeeded: 0, failed: 0, inFlight: 0, tokens: 0, costUsd: 0 };
+    view.steps.push(step);
+  }
+  return step;
+}
+
+/** Folds one event into the view (mutating it) and returns it. Events at or below `lastSeq` are ignored. */
+export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'event' | 'payload'>): RunView {
+  if (event.seq <= view.lastSeq) return view;
+  view.lastSeq = event.seq;
+  const p = event.payload as Record<string, any>;
+  switch (event.event) {
+    case 'RunQueued':
+      view.status = 'QUEUED';
+      break;
+    case 'RunStarted':
+    case 'RunResumed':
+      view.status = 'RUNNING';
+      break;
+    case 'RunPaused':
+      view.status = 'PAUSED';
+      break;
+    case 'RunSucceeded':
+      view.status = 'SUCCEEDED';
+      break;
+    case 'RunFailed':
+      view.status = 'FAILED';
+      view.error = p.error;
+      break;
+    case 'RunCancelled':
+      view.status = 'CANCELLED';
+      view.receipt = p.receipt;
+      break;
+    case 'AgentSelected':
+      stepOf(view, p.stepId).agentId = p.agentId;
+      break;
+    case 'StepStarted': {
+      const step = stepOf(view, p.stepId);
+      Object.assign(step, { status: 'running', skill: p.skill, agentId: p.agentId, totalItems: p.totalItems });
+      if (view.status === 'QUEUED') view.status = 'RUNNING';
+      break;
+    }
+    case 'StepSkipped':
+      Object.assign(stepOf(view, p.stepId), { status: 'skipped', reason: p.reason });
+      break;
+    case 'ItemStarted':
+      stepOf(view, p.stepId).inFlight++;
+      break;
+    case 'ItemCompleted':
+    case 'ItemFailed': {
+      const step = stepOf(view, p.stepId);
+      // A failed attempt that will be retried is not a settled item.
+      if (event.event === 'ItemFailed' && p.retry) break;
+      step.inFlight = Math.max(0, step.inFlight - 1);
+      if (event.event === 'ItemCompleted') step.succeeded++;
+      else step.failed++;
+      const tokens = p.metrics?.tokensUsed ?? 0;
+      const cost = p.metrics?.costUsd ?? 0;
+      step.tokens += tokens;
+      step.costUsd += cost;
+      view.tokens += tokens;
+      view.costUsd += cost;
+      break;
+    }
+    case 'StepCompleted': {
+      const step = stepOf(view, p.stepId);
+      const s = p.summary;
+      // The step summary is authoritative: it also covers items whose events this client never saw.
+      view.tokens += s.totalTokens - step.tokens;
+      view.costUsd += s.totalCostUsd - step.costUsd;
+      Object.assign(step, {
+        status: s.failureCount > 0 && s.successCount === 0 && s.totalItems > 0 ? 'failed' : 'succeeded',
+        totalItems: s.totalItems,
+        succeeded: s.successCount,
+        failed: s.failureCount,
+        inFlight: 0,
+        tokens: s.totalTokens,
+        costUsd: s.totalCostUsd,
+      });
+      break;
+    }
+    default:
+      break;
+  }
+  return view;
+}

@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { applyEvent, emptyRunView, isFinal } from '../../../lambdas/shared/client/run-view';
+
+const ev = (seq: number, event: string, payload: Record<string, unknown>) => ({ seq, event, payload }) as never;
+const metrics = (tokens: number, cost: number) => ({ durationMs: 5, tokensUsed: tokens, costUsd: cost, retryCount: 0 });
+
+describe('Function: applyEvent', () => {
+  it('should follow a run from start to success with per-step counts, tokens and cost', () => {
+    const view = emptyRunView('r1');
+    const log = [
+      ev(1, 'RunStarted', {}),
+      ev(2, 'AgentSelected', { stepId: 'analyze', agentId: 'cobol', score: 1, candidates: [] }),
+      ev(3, 'StepStarted', { stepId: 'analyze', skill: 'cobol-analysis', agentId: 'cobol', totalItems: 3 }),
+      ev(4, 'ItemStarted', { stepId: 'analyze', item: { key: 'a' }, index: 0, total: 3 }),
+      ev(5, 'ItemCompleted', { stepId: 'analyze', item: { key: 'a' }, outputKey: 'o/a', metrics: metrics(10, 0.01) }),
+      ev(6, 'ItemFailed', { stepId: 'analyze', item: { key: 'b' }, error: { type: 'X', message: 'm' }, retry: { attempt: 1, nextDelayMs: 100 } }),
+      ev(7, 'ItemFailed', { stepId: 'analyze', item: { key: 'b' }, error: { type: 'X', message: 'm' }, retry: null, metrics: metrics(2, 0.002) }),
+      ev(8, 'StepSkipped', { stepId: 'generate', reason: 'when' }),
+      ev(9, 'StepCompleted', { stepId: 'analyze', summary: { totalItems: 3, successCount: 2, failureCount: 1, totalTokens: 20, totalCostUsd: 0.02, durationMs: 9 } }),
+      ev(10, 'RunSucceeded', { summary: { totalItems: 3, successCount: 2, failureCount: 1, totalTokens: 20, totalCostUsd: 0.02, durationMs: 9 } }),
+    ];
+    for (const e of log) applyEvent(view, e);
+    expect(view.status).toBe('SUCCEEDED');
+    expect(isFinal(view.status)).toBe(true);
+    expect(view.steps.map((s) => [s.stepId, s.status])).toEqual([
+      ['analyze', 'succeeded'],
+      ['generate', 'skipped'],
+    ]);
+    expect(view.steps[0]).toMatchObject({ totalItems: 3, succeeded: 2, failed: 1, tokens: 20, agentId: 'cobol' });
+    expect(view.tokens).toBe(20);
+    expect(view.costUsd).toBeCloseTo(0.02);
+  });
+
+  it('should ignore events it has already applied, so a replay after a reconnect changes nothing', () => {
+    const view = emptyRunView('r1');
+    const done = ev(2, 'ItemCompleted', { stepId: 's', item: { key: 'a' }, outputKey: 'o', metrics: metrics(5, 0) });
+    applyEvent(view, ev(1, 'StepStarted', { stepId: 's', skill: 'k', agentId: 'a', totalItems: 1 }));
+    applyEvent(view, done);
+    applyEvent(view, done);
+    expect(view.steps[0]!.succeeded).toBe(1);
+    expect(view.tokens).toBe(5);
+  });
+
+  it('should keep the cancellation receipt and the failure', () => {
+    const cancelled = applyEvent(emptyRunView('r'), ev(1, 'RunCancelled', { receipt: { itemsDone: 4, itemsAbandoned: 2 } }));
+    expect(cancelled).toMatchObject({ status: 'CANCELLED', receipt: { itemsDone: 4, itemsAbandoned: 2 } });
+    const failed = applyEvent(emptyRunView('r'), ev(1, 'RunFailed', { error: { type: 'Agentplane.StepFailed', message: 'too many' } }));
+    expect(failed.error?.type).toBe('Agentplane.StepFailed');
+  });
+});

@@ -53,7 +53,12 @@ async function main() {
     });
     add([{ name: 'local.start (after synth)', value: performance.now() - startAt, unit: 'ms' }]);
     add(await measureRoundTrips(cloud.config, Number(process.env.BENCH_ROUND_TRIPS ?? 300)));
+    // Cloud benches, each optional until its part exists; all run against the same fresh local cloud.
+    await optionalBench('workflows-cloud-bench.ts', 'runWorkflowsCloudBench', cloud.config);
+    await optionalBench('agents-bench.ts', 'runAgentsBench', cloud.config);
     await optionalBench('progress-bench.ts', 'runProgressBench', cloud.config);
+    await optionalBench('runs-bench.ts', 'runRunsBench', cloud.config);
+    await optionalBench('sample-bench.ts', 'runSampleBench', cloud.config);
   } finally {
     await cloud?.stop();
     rmSync(workDir, { recursive: true, force: true });
@@ -61,6 +66,7 @@ async function main() {
   await optionalBench('workflow-bench.ts', 'runWorkflowBench');
   await optionalBench('registry-bench.ts', 'runRegistryBench');
   await optionalBench('cobol-bench.ts', 'runCobolBench');
+  await optionalBench('migration-bench.ts', 'runMigrationBench');
 
   const result = {
     at: new Date().toISOString(),

@@ -8,6 +8,10 @@ import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { hashToken, newToken, tokenId, TENANT_PATTERN } from '../lambdas/shared/auth/tokens';
+import { parse as parseYaml } from 'yaml';
+import { validateWorkflow } from '../lambdas/shared/workflow/validate';
+import { compileWorkflow } from '../lambdas/shared/workflow/compile';
+import { aslToMermaid, workflowToMermaid } from '../lambdas/shared/workflow/mermaid';
 
 interface Target {
   restUrl: string;
@@ -22,11 +26,11 @@ function loadTarget(): Target {
   return { restUrl: config.restUrl, token: process.env.AGENTPLANE_TOKEN ?? config.token };
 }
 
-async function api(method: string, path: string, body?: unknown): Promise<any> {
+async function api(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<any> {
   const target = loadTarget();
   const response = await fetch(`${target.restUrl}${path}`, {
     method,
-    headers: { authorization: `Bearer ${target.token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    headers: { authorization: `Bearer ${target.token}`, ...(body ? { 'content-type': 'application/json' } : {}), ...extraHeaders },
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await response.text();
@@ -66,6 +70,114 @@ tokens
     }
     const created = await api('POST', '/tokens', { tenant: opts.tenant, admin: opts.admin, name: opts.name });
     process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
+  });
+
+/** A workflow file, YAML or JSON (JSON is YAML, but JSON's own parser gives better error positions). */
+function readWorkflowFile(file: string): unknown {
+  const text = readFileSync(resolve(file), 'utf8');
+  if (/\.json$/i.test(file)) {
+    try {
+      return JSON.parse(text);
+    } catch (error) {
+      throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  try {
+    return parseYaml(text);
+  } catch (error) {
+    throw new Error(`${file} is not valid YAML: ${(error as Error).message}`);
+  }
+}
+
+/** Offline compilation only needs placeholders for the engine's functions. */
+const OFFLINE_FUNCTIONS = { gate: 'arn:aws:lambda:us-east-1:000000000000:function:agentplane-engine-gate', reporter: 'arn:aws:lambda:us-east-1:000000000000:function:agentplane-engine-reporter' };
+
+const printProblems = (label: string, problems: Array<{ path: string; code: string; message: string }>) => {
+  for (const p of problems) process.stdout.write(`${label} ${p.path} [${p.code}] ${p.message}\n`);
+};
+
+const workflows = program.command('workflows').description('workflow definitions (YAML or JSON)');
+workflows
+  .command('validate')
+  .argument('<file>', 'workflow definition, .yaml/.yml or .json')
+  .description('validate and compile offline; prints every problem with its JSON path, exits 1 on errors')
+  .option('--strict', 'treat warnings about capabilities as errors (needs --skills)', false)
+  .option('--skills <skills>', 'comma-separated skills the registry serves (unchecked when absent)')
+  .option('--json', 'print the result as JSON', false)
+  .action((file: string, opts: { strict: boolean; skills?: string; json: boolean }) => {
+    const input = readWorkflowFile(file);
+    const knownSkills = opts.skills ? new Set(opts.skills.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
+    const result = validateWorkflow(input, { strict: opts.strict, knownSkills });
+    const compiled = result.ok && result.definition ? compileWorkflow(result.definition, { functions: OFFLINE_FUNCTIONS }) : undefined;
+    const limitErrors = compiled?.report.warnings.filter((w) => w.code === 'history.limit' || w.code === 'definition.size') ?? [];
+    const errors = [...result.errors, ...limitErrors];
+    const warnings = [...result.warnings, ...(compiled?.report.warnings.filter((w) => !limitErrors.includes(w)) ?? [])];
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ valid: errors.length === 0, errors, warnings, ...(compiled ? { report: compiled.report } : {}) }, null, 2)}\n`);
+    } else {
+      printProblems('error  ', errors);
+      printProblems('warning', warnings);
+      if (errors.length === 0 && compiled) {
+        const r = compiled.report;
+        process.stdout.write(
+          `${file}: valid — ${result.definition!.steps.length} steps, critical path ${r.criticalPathCompiled} (DAG ${r.criticalPathDag}), ` +
+            `${r.addedSyncPoints} added sync points, worst-case history ${r.maxHistoryEvents} events, ${r.definitionBytes} bytes\n`,
+        );
+      } else {
+        process.stdout.write(`${file}: ${errors.length} error${errors.length === 1 ? '' : 's'}, ${warnings.length} warning${warnings.length === 1 ? '' : 's'}\n`);
+      }
+    }
+    if (errors.length > 0) process.exitCode = 1;
+  });
+workflows
+  .command('graph')
+  .argument('<file>', 'workflow definition, .yaml/.yml or .json')
+  .description('print Mermaid flowcharts of the DAG and of the compiled state machine')
+  .option('--only <which>', '"dag" or "machine"')
+  .action((file: string, opts: { only?: string }) => {
+    const result = validateWorkflow(readWorkflowFile(file));
+    if (!result.ok || !result.definition) {
+      printProblems('error  ', result.errors);
+      process.exitCode = 1;
+      return;
+    }
+    const parts: string[] = [];
+    if (opts.only !== 'machine') parts.push(`%% ${result.definition.id}: workflow DAG\n${workflowToMermaid(result.definition)}`);
+    if (opts.only !== 'dag') {
+      const { asl } = compileWorkflow(result.definition, { functions: OFFLINE_FUNCTIONS });
+      parts.push(`%% ${result.definition.id}: compiled state machine\n${aslToMermaid(asl as never)}`);
+    }
+    process.stdout.write(`${parts.join('\n\n')}\n`);
+  });
+workflows
+  .command('register')
+  .argument('<file>', 'workflow definition, .yaml/.yml or .json')
+  .description('register the workflow (a new version if its id exists) through the API')
+  .option('--strict', 'refuse capabilities no registered agent serves', false)
+  .option('--idempotency-key <key>', 'retry-safe registration')
+  .action(async (file: string, opts: { strict: boolean; idempotencyKey?: string }) => {
+    const definition = readWorkflowFile(file);
+    const created = await api('POST', `/workflows${opts.strict ? '?strict=true' : ''}`, definition, opts.idempotencyKey ? { 'idempotency-key': opts.idempotencyKey } : {});
+    process.stdout.write(`${JSON.stringify(created, null, 2)}\n`);
+  });
+workflows
+  .command('list')
+  .description("the tenant's workflows, latest version each")
+  .action(async () => {
+    let cursor: string | undefined;
+    do {
+      const page = await api('GET', `/workflows${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+      for (const w of page.workflows) process.stdout.write(`${w.id}\tv${w.latestVersion}\t${w.steps} steps\t${w.updatedAt}\n`);
+      cursor = page.cursor;
+    } while (cursor);
+  });
+workflows
+  .command('get')
+  .argument('<id>', 'workflow id')
+  .option('--version <n>', 'a version (default: the latest)')
+  .action(async (id: string, opts: { version?: string }) => {
+    const got = await api('GET', `/workflows/${encodeURIComponent(id)}${opts.version ? `?version=${encodeURIComponent(opts.version)}` : ''}`);
+    process.stdout.write(`${JSON.stringify(got, null, 2)}\n`);
   });
 
 program

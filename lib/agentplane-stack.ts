@@ -1,4 +1,4 @@
-import { CfnOutput, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AgentplaneFunction } from './agentplane-function';
 import { AgentplaneTables } from './tables';
@@ -6,7 +6,10 @@ import { WorkspaceBucket } from './workspace-bucket';
 import { ControlApi } from './control-api';
 import { ProgressSocket } from './progress-socket';
 import { Engine } from './engine';
-import { AGENT_TAG, BuiltInAgents } from './agents';
+import { WorkflowEngine } from './workflows';
+import { Runs } from './runs';
+import { BuiltInAgents } from './agents';
+import { AgentRegistry, bindRegistryReader } from './registry';
 import { acknowledge, logicalIdOf, stackAcknowledgements } from './nag-suppressions';
 
 export interface AgentplaneStackProps extends StackProps {
@@ -33,8 +36,9 @@ export class AgentplaneStack extends Stack {
       .bindTable(tables.runs, 'RUNS_TABLE', 'readWrite')
       .bindTable(tables.events, 'EVENTS_TABLE', 'read')
       .bindBucket(workspace.bucket, 'WORKSPACE_BUCKET', 'readWrite');
-    const agentsApi = fn('AgentsApi', 'agents-api', 'Agent registry: register, discover, health, metrics')
-      .bindTable(tables.agents, 'AGENTS_TABLE', 'readWrite');
+    const agentsApi = bindRegistryReader(
+      fn('AgentsApi', 'agents-api', 'Agent registry: register, discover, health, metrics').bindTable(tables.agents, 'AGENTS_TABLE', 'readWrite'),
+    );
 
     const api = new ControlApi(this, 'ControlApi', {
       authorizer,
@@ -69,9 +73,13 @@ export class AgentplaneStack extends Stack {
     const messages = fn('WsMessages', 'ws-messages', 'WebSocket request frames (subscribe, runs.get, runs.command, ping)')
       .bindTable(tables.connections, 'CONNECTIONS_TABLE', 'readWrite')
       .bindTable(tables.events, 'EVENTS_TABLE', 'read')
-      .bindTable(tables.runs, 'RUNS_TABLE', 'read');
+      .bindTable(tables.runs, 'RUNS_TABLE', 'read')
+      .bindTable(tables.idempotency, 'IDEMPOTENCY_TABLE', 'readWrite');
     const broadcaster = fn('Broadcaster', 'broadcaster', 'Events stream to WebSocket subscribers')
-      .bindTable(tables.connections, 'CONNECTIONS_TABLE', 'readWrite');
+      .bindTable(tables.connections, 'CONNECTIONS_TABLE', 'readWrite')
+      .bindTable(tables.events, 'EVENTS_TABLE', 'read');
+    // Readers of the event log fill a number whose emitter died with a conditional Noop Put, and nothing else.
+    for (const reader of [runsApi, messages, broadcaster]) tables.events.grant(reader, 'dynamodb:PutItem');
     const socket = new ProgressSocket(this, 'ProgressSocket', {
       authorizer,
       connection,
@@ -80,13 +88,26 @@ export class AgentplaneStack extends Stack {
       events: tables.events,
     });
 
-    const finalizer = fn('Finalizer', 'finalizer', 'Final run status on execution status change')
+    const finalizer = fn('Finalizer', 'finalizer', 'Run end on execution status change: final status, summary, temp cleanup, final event')
       .bindTable(tables.runs, 'RUNS_TABLE', 'readWrite')
       .bindBucket(workspace.bucket, 'WORKSPACE_BUCKET', 'delete');
     new Engine(this, 'Engine', { finalizer });
+    const workflowEngine = new WorkflowEngine(this, 'Workflows', { tables, workspace: workspace.bucket, workflowsApi });
+    new Runs(this, 'Runs', {
+      tables,
+      workspace: workspace.bucket,
+      runsApi,
+      finalizer,
+      gate: workflowEngine.gate,
+      workflowsApi,
+      stateMachineRole: workflowEngine.stateMachineRole,
+      // The WebSocket's runs.command runs the same commands as POST /runs/{id}/commands.
+      commandHandlers: [messages],
+    });
 
-    const agents = new BuiltInAgents(this, 'Agents', { workspace: workspace.bucket });
-    Tags.of(agents.diagnosticsDelay).add(AGENT_TAG.key, AGENT_TAG.value);
+    const agentRuntime = { agents: tables.agents, events: tables.events, idempotency: tables.idempotency };
+    const agents = new BuiltInAgents(this, 'Agents', { workspace: workspace.bucket, runtime: agentRuntime });
+    new AgentRegistry(this, 'Registry', { tables: agentRuntime, builtIns: agents.registrations });
 
     acknowledge(
       this,

@@ -1,18 +1,53 @@
-import { Duration } from 'aws-cdk-lib';
+import { Duration, Size, Tags } from 'aws-cdk-lib';
+import { LayerVersion } from 'aws-cdk-lib/aws-lambda';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AgentplaneFunction } from './agentplane-function';
+import { AGENT_TAG, bindAgentRuntime, type RegistryTables } from './registry';
+import type { AgentRegistrationInput } from '../lambdas/shared/registry/agent';
+import { HEALTH_CHECK_TAG } from '../lambdas/agent-health-check/checks';
+import { migrationAgentRegistrations } from '../lambdas/shared/migration/registrations';
+import type { MigrationSkill } from '../lambdas/shared/migration/agents';
 
-/** Agents the registry routes to are tagged so the state machine role can be limited to them. */
-export const AGENT_TAG = { key: 'agentplane:agent', value: 'true' } as const;
+/** The migration agents' Lambda sizing (docs/migration.md): javac wants memory (CPU) and scratch space. */
+const MIGRATION_AGENTS: Record<MigrationSkill, { memorySize: number; timeout: Duration; llm: boolean; ephemeralMiB?: number }> = {
+  'cobol-discovery': { memorySize: 1024, timeout: Duration.minutes(5), llm: false },
+  'cobol-analysis': { memorySize: 1024, timeout: Duration.minutes(5), llm: false },
+  'dependency-mapping': { memorySize: 1024, timeout: Duration.minutes(5), llm: false },
+  'java-generation': { memorySize: 1024, timeout: Duration.minutes(15), llm: true },
+  'java-validation': { memorySize: 3008, timeout: Duration.minutes(15), llm: true, ephemeralMiB: 1024 },
+  'report-writing': { memorySize: 512, timeout: Duration.minutes(2), llm: false },
+};
+
+/**
+ * LLM settings are taken from the deploying shell (`AGENTPLANE_LLM_*`, docs/llm.md); the key itself never is:
+ * only the name of its secret or parameter. Without settings the agents use the offline provider.
+ */
+function llmEnvironment(env: Record<string, string | undefined> = process.env): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith('AGENTPLANE_LLM_') && key !== 'AGENTPLANE_LLM_API_KEY' && value) out[key] = value;
+  }
+  return out;
+}
+
+export { AGENT_TAG };
 
 export interface BuiltInAgentsProps {
   workspace: IBucket;
+  /** The agent runtime's tables (registry, events, idempotency). */
+  runtime: RegistryTables;
 }
 
-/** The built-in agent Lambdas. Each writes only under its run's prefix of the workspace bucket. */
+/**
+ * The built-in agent Lambdas, each on the agent runtime, tagged as an agent, and described by the
+ * registration the registry's custom resource stores at deploy. Each writes only under its run's prefix.
+ */
 export class BuiltInAgents extends Construct {
   readonly diagnosticsDelay: AgentplaneFunction;
+  readonly migration: Record<MigrationSkill, AgentplaneFunction>;
+  /** What the registry seeds at deploy (function ARNs are deploy-time tokens). */
+  readonly registrations: AgentRegistrationInput[];
 
   constructor(scope: Construct, id: string, props: BuiltInAgentsProps) {
     super(scope, id);
@@ -24,5 +59,62 @@ export class BuiltInAgents extends Construct {
     // The runtime confines writes to runs/<runId>/; IAM confines the agent to the runs/ area of the bucket.
     props.workspace.grantReadWrite(this.diagnosticsDelay, 'runs/*');
     this.diagnosticsDelay.bindValue('WORKSPACE_BUCKET', props.workspace.bucketName);
+    bindAgentRuntime(this.diagnosticsDelay, props.runtime);
+    Tags.of(this.diagnosticsDelay).add(AGENT_TAG.key, AGENT_TAG.value);
+
+    this.migration = {} as Record<MigrationSkill, AgentplaneFunction>;
+    for (const [skill, sizing] of Object.entries(MIGRATION_AGENTS) as Array<[MigrationSkill, (typeof MIGRATION_AGENTS)[MigrationSkill]]>) {
+      const fn = new AgentplaneFunction(this, pascal(skill), {
+        handlerDir: `agent-${skill}`,
+        description: `Built-in agent ${skill} (COBOL to Java migration)`,
+        memorySize: sizing.memorySize,
+        timeout: sizing.timeout,
+        ...(sizing.ephemeralMiB ? { ephemeralStorageSize: Size.mebibytes(sizing.ephemeralMiB) } : {}),
+        environment: sizing.llm ? llmEnvironment() : {},
+      });
+      props.workspace.grantReadWrite(fn, 'runs/*');
+      fn.bindValue('WORKSPACE_BUCKET', props.workspace.bucketName);
+      bindAgentRuntime(fn, props.runtime);
+      Tags.of(fn).add(AGENT_TAG.key, AGENT_TAG.value);
+      this.migration[skill] = fn;
+    }
+    // javac in AWS comes from a JDK layer (lambdas/agent-java-validation/jdk-layer): pass its ARN at deploy.
+    const jdkLayerArn = this.node.tryGetContext('agentplane:jdkLayerArn') as string | undefined;
+    if (jdkLayerArn) {
+      this.migration['java-validation'].addLayers(LayerVersion.fromLayerVersionArn(this, 'JdkLayer', jdkLayerArn));
+      this.migration['java-validation'].bindValue('JAVAC', '/opt/jdk/bin/javac');
+    }
+
+    this.registrations = [
+      ...migrationAgentRegistrations(
+        Object.fromEntries(Object.entries(this.migration).map(([skill, fn]) => [skill, fn.functionArn])) as Record<MigrationSkill, string>,
+        { llmMaxConcurrency: 10 },
+      ),
+      {
+        id: 'diagnostics.delay',
+        name: 'Diagnostics: delay',
+        version: '1.0.0',
+        description: 'Waits config.delayMs per item, writes each item to outputs/<step>/, fails items matching config.failPattern. For exercising workflows.',
+        author: 'agentplane',
+        functionArn: this.diagnosticsDelay.functionArn,
+        capabilities: [{ skill: 'diagnostics.delay', priority: 50 }],
+        tags: ['builtin', 'diagnostics', HEALTH_CHECK_TAG],
+        configSchema: {
+          type: 'object',
+          properties: {
+            delayMs: { type: 'integer', minimum: 0, maximum: 900000 },
+            failPattern: { type: 'string' },
+            retryablePattern: { type: 'string' },
+            tokensPerItem: { type: 'integer', minimum: 0 },
+            writeKey: { type: 'string' },
+            probeConcurrency: { type: 'string' },
+          },
+        },
+      },
+    ];
   }
+}
+
+function pascal(skill: string): string {
+  return skill.replace(/(^|-)([a-z])/g, (_m, _d, c: string) => c.toUpperCase());
 }

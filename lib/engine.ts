@@ -4,8 +4,9 @@ import { Stack } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 
-/** Workflow state machines are named with this prefix so one rule (and one IAM scope) covers them all. */
-export const STATE_MACHINE_PREFIX = 'agentplane-';
+import { STATE_MACHINE_PREFIX } from '../lambdas/shared/aws/workflow-store';
+
+export { STATE_MACHINE_PREFIX };
 
 export interface EngineProps {
   finalizer: IFunction;

@@ -3,7 +3,7 @@ import { CfnStage, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatew
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
-import { StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterCriteria, FilterRule, StartingPosition, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
@@ -82,6 +82,8 @@ export class ProgressSocket extends Construct {
         reportBatchItemFailures: true,
         parallelizationFactor: 1,
         onFailure: new SqsDlq(this.failures),
+        // Only new events: not the per-run counter item (seq 0, see lambdas/shared/aws/event-store.ts), nor TTL removes.
+        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { seq: { N: FilterRule.notEquals('0') } } } })],
       }),
     );
   }

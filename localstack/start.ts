@@ -4,6 +4,7 @@
  *   --data-dir DIR       where data, logs and local.json live (default .agentplane)
  *   --port-base N        first of the fixed ports (default 4510; or AGENTPLANE_PORT_BASE)
  *   --assembly DIR       run an already synthesized cloud assembly instead of synthesizing
+ *   --no-sample          do not run the sample COBOL migration once the cloud is up
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
@@ -19,7 +20,9 @@ const { values } = parseArgs({
     'port-base': { type: 'string', default: process.env.AGENTPLANE_PORT_BASE ?? String(DEFAULT_PORT_BASE) },
     assembly: { type: 'string' },
     quiet: { type: 'boolean', default: false },
+    sample: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 
 const started = Date.now();
@@ -68,6 +71,16 @@ async function main() {
     ].join('\n'),
   );
   process.stdout.write('AGENTPLANE_READY\n');
+  if (values.sample) {
+    process.stdout.write('\nRunning the sample COBOL → Java migration (skip with --no-sample)\n');
+    try {
+      const { runSample } = await import('./sample-run');
+      await runSample(config, join(dataDir, 'sample'));
+    } catch (error) {
+      process.stderr.write(`The sample run did not complete: ${error instanceof Error ? error.message : String(error)}\n`);
+    }
+    process.stdout.write('The local cloud keeps running. Ctrl-C stops everything.\n');
+  }
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;

@@ -1,16 +1,9 @@
-import { notYetBuilt } from '../shared/http/placeholder';
+import { apiHandler } from '../shared/http/api';
+import { requiredEnv } from '../shared/aws/env';
+import { RegistryStore } from '../shared/aws/registry-store';
 import { logger } from '../shared/observability/logger';
+import { agentRoutes } from './routes';
 
-export const handler = notYetBuilt(
-  [
-    'POST /agents',
-    'GET /agents',
-    'GET /agents/{id}',
-    'DELETE /agents/{id}',
-    'POST /agents/discover',
-    'GET /agents/{id}/health',
-    'GET /agents/{id}/metrics',
-  ],
-  'agent registry',
-  logger,
-);
+const store = new RegistryStore({ tableName: requiredEnv('AGENTS_TABLE') });
+
+export const handler = apiHandler(agentRoutes(store), logger);

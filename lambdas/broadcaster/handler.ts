@@ -1,58 +1,56 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
-import { QueryCommand, DeleteCommand } from '@aws-sdk/lib-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
-import type { DynamoDBRecord, DynamoDBStreamEvent, Context, DynamoDBBatchResponse } from 'aws-lambda';
-import { dynamo } from '../shared/aws/clients';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { requiredEnv } from '../shared/aws/env';
+import { ConnectionStore } from '../shared/aws/connections';
+import { COUNTER_SEQ, EventStore, fromItem, type StoredEvent } from '../shared/aws/event-store';
+import { BroadcastBatch, SubscriptionStore, type DeliveryDeps } from '../shared/aws/events-subscriptions';
+import { managementPoster } from '../shared/aws/events-poster';
+import { encodeEventFrame } from '../shared/events/frames';
 import { logger } from '../shared/observability/logger';
+import { faultOf, InjectedFailureError } from './fault-injection';
 
 const connectionsTable = requiredEnv('CONNECTIONS_TABLE');
-const management = new ApiGatewayManagementApiClient({ endpoint: requiredEnv('WEBSOCKET_CALLBACK_URL') });
-// Sequential: records of one run must reach each connection in seq order.
+const connections = new ConnectionStore(connectionsTable);
+const deps: DeliveryDeps = {
+  store: new EventStore({ tableName: requiredEnv('EVENTS_TABLE') }),
+  subscriptions: new SubscriptionStore(connectionsTable),
+  poster: managementPoster(requiredEnv('WEBSOCKET_CALLBACK_URL')),
+  encode: (event) => encodeEventFrame(event),
+  onGone: async (connectionId) => {
+    // A 410 connection is closed for good: drop it and every subscription it had.
+    await connections.remove(connectionId);
+    logger.info('connection gone', { connectionId });
+  },
+};
+// Sequential: a run's records must reach each connection in seq order.
 const processor = new BatchProcessor(EventType.DynamoDBStreams);
 
-async function subscribersOf(runId: string): Promise<Array<{ pk: string; sk: string; connectionId: string }>> {
-  const out: Array<{ pk: string; sk: string; connectionId: string }> = [];
-  let ExclusiveStartKey: Record<string, unknown> | undefined;
-  do {
-    const page = await dynamo().send(
-      new QueryCommand({
-        TableName: connectionsTable,
-        IndexName: 'byRun',
-        KeyConditionExpression: 'runId = :r',
-        ExpressionAttributeValues: { ':r': runId },
-        ExclusiveStartKey,
-      }),
-    );
-    for (const item of page.Items ?? []) out.push(item as { pk: string; sk: string; connectionId: string });
-    ExclusiveStartKey = page.LastEvaluatedKey;
-  } while (ExclusiveStartKey);
-  return out;
-}
-
-async function recordHandler(record: DynamoDBRecord): Promise<void> {
-  if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return;
-  const event = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
-  const frame = JSON.stringify({ type: 'event', runId: event.runId, seq: event.seq, event: event.event, at: event.at, payload: event.payload });
-  const subscribers = await subscribersOf(String(event.runId));
-  await Promise.all(
-    subscribers.map(async (sub) => {
-      try {
-        await management.send(new PostToConnectionCommand({ ConnectionId: sub.connectionId, Data: Buffer.from(frame) }));
-      } catch (error) {
-        if (error instanceof GoneException || (error as { name?: string }).name === 'GoneException') {
-          await dynamo().send(new DeleteCommand({ TableName: connectionsTable, Key: { pk: sub.pk, sk: sub.sk } }));
-          return;
-        }
-        throw error;
-      }
-    }),
-  );
+/** The event a stream record carries, or undefined for what is not an event (the counter item, REMOVEs). */
+export function eventOf(record: DynamoDBRecord): StoredEvent | undefined {
+  if (record.eventName !== 'INSERT' || !record.dynamodb?.NewImage) return undefined;
+  const item = unmarshall(record.dynamodb.NewImage as Record<string, AttributeValue>);
+  if (typeof item.seq !== 'number' || item.seq === COUNTER_SEQ || typeof item.event !== 'string') return undefined;
+  return fromItem(item);
 }
 
 export const handler = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
-  logger.debug('batch', { records: event.Records.length });
-  return processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
+  const events = event.Records.map(eventOf).filter((e): e is StoredEvent => e !== undefined);
+  const batch = new BroadcastBatch(deps, events);
+  const recordHandler = async (record: DynamoDBRecord) => {
+    const stored = eventOf(record);
+    if (!stored) return;
+    const fault = faultOf(stored);
+    if (fault) logger.warn('injected failure', { runId: stored.runId, seq: stored.seq, stage: fault.stage });
+    if (fault?.stage === 'before') throw new InjectedFailureError(`injected failure before ${stored.runId}#${stored.seq}`);
+    await batch.deliver(stored, { onlyFirst: fault?.stage === 'midway' });
+    if (fault) throw new InjectedFailureError(`injected failure midway through ${stored.runId}#${stored.seq}`);
+  };
+  try {
+    return await processPartialResponse(event, recordHandler, processor, { context, processInParallel: false });
+  } finally {
+    const failures = await batch.commit();
+    if (failures.length > 0) logger.warn('could not record delivery progress', { failures: failures.map(String) });
+  }
 };

@@ -1,16 +1,78 @@
 /**
  * The `diagnostics.delay` agent's logic, free of AWS: wait, then write each item's output, failing the items
  * whose key matches `failPattern`. Lets workflows be exercised and benchmarked before real agents exist.
+ *
+ * Diagnostic knobs (all in the step's `config`):
+ * - `delayMs`, `failPattern`, `tokensPerItem`: as above; `retryablePattern`: fail matching items with a
+ *   retryable error instead (exercises retries and fallback);
+ * - `writeKey`: write every item to this workspace key instead (exercises the runtime's prefix confinement);
+ * - `probeConcurrency`: a name; the agent counts its own invocations in flight under it in a shared place
+ *   and records the highest count seen (checks the runtime's concurrency limit from the agent's side).
  */
 import { z } from 'zod';
+import type { ItemContext, ItemOutput } from '../shared/agent-runtime/runtime';
+import type { AgentItem } from '../shared/agent-runtime/input';
+import { RetryableAgentError } from '../shared/agent-runtime/errors';
 
 export const DelayConfig = z
   .object({
     delayMs: z.number().int().min(0).max(900_000).default(0),
     failPattern: z.string().max(200).optional(),
+    retryablePattern: z.string().max(200).optional(),
     tokensPerItem: z.number().int().min(0).default(0),
+    writeKey: z.string().max(1024).optional(),
+    probeConcurrency: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
   })
   .passthrough();
+export type DelayConfig = z.output<typeof DelayConfig>;
+
+/** Counts invocations in flight under a name, in a place every execution environment shares. */
+export interface ConcurrencyProbe {
+  enter(name: string): Promise<void>;
+  exit(name: string): Promise<void>;
+}
+
+export interface DelayDeps {
+  sleep(ms: number): Promise<void>;
+  probe?: ConcurrencyProbe;
+  now?: () => number;
+}
+
+export class DiagnosticFailure extends Error {
+  override readonly name = 'DiagnosticFailure';
+}
+
+/** One item, on the agent runtime: the runtime supplies the confined workspace and emits the events. */
+export async function processDelayItem(item: AgentItem, ctx: ItemContext, deps: DelayDeps): Promise<ItemOutput> {
+  const config = DelayConfig.parse(ctx.input.config);
+  const now = deps.now ?? Date.now;
+  if (config.probeConcurrency && deps.probe) await deps.probe.enter(config.probeConcurrency);
+  try {
+    if (config.delayMs > 0) {
+      await ctx.progress(0, { tokensUsed: 0, etaMs: config.delayMs });
+      await deps.sleep(config.delayMs);
+    }
+    if (config.retryablePattern && new RegExp(config.retryablePattern).test(item.key)) {
+      throw new RetryableAgentError(`item ${item.key} matches retryablePattern ${config.retryablePattern}`);
+    }
+    if (config.failPattern && new RegExp(config.failPattern).test(item.key)) {
+      throw new DiagnosticFailure(`item ${item.key} matches failPattern ${config.failPattern}`);
+    }
+    const key = config.writeKey ?? outputKeyFor(ctx.input, item.key);
+    const outputKey = await ctx.workspace.putJson(key, {
+      item: { key: item.key },
+      stepId: ctx.input.stepId,
+      runId: ctx.input.runId,
+      agentId: ctx.agentId,
+      processedAt: new Date(now()).toISOString(),
+    });
+    return { outputKey, tokensUsed: config.tokensPerItem, costUsd: 0 };
+  } finally {
+    if (config.probeConcurrency && deps.probe) await deps.probe.exit(config.probeConcurrency);
+  }
+}
+
+// ---------------------------------------------------------------- the runtime-free form, kept for callers of issue 2
 
 export const AgentInput = z.object({
   runId: z.string().min(1),
@@ -40,8 +102,8 @@ export class WorkspaceViolationError extends Error {
   override readonly name = 'Agentplane.Fatal';
 }
 
-/** `runs/<runId>/` is the only prefix an agent may write under. */
-export function outputKeyFor(input: AgentInput, itemKey: string): string {
+/** `runs/<runId>/outputs/<stepId>/<item key>.json`, dot segments dropped. */
+export function outputKeyFor(input: Pick<AgentInput, 'runId' | 'stepId' | 'workspace'>, itemKey: string): string {
   const expected = `runs/${input.runId}/`;
   if (input.workspace.prefix !== expected) {
     throw new WorkspaceViolationError(`workspace prefix ${input.workspace.prefix} is not the run's prefix ${expected}`);
@@ -50,6 +112,7 @@ export function outputKeyFor(input: AgentInput, itemKey: string): string {
   return `${expected}outputs/${input.stepId}/${base}.json`;
 }
 
+/** The whole batch without the runtime (no events, no registry): unit tests and local experiments. */
 export async function runDelayAgent(
   input: AgentInput,
   writer: WorkspaceWriter,

@@ -1,14 +1,48 @@
-import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AgentInput, runDelayAgent } from './delay-agent';
-import { s3 } from '../shared/aws/s3';
-import { parseBody } from '../shared/http/validation';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { defineAgent } from '../shared/agent-runtime';
+import { dynamo } from '../shared/aws/clients';
+import { processDelayItem, type ConcurrencyProbe } from './delay-agent';
 
-export const handler = async (event: unknown) => {
-  const input = parseBody(AgentInput, event, 'agent input');
-  return runDelayAgent(input, {
-    put: async (key, body) => {
-      await s3().send(new PutObjectCommand({ Bucket: input.workspace.bucket, Key: key, Body: body, ContentType: 'application/json' }));
+export const AGENT_ID = 'diagnostics.delay';
+
+/**
+ * `probeConcurrency`: in-flight count and its maximum in one item of the agents table the runtime is bound
+ * to anyway (`pk DIAG#<name>`, never read by the registry). ADD is atomic, so the maximum seen is exact.
+ */
+function dynamoProbe(): ConcurrencyProbe | undefined {
+  const table = process.env.AGENTS_TABLE;
+  if (!table) return undefined;
+  const key = (name: string) => ({ pk: `DIAG#${name}`, sk: 'INFLIGHT' });
+  return {
+    async enter(name) {
+      const { Attributes } = await dynamo().send(
+        new UpdateCommand({ TableName: table, Key: key(name), UpdateExpression: 'ADD inFlight :one, entered :one', ExpressionAttributeValues: { ':one': 1 }, ReturnValues: 'UPDATED_NEW' }),
+      );
+      const now = Number(Attributes?.inFlight ?? 0);
+      await dynamo()
+        .send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key(name),
+            UpdateExpression: 'SET maxInFlight = :n',
+            ConditionExpression: 'attribute_not_exists(maxInFlight) OR maxInFlight < :n',
+            ExpressionAttributeValues: { ':n': now },
+          }),
+        )
+        .catch((error) => {
+          if (error?.name !== 'ConditionalCheckFailedException') throw error;
+        });
     },
-  }, (ms) => sleep(ms));
-};
+    async exit(name) {
+      await dynamo().send(new UpdateCommand({ TableName: table, Key: key(name), UpdateExpression: 'ADD inFlight :minus', ExpressionAttributeValues: { ':minus': -1 } }));
+    },
+  };
+}
+
+const probe = dynamoProbe();
+
+export const handler = defineAgent({
+  agentId: AGENT_ID,
+  processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: (ms) => sleep(ms), ...(probe ? { probe } : {}) }),
+});

@@ -1,11 +1,8 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { dynamo } from '../shared/aws/clients';
 import { requiredEnv } from '../shared/aws/env';
+import { runDepsFromEnv } from '../shared/aws/run-store';
+import { executionEnded } from '../shared/runs/finalize';
 import { logger } from '../shared/observability/logger';
-
-const runsTable = requiredEnv('RUNS_TABLE');
 
 interface ExecutionStatusChange {
   executionArn: string;
@@ -17,28 +14,23 @@ interface ExecutionStatusChange {
   stopDate?: number | null;
 }
 
+const deps = runDepsFromEnv({ runsTable: requiredEnv('RUNS_TABLE'), eventsTable: requiredEnv('EVENTS_TABLE'), bucket: requiredEnv('WORKSPACE_BUCKET') });
+
 /**
- * Records the final execution status on the run (the execution is named after the run). The runs issue adds
- * the summary, cleanup and events on top of this.
+ * The end of an execution, whatever way it ended (lambdas/shared/runs/finalize.ts): the run is closed to new
+ * items and, once none is in flight, gets its final status, reports/summary.json, an empty temp/ and its final
+ * event. EventBridge delivers at least once; a second delivery finds the run finished and changes nothing.
+ * A Distributed Map child execution is named by Step Functions, not after a run: it is not found and ignored.
  */
-export const handler = async (event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>): Promise<void> => {
-  const { name, status, executionArn, error, cause } = event.detail;
+export const handler = async (event: EventBridgeEvent<'Step Functions Execution Status Change', ExecutionStatusChange>): Promise<{ outcome: string }> => {
+  const { name, status, executionArn, error, cause, stopDate } = event.detail;
+  if (status === 'RUNNING') return { outcome: 'ignored' };
   logger.info('execution status change', { executionArn, status });
-  try {
-    await dynamo().send(
-      new UpdateCommand({
-        TableName: runsTable,
-        Key: { pk: `RUN#${name}`, sk: 'META' },
-        UpdateExpression: 'SET executionStatus = :s, executionError = :e, executionCause = :c, executionEndedAt = :t',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeValues: { ':s': status, ':e': error ?? null, ':c': cause ?? null, ':t': event.time },
-      }),
-    );
-  } catch (err) {
-    if (err instanceof ConditionalCheckFailedException) {
-      logger.warn('execution of an unknown run', { name });
-      return;
-    }
-    throw err;
-  }
+  const outcome = await executionEnded(deps, name, {
+    status,
+    error: error ?? null,
+    cause: cause ?? null,
+    endedAt: stopDate ? new Date(stopDate).toISOString() : event.time,
+  });
+  return { outcome };
 };

@@ -1,16 +1,25 @@
-import { notYetBuilt } from '../shared/http/placeholder';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { apiHandler } from '../shared/http/api';
 import { logger } from '../shared/observability/logger';
+import { requiredEnv } from '../shared/aws/env';
+import { runCommandDepsFromEnv } from '../shared/aws/run-store';
+import { WorkflowStore } from '../shared/aws/workflow-store';
+import { eventsRoutes } from './events-route';
+import { runsRoutes } from './routes';
+import { powertoolsIdempotency } from './idempotency';
 
-export const handler = notYetBuilt(
-  [
-    'POST /runs',
-    'GET /runs',
-    'GET /runs/{id}',
-    'POST /runs/{id}/uploads',
-    'POST /runs/{id}/commands',
-    'GET /runs/{id}/events',
-    'GET /runs/{id}/workspace',
-  ],
-  'runs',
+const control = runCommandDepsFromEnv();
+
+export const handler = apiHandler(
+  {
+    ...runsRoutes({
+      ...control,
+      runs: control.runs,
+      workflows: new WorkflowStore({ tableName: requiredEnv('WORKFLOWS_TABLE'), bucket: control.bucket }),
+      retentionDays: Number(process.env.RUN_RETENTION_DAYS ?? 30),
+      idempotent: powertoolsIdempotency({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), client: new DynamoDBClient({}) }),
+    }),
+    ...eventsRoutes,
+  },
   logger,
 );

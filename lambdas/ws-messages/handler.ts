@@ -1,32 +1,91 @@
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { error, ok, parseRequestFrame, type RequestFrame, type ResponseFrame } from './protocol';
+import { encodeResponseFrame, errorResponse, parseRequestFrame, responseForParseFailure, type ResponseFrame } from '../shared/events/frames';
+import { encodeEventFrame } from '../shared/events/frames';
+import { requiredEnv } from '../shared/aws/env';
+import { ConnectionStore } from '../shared/aws/connections';
+import { EventStore } from '../shared/aws/event-store';
+import { SubscriptionStore } from '../shared/aws/events-subscriptions';
+import { managementPoster } from '../shared/aws/events-poster';
+import { RunAccess } from '../shared/aws/run-access';
+import { principalFromAuthorizer } from '../shared/auth/principal';
 import { logger } from '../shared/observability/logger';
+import { dispatch, type MethodDeps } from './methods';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from '../shared/aws/clients';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { runCommandDepsFromEnv } from '../shared/aws/run-store';
+import { executeCommand } from '../shared/runs/commands';
+import { CommandSchema } from '../shared/runs/model';
+import { powertoolsIdempotency } from '../runs-api/idempotency';
+import { json } from '../shared/http/api';
+import { parseBody } from '../shared/http/validation';
 
-type MethodHandler = (frame: RequestFrame, connectionId: string) => Promise<ResponseFrame>;
+/**
+ * Requests are small; a larger frame gets a `frame_too_large` answer. (Above 32 KB API Gateway itself closes the
+ * connection with 1009 "Message too big" before any function runs.)
+ */
+export const MAX_REQUEST_BYTES = 16 * 1024;
 
-const methods: Record<string, MethodHandler> = {
-  ping: async (frame) => ok(frame.id, { pong: true, at: new Date().toISOString() }),
+const connectionsTable = requiredEnv('CONNECTIONS_TABLE');
+const control = runCommandDepsFromEnv();
+const idempotent = powertoolsIdempotency({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), client: new DynamoDBClient({}) });
+const connections = new ConnectionStore(connectionsTable);
+const deps: MethodDeps = {
+  store: new EventStore({ tableName: requiredEnv('EVENTS_TABLE') }),
+  subscriptions: new SubscriptionStore(connectionsTable),
+  runs: new RunAccess(requiredEnv('RUNS_TABLE')),
+  poster: managementPoster(requiredEnv('WEBSOCKET_CALLBACK_URL')),
+  encode: (event) => encodeEventFrame(event),
+  onGone: async (connectionId) => void (await connections.remove(connectionId)),
+  replayBudgetMs: 20_000,
+  maxReplayEvents: 5_000,
+  maxSubscriptionsPerConnection: 100,
+  async command(tenant, runId, input, idempotencyKey) {
+    const command = parseBody(CommandSchema, input, 'command');
+    const run = async () => json(202, await executeCommand(control, tenant, runId, command));
+    // The same key space as POST /runs/{id}/commands: a retry over either transport is recognised.
+    const answer = idempotencyKey ? await idempotent({ tenant, idempotencyKey, route: `POST /runs/${runId}/commands` }, input, run) : await run();
+    return answer.body;
+  },
 };
 
-const notYetBuilt = new Set(['subscribe', 'unsubscribe', 'runs.get', 'runs.command']);
+/**
+ * API Gateway hands the `$connect` authorizer's context to every message of the connection; the connection
+ * record (written at `$connect`) is the fallback.
+ */
+async function principalOf(event: APIGatewayProxyWebsocketEventV2): Promise<{ tenant: string } | undefined> {
+  const fromAuthorizer = principalFromAuthorizer((event.requestContext as { authorizer?: Record<string, unknown> }).authorizer);
+  if (fromAuthorizer) return fromAuthorizer;
+  const { Item } = await dynamo().send(
+    new GetCommand({ TableName: connectionsTable, Key: { pk: `CONN#${event.requestContext.connectionId}`, sk: 'META' } }),
+  );
+  return typeof Item?.tenant === 'string' ? { tenant: Item.tenant } : undefined;
+}
 
-/** `$default` route with a route response: the returned body is the `res` frame the client receives. */
+/**
+ * `$default` route with a route response: the returned body is the `res` frame the client receives. Every
+ * problem, including a bug, becomes an error `res`; the function never fails (that would close nothing but
+ * leave the client without an answer).
+ */
 export const handler = async (event: APIGatewayProxyWebsocketEventV2): Promise<APIGatewayProxyResult> => {
-  const parsed = parseRequestFrame(event.body);
+  const body = event.isBase64Encoded && event.body ? Buffer.from(event.body, 'base64').toString('utf8') : (event.body ?? '');
+  const parsed = parseRequestFrame(body, MAX_REQUEST_BYTES);
   let response: ResponseFrame;
   if (!parsed.ok) {
-    response = parsed.response;
+    response = responseForParseFailure(parsed);
   } else {
-    const { frame } = parsed;
-    const method = methods[frame.method];
+    const { request } = parsed;
     try {
-      if (method) response = await method(frame, event.requestContext.connectionId);
-      else if (notYetBuilt.has(frame.method)) response = error(frame.id, 'not_implemented', `${frame.method} is not built yet`);
-      else response = error(frame.id, 'unknown_method', `Unknown method ${frame.method}`);
-    } catch (err) {
-      logger.error('method failed', { method: frame.method, error: err as Error });
-      response = error(frame.id, 'internal_error', 'Internal error');
+      const principal = await principalOf(event);
+      if (!principal) {
+        response = errorResponse(request.id, { code: 'forbidden', message: 'the connection has no principal' });
+      } else {
+        response = await dispatch(deps, { connectionId: event.requestContext.connectionId, tenant: principal.tenant, now: Date.now }, request);
+      }
+    } catch (error) {
+      logger.error('method failed', { method: request.method, error: error as Error });
+      response = errorResponse(request.id, { code: 'internal', message: `internal error (request ${event.requestContext.requestId})` });
     }
   }
-  return { statusCode: 200, body: JSON.stringify(response) };
+  return { statusCode: 200, body: encodeResponseFrame(response) };
 };

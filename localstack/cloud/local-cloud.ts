@@ -21,6 +21,7 @@ import { LocalSqs } from './sqs';
 import { StreamMappingRunner } from './streams';
 import { LocalStepFunctions } from './stepfunctions';
 import { hashToken, newToken, tokenId } from '../../lambdas/shared/auth/tokens';
+import { isCustomResourceType, runCustomResources } from './custom-resources';
 
 /** Types the local cloud stands up, and those it accepts as having no local effect (with the reason). */
 const NO_LOCAL_EFFECT: Record<string, string> = {
@@ -58,7 +59,9 @@ const STOOD_UP = new Set([
 ]);
 
 export function checkSupported(assembly: CloudAssembly): void {
-  const unsupported = Object.entries(assembly.template.Resources).filter(([, r]) => !STOOD_UP.has(r.Type) && !(r.Type in NO_LOCAL_EFFECT));
+  const unsupported = Object.entries(assembly.template.Resources).filter(
+    ([, r]) => !STOOD_UP.has(r.Type) && !isCustomResourceType(r.Type) && !(r.Type in NO_LOCAL_EFFECT),
+  );
   if (unsupported.length > 0) {
     throw new UnsupportedResourceError(
       `The local cloud cannot stand up ${unsupported.map(([id, r]) => `${id} (${r.Type})`).join(', ')}. ` +
@@ -281,6 +284,9 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       stops.push(() => ws.close());
       wsUrl = ws.url;
     }
+
+    // Custom resources last, as CloudFormation runs them once what they depend on exists (localstack/cloud/custom-resources.ts).
+    await runCustomResources({ template, lambda, logger, host, fresh: options.fresh, stateFile: join(dataDir, 'custom-resources', 'state.json') });
 
     const token = await ensureDevToken(ddb, template, dataDir);
     const tables: Record<string, string> = {};

@@ -108,8 +108,8 @@ describe('Public API: authentication and tenancy', () => {
         expect(pong.ok).toBe(true);
         expect(pong.payload.pong).toBe(true);
         socket.send('this is not json');
-        const bad = await socket.waitFor((f) => f.type === 'res' && f.ok === false && f.error.message.includes('JSON'));
-        expect(bad.error.code).toBe('bad_request');
+        const bad = await socket.waitFor((f) => f.type === 'res' && f.ok === false && f.id === null);
+        expect(bad.error.code).toBe('invalid_json');
         const unknown = await socket.request('u1', 'no.such.method');
         expect(unknown.error.code).toBe('unknown_method');
       } finally {

@@ -53,7 +53,7 @@ describe('Agent: diagnostics.delay on the local cloud', () => {
   it('should reject a malformed agent input with a typed error naming the path', async () => {
     const { functionError, body } = await invoke({ stepId: 'probe', items: 'nope' });
     expect(functionError).toBe('Unhandled');
-    expect(body.errorType).toBe('ValidationError');
-    expect(body.errorMessage).toMatch(/agent input/);
+    expect(body.errorType).toBe('Agentplane.Fatal');
+    expect(body.errorMessage).toMatch(/runId|items/);
   });
 });

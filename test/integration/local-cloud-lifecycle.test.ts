@@ -58,7 +58,7 @@ describe('Local cloud: life cycle', () => {
     const sfn = new SFNClient({ endpoint: config.endpoints.stepfunctions, region: config.region, credentials });
     const runId = `run-restart-${Date.now()}`;
     try {
-      await ddb.send(new PutItemCommand({ TableName: runsTable, Item: { pk: { S: `RUN#${runId}` }, sk: { S: 'META' }, runId: { S: runId }, status: { S: 'RUNNING' } } }));
+      await ddb.send(new PutItemCommand({ TableName: runsTable, Item: { pk: { S: `RUN#${runId}` }, sk: { S: 'META' }, runId: { S: runId }, tenant: { S: 'lifecycle' }, status: { S: 'RUNNING' }, createdAt: { S: new Date().toISOString() } } }));
       const { stateMachineArn } = await sfn.send(
         new CreateStateMachineCommand({
           name: 'agentplane-restart-check',
@@ -101,10 +101,10 @@ describe('Local cloud: life cycle', () => {
       const ddb2 = new DynamoDBClient({ endpoint: again.endpoints.dynamodb, region: again.region, credentials });
       const recorded = await until('the finalizer to record the failure', async () => {
         const { Item } = await ddb2.send(new GetItemCommand({ TableName: runsTable, Key: { pk: { S: `RUN#${runId}` }, sk: { S: 'META' } } }));
-        return Item?.executionStatus?.S ? Item : undefined;
+        return Item?.status?.S === 'FAILED' ? Item : undefined;
       });
-      expect(recorded.executionStatus!.S).toBe('FAILED');
-      expect(recorded.executionError!.S).toBe('States.LocalCloudRestart');
+      expect(recorded.execution!.M!.status!.S).toBe('FAILED');
+      expect(recorded.execution!.M!.error!.S).toBe('States.LocalCloudRestart');
       const health = await fetch(`${again.restUrl}/health`);
       expect(health.status).toBe(200);
     } finally {
@@ -127,7 +127,7 @@ describe('Local cloud: life cycle', () => {
     const dataDir = join(workDir, 'sigint');
     const child = spawn(
       process.execPath,
-      [resolve('node_modules/tsx/dist/cli.mjs'), 'localstack/start.ts', '--fresh', '--quiet', '--assembly', target().assemblyDir!, '--data-dir', dataDir, '--port-base', String(BASE + 400)],
+      [resolve('node_modules/tsx/dist/cli.mjs'), 'localstack/start.ts', '--fresh', '--quiet', '--no-sample', '--assembly', target().assemblyDir!, '--data-dir', dataDir, '--port-base', String(BASE + 400)],
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';

@@ -11,9 +11,10 @@ let child: ChildProcess | undefined;
 
 export default async function setup() {
   if (process.env.AGENTPLANE_LOCAL_JSON || process.env.AGENTPLANE_REST_URL) return;
-  const dataDir = join(ROOT, '.agentplane', 'test');
   const portBase = process.env.AGENTPLANE_TEST_PORT_BASE ?? '18420';
-  child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'localstack/start.ts', '--fresh', '--quiet', '--data-dir', dataDir, '--port-base', portBase], {
+  // One data directory per port base, so suites run side by side on other ports never share a cloud's files.
+  const dataDir = join(ROOT, '.agentplane', `test-${portBase}`);
+  child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'localstack/start.ts', '--fresh', '--quiet', '--no-sample', '--data-dir', dataDir, '--port-base', portBase], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env },

@@ -26,8 +26,12 @@ import { STEP_DEFAULTS, type ParameterSpec, type WorkflowDefinition, type Workfl
 import type { Problem } from './validate';
 
 export interface CompileOptions {
-  /** ARNs (or names) of the engine's Lambdas; never hard-coded in the machine. */
-  functions: { gate: string; reporter: string };
+  /**
+   * ARNs (or names) of the engine's Lambdas; never hard-coded in the machine. With `itemGate`, every agent
+   * invocation (single step, inline item, distributed batch) is bracketed by item admission: `.admit`
+   * (waitForTaskToken: a slot of the run's semaphore, or parked while paused or full) and `.release`.
+   */
+  functions: { gate: string; reporter: string; itemGate?: string };
   /** Workspace bucket; when absent, the machine reads `$.workspace.bucket` from the execution input. */
   workspaceBucket?: string;
   /** Fan-outs expected above this many items run as Distributed Map (default 200). */
@@ -94,6 +98,14 @@ export const stateNames = (id: string) => ({
   item: `${id}.item`,
   itemFailed: `${id}.item.failed`,
   batch: `${id}.batch`,
+  admit: `${id}.admit`,
+  admitFailed: `${id}.admit.failed`,
+  release: `${id}.release`,
+  releaseFailed: `${id}.release.failed`,
+  batchFail: `${id}.batch.fail`,
+  batchAdmit: `${id}.batch.admit`,
+  batchRelease: `${id}.batch.release`,
+  batchReleaseFailed: `${id}.batch.release.failed`,
   done: `${id}.done`,
   skipped: `${id}.skipped`,
   failed: `${id}.failed`,
@@ -351,7 +363,7 @@ function emitStep(step: WorkflowStep, next: string | undefined, ctx: EmitContext
     ResultPath: '$.step',
     Retry: engineRetry(),
     Catch: catchToFailed,
-    Next: shape.mode === 'adaptive' ? names.mode : names.main,
+    Next: shape.mode === 'adaptive' ? names.mode : shape.mode === 'single' && ctx.options.functions.itemGate !== undefined ? names.admit : names.main,
   };
   if (shape.mode === 'adaptive') {
     states[names.mode] = {
@@ -362,11 +374,12 @@ function emitStep(step: WorkflowStep, next: string | undefined, ctx: EmitContext
   }
   switch (shape.mode) {
     case 'single':
-      states[names.main] = singleTask(step, catchToFailed, names.done);
+      if (ctx.options.functions.itemGate !== undefined) emitAdmittedSingle(step, ctx, catchToFailed, states);
+      else states[names.main] = singleTask(step, catchToFailed, names.done);
       break;
     case 'inline':
     case 'adaptive':
-      states[names.main] = inlineMap(step, catchToFailed, names.done);
+      states[names.main] = inlineMap(step, ctx, catchToFailed, names.done);
       if (shape.mode === 'adaptive') states[names.distributed] = distributedMap(step, ctx, catchToFailed, names.done);
       break;
     case 'distributed':
@@ -526,8 +539,60 @@ function singleTask(step: WorkflowStep, catchers: State[], next: string): State 
  * Inline Map over the gate's batches. Inline Maps have no failure tolerance of their own, so a batch that
  * fails after its retries is caught and recorded; the reporter applies toleratedFailurePercentage.
  */
-function inlineMap(step: WorkflowStep, catchers: State[], next: string): State {
+function inlineMap(step: WorkflowStep, ctx: EmitContext, catchers: State[], next: string): State {
   const names = stateNames(step.id);
+  const itemGate = ctx.options.functions.itemGate;
+  const iteration: States =
+    itemGate === undefined
+      ? {
+          [names.item]: {
+            ...batchInvocation(step),
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.itemFailed }],
+            End: true,
+          },
+          [names.itemFailed]: {
+            Type: 'Pass',
+            Parameters: { failed: true, 'items.$': '$.Items', 'error.$': '$.error' },
+            End: true,
+          },
+        }
+      : {
+          [names.admit]: {
+            ...admitTask(step, itemGate, '$.BatchInput.runId', '$.Items'),
+            ResultPath: '$.admission',
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.admitFailed }],
+            Next: names.item,
+          },
+          [names.admitFailed]: {
+            Type: 'Pass',
+            Parameters: { failed: true, 'items.$': '$.Items', 'error.$': '$.error' },
+            End: true,
+          },
+          [names.item]: {
+            ...batchInvocation(step),
+            ResultPath: '$.outcome',
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.itemFailed }],
+            Next: names.release,
+          },
+          [names.itemFailed]: {
+            Type: 'Pass',
+            Parameters: { failed: true, 'items.$': '$.Items', 'error.$': '$.error' },
+            ResultPath: '$.outcome',
+            Next: names.releaseFailed,
+          },
+          [names.release]: {
+            ...releaseTask(step, itemGate, '$.BatchInput.runId', '$.Items', '$.admission.leaseId', false, '$.outcome.results'),
+            ResultPath: null,
+            OutputPath: '$.outcome',
+            End: true,
+          },
+          [names.releaseFailed]: {
+            ...releaseTask(step, itemGate, '$.BatchInput.runId', '$.Items', '$.admission.leaseId', true),
+            ResultPath: null,
+            OutputPath: '$.outcome',
+            End: true,
+          },
+        };
   return {
     Type: 'Map',
     Comment: stepComment(step),
@@ -536,24 +601,86 @@ function inlineMap(step: WorkflowStep, catchers: State[], next: string): State {
     MaxConcurrencyPath: '$.step.maxConcurrency',
     ItemProcessor: {
       ProcessorConfig: { Mode: 'INLINE' },
-      StartAt: names.item,
-      States: {
-        [names.item]: {
-          ...batchInvocation(step),
-          Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.itemFailed }],
-          End: true,
-        },
-        [names.itemFailed]: {
-          Type: 'Pass',
-          Parameters: { failed: true, 'items.$': '$.Items', 'error.$': '$.error' },
-          End: true,
-        },
-      },
+      StartAt: itemGate === undefined ? names.item : names.admit,
+      States: iteration,
     },
     ResultPath: '$.step.outcome',
     Catch: catchers,
     Next: next,
   };
+}
+
+/**
+ * Item admission (runs issue): the item gate answers the token at once when the run's semaphore has a slot,
+ * or parks it on the run while the run is paused or full; a release (or resume) wakes it. Never a poll.
+ */
+function admitTask(step: WorkflowStep, itemGate: string, runIdPath: string, itemsPath: string | undefined): State {
+  return {
+    Type: 'Task',
+    Resource: LAMBDA_CALLBACK,
+    Parameters: {
+      FunctionName: itemGate,
+      Payload: {
+        action: 'admit',
+        'taskToken.$': '$$.Task.Token',
+        'runId.$': runIdPath,
+        stepId: step.id,
+        ...(itemsPath ? { 'items.$': itemsPath } : { items: [] }),
+        leaseSeconds: leaseSeconds(step),
+      },
+    },
+    Retry: engineRetry(),
+  };
+}
+
+/**
+ * `failed`: the release of an invocation that failed; with its error name, so that a timed-out invocation
+ * (whose Lambda may still be running: Step Functions stops waiting, not the function) keeps its slot for one
+ * more timeout instead of handing it over at once.
+ */
+function releaseTask(step: WorkflowStep, itemGate: string, runIdPath: string, itemsPath: string | undefined, leasePath: string, failed = false, resultsPath?: string): State {
+  return {
+    Type: 'Task',
+    Resource: LAMBDA_INVOKE,
+    Parameters: {
+      FunctionName: itemGate,
+      Payload: {
+        action: 'release',
+        'runId.$': runIdPath,
+        stepId: step.id,
+        ...(itemsPath ? { 'items.$': itemsPath } : { items: [] }),
+        'leaseId.$': leasePath,
+        ...(failed ? { 'error.$': '$.error.Error', timeoutSeconds: step.timeoutSeconds ?? STEP_DEFAULTS.timeoutSeconds } : {}),
+        // The per-item results (statuses and metrics, no content) keep the run's live counts current mid-step.
+        ...(resultsPath ? { 'results.$': resultsPath } : {}),
+      },
+    },
+    Retry: engineRetry(),
+  };
+}
+
+/**
+ * How long an item's slot is held if its release never comes (its execution was stopped or failed around
+ * it): every attempt at the task timeout plus the longest retry delays, so a live item never loses its slot.
+ */
+export function leaseSeconds(step: WorkflowStep): number {
+  const timeout = step.timeoutSeconds ?? STEP_DEFAULTS.timeoutSeconds;
+  const policy = { ...STEP_DEFAULTS.retry, ...step.retry };
+  const attempts = 1 + policy.maxAttempts + THROTTLING_RETRY.maxAttempts;
+  const delays = policy.maxAttempts * (policy.maxDelaySeconds ?? policy.intervalSeconds * policy.backoffRate ** policy.maxAttempts) + THROTTLING_RETRY.maxAttempts * THROTTLING_RETRY.maxDelaySeconds;
+  return Math.ceil(attempts * timeout + delays + 30);
+}
+
+/** A single step's agent call between admission and release; the release runs on the failure path too. */
+function emitAdmittedSingle(step: WorkflowStep, ctx: EmitContext, catchToFailed: State[], states: States): void {
+  const names = stateNames(step.id);
+  const itemGate = ctx.options.functions.itemGate!;
+  states[names.admit] = { ...admitTask(step, itemGate, '$.runId', undefined), ResultPath: '$.step.admission', Catch: catchToFailed, Next: names.main };
+  states[names.main] = {
+    ...singleTask(step, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.releaseFailed }], names.release),
+  };
+  states[names.release] = { ...releaseTask(step, itemGate, '$.runId', undefined, '$.step.admission.leaseId', false, '$.step.outcome.results'), ResultPath: null, Next: names.done };
+  states[names.releaseFailed] = { ...releaseTask(step, itemGate, '$.runId', undefined, '$.step.admission.leaseId', true), ResultPath: null, Next: names.failed };
 }
 
 /** Distributed Map: items from the gate's manifest, results into the workspace, failures within tolerance. */
@@ -573,8 +700,8 @@ function distributedMap(step: WorkflowStep, ctx: EmitContext, catchers: State[],
     ToleratedFailurePercentage: step.toleratedFailurePercentage ?? STEP_DEFAULTS.toleratedFailurePercentage,
     ItemProcessor: {
       ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' },
-      StartAt: names.batch,
-      States: { [names.batch]: { ...batchInvocation(step), End: true } },
+      StartAt: ctx.options.functions.itemGate === undefined ? names.batch : names.batchAdmit,
+      States: distributedBatch(step, ctx),
     },
     ResultWriter: {
       Resource: S3_PUT_OBJECT,
@@ -583,6 +710,33 @@ function distributedMap(step: WorkflowStep, ctx: EmitContext, catchers: State[],
     ResultPath: '$.step.outcome',
     Catch: catchers,
     Next: next,
+  };
+}
+
+/**
+ * A child execution's states. With admission, a failed batch releases its slot and then fails with the agent's
+ * own error (ErrorPath), so tolerance and the ResultWriter see what they would without admission.
+ */
+function distributedBatch(step: WorkflowStep, ctx: EmitContext): States {
+  const names = stateNames(step.id);
+  const itemGate = ctx.options.functions.itemGate;
+  if (itemGate === undefined) return { [names.batch]: { ...batchInvocation(step), End: true } };
+  return {
+    [names.batchAdmit]: { ...admitTask(step, itemGate, '$.BatchInput.runId', '$.Items'), ResultPath: '$.admission', Next: names.batch },
+    [names.batch]: {
+      ...batchInvocation(step),
+      ResultPath: '$.outcome',
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.batchReleaseFailed }],
+      Next: names.batchRelease,
+    },
+    [names.batchRelease]: {
+      ...releaseTask(step, itemGate, '$.BatchInput.runId', '$.Items', '$.admission.leaseId', false, '$.outcome.results'),
+      ResultPath: null,
+      OutputPath: '$.outcome',
+      End: true,
+    },
+    [names.batchReleaseFailed]: { ...releaseTask(step, itemGate, '$.BatchInput.runId', '$.Items', '$.admission.leaseId', true), ResultPath: null, Next: names.batchFail },
+    [names.batchFail]: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
   };
 }
 

@@ -39,9 +39,16 @@ export function agentTaskEvents(step: WorkflowStep): number {
 export const ENGINE_TASK_EVENTS = H.task + H.retryAttempt * ENGINE_RETRY.maxAttempts;
 export const GATE_EVENTS = H.callbackTask + H.retryAttempt * ENGINE_RETRY.maxAttempts;
 
-/** One inline Map iteration (a batch): the iteration markers, the invocation and the Pass that catches a failure. */
+/**
+ * Item admission around an agent invocation (compile option `functions.itemGate`): the `.admit` callback
+ * and the `.release` task. Budgets always count it, so a machine compiled with or without admission has
+ * the same inline limits and never passes the history limit either way.
+ */
+export const ADMISSION_EVENTS = GATE_EVENTS + ENGINE_TASK_EVENTS;
+
+/** One inline Map iteration (a batch): the iteration markers, admission, the invocation and the Pass that catches a failure. */
 export function iterationEvents(step: WorkflowStep): number {
-  return H.iteration + agentTaskEvents(step) + H.pass;
+  return H.iteration + ADMISSION_EVENTS + agentTaskEvents(step) + H.pass;
 }
 
 export function inlineMapEvents(step: WorkflowStep, items: number): number {
@@ -68,7 +75,7 @@ export function stepEvents(step: WorkflowStep, shape: StepShape): number {
   let main: number;
   switch (shape.mode) {
     case 'single':
-      main = agentTaskEvents(step);
+      main = ADMISSION_EVENTS + agentTaskEvents(step);
       break;
     case 'inline':
       main = inlineMapEvents(step, shape.inlineItems);

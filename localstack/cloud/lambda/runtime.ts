@@ -200,6 +200,8 @@ export class LambdaRuntime implements LambdaInvoker {
 
   add(fn: FunctionDefinition): void {
     const log = createWriteStream(join(this.options.logDir, `${fn.logicalId}.log`), { flags: 'a' });
+    // Every execution environment of the function pipes into this one file.
+    log.setMaxListeners(0);
     this.logs.push(log);
     const env: Record<string, string> = {
       ...this.options.baseEnvironment,

@@ -58,6 +58,8 @@ export function toWireAttributeValue(value: SdkAttributeValue | Record<string, u
   if (v.L !== undefined) return { L: (v.L as SdkAttributeValue[]).map(toWireAttributeValue) };
   if (v.NULL !== undefined) return { NULL: v.NULL };
   if (v.BOOL !== undefined) return { BOOL: v.BOOL };
+  // The SDK's union deserializer turns `{"M": {}}` into `{}`: an attribute with no member is an empty map.
+  if (Object.keys(v).length === 0) return { M: {} };
   throw new Error(`unknown attribute value shape: ${JSON.stringify(Object.keys(v))}`);
 }
 

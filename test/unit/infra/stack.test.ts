@@ -158,6 +158,24 @@ describe('Stack: Agentplane', () => {
         DestinationConfig: { OnFailure: { Destination: Match.anyValue() } },
       });
     });
+
+    it('should hand the broadcaster new events only (not the per-run counter item, nor TTL removes)', () => {
+      const mapping = Object.values<any>(template.findResources('AWS::Lambda::EventSourceMapping'))[0];
+      const pattern = JSON.parse(mapping.Properties.FilterCriteria.Filters[0].Pattern);
+      expect(pattern).toEqual({ eventName: ['INSERT'], dynamodb: { Keys: { seq: { N: [{ 'anything-but': ['0'] }] } } } });
+    });
+
+    it('should let event readers put Noop fillers but never update or delete events', () => {
+      const events = logicalIdStartingWith('TablesEvents', 'AWS::DynamoDB::GlobalTable');
+      for (const fn of ['Broadcaster', 'WsMessages', 'RunsApi']) {
+        const onEvents = statementsOf(fn).filter((st) => JSON.stringify(st.Resource).includes(events));
+        const actions = actionsOf(onEvents);
+        expect(actions).toContain('dynamodb:PutItem');
+        expect(actions).not.toContain('dynamodb:DeleteItem');
+        // The runs API and the WebSocket's runs.command emit run events (the counter's atomic ADD); the broadcaster never does.
+        if (fn === 'Broadcaster') expect(actions).not.toContain('dynamodb:UpdateItem');
+      }
+    });
   });
 
   describe('APIs', () => {

@@ -122,3 +122,10 @@ describe('Function: readyShards', () => {
     expect(readyShards(shards, (id) => id === 'a' || id === 'b' || id === 'd')).toEqual(['c']);
   });
 });
+
+describe('Function: toWireAttributeValue (empty maps)', () => {
+  it('should read an attribute with no member, as the SDK gives an empty map, as {M: {}}', async () => {
+    const { toWireAttributeValue } = await import('../../../../localstack/cloud/streams/records');
+    expect(toWireAttributeValue({ M: { payload: {} as never } } as never)).toEqual({ M: { payload: { M: {} } } });
+  });
+});

@@ -1,0 +1,24 @@
+import { readJson, writeJson } from '../shared/aws/s3-json';
+import { requiredEnv } from '../shared/aws/env';
+import { EventStore } from '../shared/aws/event-store';
+import { StepStateStore } from '../shared/aws/step-state';
+import { report, type ReporterDeps, type ReporterEvent } from './reporter';
+
+const events = new EventStore({ tableName: requiredEnv('EVENTS_TABLE'), progress: false });
+
+export const deps: ReporterDeps = {
+  bucket: requiredEnv('WORKSPACE_BUCKET'),
+  readJson,
+  writeJson,
+  steps: new StepStateStore(requiredEnv('RUNS_TABLE')),
+  async emit(runId, list) {
+    await events.emitMany(runId, list);
+  },
+  clock: Date.now,
+};
+
+/** Its return value is ignored by the machine; Agentplane.StepFailed thrown here fails the step. */
+export async function handler(event: ReporterEvent): Promise<{ stepId: string; status: string }> {
+  await report(event, deps);
+  return { stepId: event.stepId, status: event.status };
+}

@@ -1,0 +1,52 @@
+import { z } from 'zod';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { apiHandler, json, type Log, type RouteTable } from '../shared/http/api';
+import { ValidationError } from '../shared/http/errors';
+import { problemsOf } from '../shared/http/validation';
+import { requirePrincipal } from '../shared/auth/principal';
+import { requiredEnv } from '../shared/aws/env';
+import { EventStore, toEnvelope } from '../shared/aws/event-store';
+import { RunAccess } from '../shared/aws/run-access';
+
+/**
+ * `GET /runs/{id}/events?afterSeq=&limit=`: the run's event log, in seq order, the same the WebSocket replays.
+ * A page stops before a hole younger than the grace period (an event still being written) and fills an
+ * older one with a Noop, so paging with `afterSeq = nextAfterSeq` never skips an event.
+ */
+export const EventsQuerySchema = z
+  .object({
+    afterSeq: z.coerce.number().int().nonnegative().default(0),
+    limit: z.coerce.number().int().min(1).max(1000).default(100),
+  });
+
+let store: EventStore | undefined;
+let runs: RunAccess | undefined;
+
+export const eventsRoutes: RouteTable = {
+  'GET /runs/{id}/events': async (request) => {
+    const principal = requirePrincipal(request.principal);
+    const parsed = EventsQuerySchema.safeParse(request.query);
+    if (!parsed.success) throw new ValidationError('Invalid query parameters', problemsOf(parsed.error));
+    const { afterSeq, limit } = parsed.data;
+    runs ??= new RunAccess(requiredEnv('RUNS_TABLE'));
+    store ??= new EventStore({ tableName: requiredEnv('EVENTS_TABLE') });
+    const runId = request.pathParameters.id!;
+    await runs.forTenant(runId, principal.tenant);
+    const first = await store.firstAvailableSeq(runId);
+    // Expired events cannot be replayed: start at the first one still stored and say so.
+    const from = first !== undefined && afterSeq < first - 1 ? first - 1 : afterSeq;
+    const page = await store.readResolved(runId, from, limit);
+    const events = page.events.map(toEnvelope);
+    return json(200, {
+      events,
+      nextAfterSeq: events.length > 0 ? events[events.length - 1]!.seq : from,
+      ...(from !== afterSeq ? { firstAvailableSeq: first } : {}),
+    });
+  },
+};
+
+/** Serves the events route and hands every other route to `fallback` (the runs issue's handler). */
+export function withEventsRoute(fallback: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>, log: Log) {
+  const events = apiHandler(eventsRoutes, log);
+  return (event: APIGatewayProxyEvent) => (event.httpMethod?.toUpperCase() === 'GET' && event.resource === '/runs/{id}/events' ? events(event) : fallback(event));
+}

@@ -1,0 +1,361 @@
+import type { MiddlewareObj, Request } from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { recordOutcome, type CircuitConfig, type CircuitState, type Transition } from '../registry/circuit';
+import type { AcquireResult } from '../aws/semaphore';
+import type { ItemOutcome } from '../aws/registry-metrics';
+import type { EventName, PayloadOf } from '../events/schemas';
+import {
+  AgentBusyError,
+  classifyError,
+  errorTypeOf,
+  fatalTypeOf,
+  FatalAgentError,
+  RetryableAgentError,
+  toTypedError,
+  type ErrorKind,
+} from './errors';
+import { isHealthCheck, nextRetry, parseAgentInput, runPrefix, STEP_ITEM_KEY, type AgentInput, type AgentItem } from './input';
+import { WorkspaceClient, type ObjectStore } from './workspace';
+
+/**
+ * The agent runtime: a middy middleware every agent Lambda uses (built-in or custom). Around the agent's
+ * code it
+ * 1. parses the agent input (zod; a bad input is Agentplane.Fatal with the JSON path of every problem);
+ * 2. holds the agent's concurrency limit with a DynamoDB lease semaphore (full: Agentplane.AgentBusy,
+ *    which the state machine retries with backoff; the lease expires if this environment dies);
+ * 3. runs each item once per (run, step, item, epoch) with Powertools Idempotency: a retried invocation
+ *    returns the stored result of items that already completed and re-runs only the others;
+ * 4. gives each item a workspace client confined to `runs/<runId>/` and a `progress()` callback, and emits
+ *    ItemStarted / ItemProgress / ItemCompleted / ItemFailed with metrics;
+ * 5. records the agent's metrics (counters and latency histogram, atomic ADDs) and circuit breaker
+ *    outcome in the registry, then releases the lease.
+ * Item errors are classified: fatal ones fail the item (result `failed`, ItemFailed with `retry: null`);
+ * retryable ones fail the item too and, while the step's retry policy has attempts left, make the
+ * invocation throw Agentplane.Retryable so Step Functions retries it (completed items are not re-run).
+ */
+
+/** Where run events go (lambdas/shared/aws/event-store.ts's EventStore in Lambda). */
+export interface EventSink {
+  emit<E extends EventName>(runId: string, event: E, payload: PayloadOf<E>): Promise<unknown>;
+  /** Writes ItemProgress the sink held back for rate limiting; called before the invocation returns. */
+  drainProgress?(): Promise<unknown>;
+}
+
+export interface RuntimeAgentRecord {
+  id: string;
+  maxConcurrency?: number;
+  circuit?: CircuitState;
+}
+
+export interface RuntimeDeps {
+  events: EventSink;
+  objects: ObjectStore;
+  /** The registered agent (cached briefly by the adapter); undefined when not registered. */
+  agent(agentId: string): Promise<RuntimeAgentRecord | undefined>;
+  recordMetrics(agentId: string, outcomes: readonly ItemOutcome[], now: number): Promise<void>;
+  updateCircuit(agentId: string, apply: (circuit: CircuitState) => Transition, hint?: CircuitState): Promise<unknown>;
+  acquireLease(agentId: string, max: number, ttlMs: number): Promise<AcquireResult>;
+  releaseLease(agentId: string, leaseId: string): Promise<void>;
+  /** Runs fn at most once per key (Powertools Idempotency in Lambda); a replay returns the stored result. */
+  idempotent<R>(agentId: string, key: IdempotencyKey, fn: () => Promise<R>, context?: Context): Promise<R>;
+  circuitConfig: CircuitConfig;
+  clock(): number;
+  log: { warn(message: string, extra?: object): void; error(message: string, extra?: object): void };
+}
+
+export interface IdempotencyKey {
+  runId: string;
+  stepId: string;
+  item: string;
+  epoch: number;
+}
+
+export interface ItemMetrics {
+  durationMs: number;
+  tokensUsed: number;
+  costUsd: number;
+  retryCount: number;
+}
+
+export interface ItemResult {
+  item: { key: string };
+  status: 'succeeded' | 'failed';
+  outputKey?: string;
+  error?: { type: string; message: string };
+  metrics: ItemMetrics;
+}
+
+export interface AgentOutput {
+  results: ItemResult[];
+}
+
+/** What an agent's item function may return; outputKey defaults to the last key it wrote. */
+export interface ItemOutput {
+  outputKey?: string;
+  tokensUsed?: number;
+  costUsd?: number;
+}
+
+export interface ItemContext {
+  input: AgentInput;
+  agentId: string;
+  index: number;
+  workspace: WorkspaceClient;
+  /** Reports progress (0..1) and tokens used so far; rate-limited by the event sink. */
+  progress(fraction: number, usage?: { tokensUsed?: number; etaMs?: number }): Promise<void>;
+  lambdaContext?: Context;
+}
+
+export type ItemFunction = (item: AgentItem, ctx: ItemContext) => Promise<ItemOutput | void>;
+
+export interface AgentRuntimeOptions {
+  /** The agent's registry id, unless the input names one (input.agentId wins). */
+  agentId: string;
+  /** Dependencies; built from the environment on first use when absent (see lambdas/shared/aws/agent-runtime-deps.ts). */
+  deps?: RuntimeDeps | (() => RuntimeDeps | Promise<RuntimeDeps>);
+  /** Items of one invocation processed at once (default 1: in order). */
+  itemConcurrency?: number;
+}
+
+export interface AgentInvocationContext {
+  input: AgentInput;
+  agentId: string;
+  runItems(fn: ItemFunction): Promise<AgentOutput>;
+}
+
+declare module 'aws-lambda' {
+  interface Context {
+    agentplane?: AgentInvocationContext;
+  }
+}
+
+interface InvocationState {
+  input: AgentInput;
+  agentId: string;
+  deps: RuntimeDeps;
+  record: RuntimeAgentRecord;
+  leaseId?: string;
+  outcomes: ItemOutcome[];
+  retryableFailures: number;
+  finished: boolean;
+}
+
+const LEASE_MARGIN_MS = 5_000;
+const DEFAULT_LEASE_MS = 15 * 60_000;
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+/** Folds an invocation's outcomes, in order, into one circuit transition (one conditional write). */
+export function foldOutcomes(outcomes: readonly ItemOutcome[], now: number, config: CircuitConfig) {
+  return (circuit: CircuitState): Transition => {
+    let state = circuit;
+    let changed = false;
+    for (const outcome of outcomes) {
+      const t = recordOutcome(state, outcome.ok ? 'success' : 'failure', now, config);
+      if (t.changed) {
+        changed = true;
+        state = t.state;
+      }
+    }
+    // One write moves the version by one, whatever the number of steps folded.
+    return changed ? { state: { ...state, version: circuit.version + 1 }, changed } : { state: circuit, changed };
+  };
+}
+
+export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknown, AgentOutput, Error, Context> {
+  let resolved: RuntimeDeps | undefined;
+  const depsOf = async (): Promise<RuntimeDeps> => {
+    if (resolved) return resolved;
+    if (!options.deps) {
+      const { runtimeDepsFromEnv } = await import('../aws/agent-runtime-deps');
+      resolved = runtimeDepsFromEnv();
+    } else resolved = typeof options.deps === 'function' ? await options.deps() : options.deps;
+    return resolved;
+  };
+  const states = new WeakMap<object, InvocationState>();
+
+  const finish = async (state: InvocationState) => {
+    if (state.finished) return;
+    state.finished = true;
+    const { deps, agentId } = state;
+    const now = deps.clock();
+    const work: Array<Promise<unknown>> = [];
+    if (deps.events.drainProgress) work.push(deps.events.drainProgress());
+    if (state.outcomes.length > 0) {
+      work.push(deps.recordMetrics(agentId, state.outcomes, now));
+      const fold = foldOutcomes(state.outcomes, now, deps.circuitConfig);
+      const hint = state.record.circuit;
+      // A success on a closed, clean circuit changes nothing: skip the write without reading.
+      if (!(hint && fold(hint).changed === false && state.outcomes.every((o) => o.ok))) {
+        work.push(deps.updateCircuit(agentId, fold, hint));
+      }
+    }
+    if (state.leaseId) work.push(deps.releaseLease(agentId, state.leaseId));
+    const settled = await Promise.allSettled(work);
+    for (const s of settled) if (s.status === 'rejected') deps.log.error('agent runtime bookkeeping failed', { agentId, error: String(s.reason) });
+  };
+
+  const before = async (request: Request<unknown, AgentOutput, Error, Context>) => {
+    const deps = await depsOf();
+    if (isHealthCheck(request.event)) {
+      const agentId = String((request.event as Record<string, unknown>).agentId ?? options.agentId);
+      const record = await deps.agent(agentId);
+      return { healthy: record !== undefined, agentId, at: new Date(deps.clock()).toISOString(), ...(record ? {} : { error: `agent ${agentId} is not registered` }) } as never;
+    }
+    const input = parseAgentInput(request.event);
+    const expected = runPrefix(input.runId);
+    if (input.workspace.prefix !== expected) {
+      throw new FatalAgentError(`Workspace violation: workspace prefix '${input.workspace.prefix}' is not the run's prefix '${expected}'`);
+    }
+    const agentId = input.agentId ?? options.agentId;
+    const record = await deps.agent(agentId);
+    if (!record) throw new FatalAgentError(`Agent '${agentId}' is not registered`);
+    const state: InvocationState = { input, agentId, deps, record, outcomes: [], retryableFailures: 0, finished: false };
+    if (record.maxConcurrency !== undefined) {
+      const remaining = request.context?.getRemainingTimeInMillis?.();
+      const ttl = (remaining && remaining > 0 ? remaining : DEFAULT_LEASE_MS) + LEASE_MARGIN_MS;
+      const acquired = await deps.acquireLease(agentId, record.maxConcurrency, ttl);
+      if (!acquired.ok) {
+        throw new AgentBusyError(
+          `Agent '${agentId}' is at its concurrency limit (${acquired.held} of ${record.maxConcurrency} in flight); retry with backoff`,
+        );
+      }
+      state.leaseId = acquired.lease.id;
+    }
+    states.set(request, state);
+    request.event = input;
+    request.context.agentplane = {
+      input,
+      agentId,
+      runItems: (fn) => runItems(state, fn, request.context, options.itemConcurrency ?? 1),
+    };
+    return undefined;
+  };
+
+  const after = async (request: Request<unknown, AgentOutput, Error, Context>) => {
+    const state = states.get(request);
+    if (!state) return;
+    await finish(state);
+    if (state.retryableFailures > 0 && nextRetry(state.input.attempt, state.input.retry) !== null) {
+      throw new RetryableAgentError(
+        `${state.retryableFailures} of ${Math.max(1, state.input.items.length)} items failed with retryable errors at attempt ${state.input.attempt}; completed items are not re-run`,
+      );
+    }
+  };
+
+  const onError = async (request: Request<unknown, AgentOutput, Error, Context>) => {
+    const state = states.get(request);
+    if (state) await finish(state);
+    request.error = toTypedError(request.error);
+  };
+
+  return { before, after, onError };
+}
+
+async function runItems(state: InvocationState, fn: ItemFunction, lambdaContext: Context | undefined, concurrency: number): Promise<AgentOutput> {
+  const { input } = state;
+  const items: AgentItem[] = input.items.length > 0 ? input.items : [{ key: STEP_ITEM_KEY }];
+  const results: ItemResult[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const position = next++;
+      results[position] = await runItem(state, fn, items[position]!, position, items.length, lambdaContext);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+  return { results };
+}
+
+async function runItem(state: InvocationState, fn: ItemFunction, item: AgentItem, position: number, count: number, lambdaContext: Context | undefined): Promise<ItemResult> {
+  const { input, agentId, deps } = state;
+  const { runId, stepId } = input;
+  const retryCount = input.attempt - 1;
+  const index = item.index ?? position;
+  const total = input.total ?? count;
+  let started = deps.clock();
+  let tokensUsed = 0;
+  const workspace = new WorkspaceClient(deps.objects, input.workspace.bucket, runId);
+
+  const fail = async (error: unknown, kind: ErrorKind): Promise<ItemResult> => {
+    const durationMs = Math.max(0, deps.clock() - started);
+    const type = kind === 'fatal' ? fatalTypeOf(error) : errorTypeOf(kind);
+    const message = errorMessage(error);
+    const metrics = { durationMs, tokensUsed, costUsd: 0, retryCount };
+    state.outcomes.push({ ok: false, latencyMs: durationMs, error: `${type}: ${message}` });
+    const retry = kind === 'fatal' ? null : nextRetry(input.attempt, input.retry);
+    await deps.events.emit(runId, 'ItemFailed', { stepId, item: item.key, error: { type, message }, retry, metrics });
+    return { item: { key: item.key }, status: 'failed', error: { type, message }, metrics };
+  };
+
+  const execute = async (): Promise<ItemResult> => {
+    started = deps.clock();
+    await deps.events.emit(runId, 'ItemStarted', { stepId, item: item.key, index, total, agentId, attempt: input.attempt });
+    const ctx: ItemContext = {
+      input,
+      agentId,
+      index,
+      workspace,
+      progress: async (fraction, usage = {}) => {
+        if (usage.tokensUsed !== undefined) tokensUsed = Math.max(tokensUsed, Math.round(usage.tokensUsed));
+        await deps.events.emit(runId, 'ItemProgress', {
+          stepId,
+          item: item.key,
+          progress: Math.min(1, Math.max(0, fraction)),
+          tokensUsed,
+          ...(usage.etaMs !== undefined ? { etaMs: Math.max(0, usage.etaMs) } : {}),
+        });
+      },
+      ...(lambdaContext ? { lambdaContext } : {}),
+    };
+    let output: ItemOutput | void;
+    try {
+      output = await fn(item, ctx);
+    } catch (error) {
+      const kind = classifyError(error);
+      const result = await fail(error, kind);
+      // Thrown out of the idempotent section so its record is dropped and a retry runs the item again.
+      if (kind !== 'fatal') throw Object.assign(new ItemRetryableFailure(result), { cause: error });
+      return result;
+    }
+    const outputKey = output?.outputKey !== undefined ? workspace.resolve(output.outputKey) : workspace.written.at(-1);
+    if (outputKey === undefined) {
+      return fail(new FatalAgentError(`item '${item.key}' produced no output: the agent wrote nothing and returned no outputKey`), 'fatal');
+    }
+    if (output?.tokensUsed !== undefined) tokensUsed = Math.max(0, Math.round(output.tokensUsed));
+    const durationMs = Math.max(0, deps.clock() - started);
+    const metrics = { durationMs, tokensUsed, costUsd: Math.max(0, output?.costUsd ?? 0), retryCount };
+    state.outcomes.push({ ok: true, latencyMs: durationMs });
+    await deps.events.emit(runId, 'ItemCompleted', { stepId, item: item.key, outputKey, metrics });
+    return { item: { key: item.key }, status: 'succeeded', outputKey, metrics };
+  };
+
+  try {
+    return await deps.idempotent(agentId, { runId, stepId, item: item.key, epoch: input.epoch }, execute, lambdaContext);
+  } catch (error) {
+    if (error instanceof ItemRetryableFailure) {
+      state.retryableFailures++;
+      return error.result;
+    }
+    // The runtime's own bookkeeping failed (events, idempotency store): the item did not get a fair try.
+    state.retryableFailures++;
+    deps.log.warn('item bookkeeping failed', { agentId, runId, stepId, item: item.key, error: String(error) });
+    const kind = classifyError(error);
+    return {
+      item: { key: item.key },
+      status: 'failed',
+      error: { type: errorTypeOf(kind === 'busy' ? 'busy' : 'retryable'), message: errorMessage(error) },
+      metrics: { durationMs: Math.max(0, deps.clock() - started), tokensUsed, costUsd: 0, retryCount },
+    };
+  }
+}
+
+/** Carries a retryable item failure through the idempotency wrapper (which must see a throw). */
+class ItemRetryableFailure extends Error {
+  override readonly name = 'ItemRetryableFailure';
+  constructor(readonly result: ItemResult) {
+    super(result.error?.message ?? 'retryable item failure');
+  }
+}

@@ -1,0 +1,135 @@
+import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { dynamo } from './clients';
+
+/**
+ * Per-step state on the run record `{pk: 'RUN#<runId>', sk: 'META'}`, under `steps.<stepId>`, written by the
+ * engine (gate and reporter) and read by `GET /runs/{id}`:
+ * `{status, agentId, totalItems, succeeded, failed, tokens, costUsd, startedAt, endedAt, …}`.
+ *
+ * Fields are merged with SET on nested paths, so writers of different fields of one step (the engine, the
+ * runs API's pause) never overwrite each other. A nested SET needs its parents to exist, so the first write
+ * of a step (or of the run's first step) creates the map, conditionally, and a race between two creators
+ * falls back to the merge. Every write is conditional on the run record existing: the engine never
+ * creates a run.
+ */
+
+export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'paused';
+
+export interface StepState {
+  status?: StepStatus;
+  agentId?: string;
+  agentRevision?: number;
+  skill?: string;
+  totalItems?: number;
+  succeeded?: number;
+  failed?: number;
+  tokens?: number;
+  costUsd?: number;
+  startedAt?: string;
+  endedAt?: string;
+  reason?: string;
+  error?: { type: string; message: string };
+  mode?: string;
+}
+
+export const runKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'META' });
+
+export class RunNotFoundError extends Error {
+  override readonly name = 'Agentplane.RunNotFound';
+}
+
+function isConditionFailure(error: unknown): boolean {
+  return (error as { name?: string })?.name === 'ConditionalCheckFailedException';
+}
+
+export class StepStateStore {
+  private readonly client: DynamoDBDocumentClient;
+
+  constructor(
+    readonly tableName: string,
+    client?: DynamoDBDocumentClient,
+  ) {
+    this.client = client ?? dynamo();
+  }
+
+  /** Merges `fields` into `steps.<stepId>` of the run record. */
+  async merge(runId: string, stepId: string, fields: StepState): Promise<void> {
+    const entries = Object.entries(fields).filter(([, v]) => v !== undefined);
+    if (entries.length === 0) return;
+    const names: Record<string, string> = { '#steps': 'steps', '#step': stepId };
+    const values: Record<string, unknown> = {};
+    const sets = entries.map(([k, v], i) => {
+      names[`#f${i}`] = k;
+      values[`:f${i}`] = v;
+      return `#steps.#step.#f${i} = :f${i}`;
+    });
+    for (let attempt = 0; attempt < 3; attempt++) {
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: runKey(runId),
+            UpdateExpression: `SET ${sets.join(', ')}`,
+            ConditionExpression: 'attribute_exists(#steps.#step)',
+            ExpressionAttributeNames: names,
+            ExpressionAttributeValues: values,
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      // The step has no entry yet: create it whole, provided the steps map exists and nobody created it meanwhile.
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: runKey(runId),
+            UpdateExpression: 'SET #steps.#step = :step',
+            ConditionExpression: 'attribute_exists(#steps) AND attribute_not_exists(#steps.#step)',
+            ExpressionAttributeNames: { '#steps': 'steps', '#step': stepId },
+            ExpressionAttributeValues: { ':step': Object.fromEntries(entries) },
+          }),
+        );
+        return;
+      } catch (error) {
+        if (!isConditionFailure(error)) throw error;
+      }
+      // No steps map yet (or the step appeared in between, which the next merge handles).
+      try {
+        await this.client.send(
+          new UpdateCommand({
+            TableName: this.tableName,
+            Key: runKey(runId),
+            UpdateExpression: 'SET #steps = if_not_exists(#steps, :empty)',
+            ConditionExpression: 'attribute_exists(pk)',
+            ExpressionAttributeNames: { '#steps': 'steps' },
+            ExpressionAttributeValues: { ':empty': {} },
+          }),
+        );
+      } catch (error) {
+        if (isConditionFailure(error)) throw new RunNotFoundError(`run ${runId} has no run record`);
+        throw error;
+      }
+    }
+    throw new Error(`could not record step ${stepId} of run ${runId}: the run record keeps changing`);
+  }
+
+  /** The recorded state of every step of a run (empty when the run has none yet). */
+  async steps(runId: string): Promise<Record<string, StepState> | undefined> {
+    const { Item } = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true, ProjectionExpression: '#steps, pk', ExpressionAttributeNames: { '#steps': 'steps' } }),
+    );
+    if (!Item) return undefined;
+    return (Item.steps as Record<string, StepState> | undefined) ?? {};
+  }
+}
+
+/** `runs/<runId>/state/<stepId>/<name>`: the step's engine-owned area of the workspace (docs/engine.md). */
+export const stepStateKey = (runId: string, stepId: string, name: string) => `runs/${runId}/state/${stepId}/${name}`;
+
+/**
+ * The reporter records a fan-out step's per-item outputs here (`[{key, source}]`, succeeded items only);
+ * the gate of a step with `forEach: "<that step>"` reads its items from it.
+ */
+export const OUTPUTS_FILE = 'outputs.json';

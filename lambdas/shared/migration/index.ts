@@ -1,0 +1,14 @@
+export * from './workspace';
+export * from './layout';
+export * from './errors';
+export { runDiscovery, type DiscoveryResult } from './discovery';
+export { runAnalysis, loadAnalyses, type AnalysisItemResult, type AnalysisOptions, type SkippedInput, type StoredAnalysis } from './analysis';
+export { runDependencyMapping, type DependencyResult } from './dependencies';
+export { runGeneration, loadManifests, DEFAULT_JAVA_PACKAGE, type GenerationItemResult, type GenerationManifest, type GenerationOptions } from './generation';
+export { translateParagraphs, parseAnswer, bodyProblem, type TranslateOptions, type TranslationResult, type TranslationStats } from './translate';
+export { runValidation, JAVA_RELEASE, type ValidatedFile, type ValidationOptions, type ValidationReport, type ValidationResult } from './validation';
+export { localJavac, javacCommand, parseJavacOutput, type CompileResult, type Javac, type JavacDiagnostic } from './javac';
+export { runReport, collectReportInput, type AgentUsage, type ReportOptions, type ReportResult } from './report';
+export { runMigrationPipeline, type PipelineOptions, type PipelineResult } from './pipeline';
+export { migrationAgentRegistrations } from './registrations';
+export { MIGRATION_SKILLS, type MigrationSkill } from './agents';

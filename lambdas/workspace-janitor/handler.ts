@@ -1,0 +1,33 @@
+import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import { requiredEnv } from '../shared/aws/env';
+import { WorkspaceStore } from '../shared/aws/workspace-store';
+import { runPrefix } from '../shared/runs/keys';
+import { logger } from '../shared/observability/logger';
+
+const workspace = new WorkspaceStore(requiredEnv('WORKSPACE_BUCKET'));
+
+/**
+ * Retention: a run record's TTL delete (a REMOVE by the DynamoDB service on the runs table's stream, filtered
+ * in the mapping) deletes the run's whole workspace prefix. Each record is reported on its own, so one prefix
+ * that cannot be deleted is retried (bounded, bisected, then sent to the on-failure queue) without replaying
+ * the others; deleting a prefix twice is harmless.
+ */
+export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
+  const batchItemFailures: DynamoDBBatchResponse['batchItemFailures'] = [];
+  for (const record of event.Records) {
+    const pk = record.dynamodb?.Keys?.pk?.S;
+    const sk = record.dynamodb?.Keys?.sk?.S;
+    if (record.eventName !== 'REMOVE' || sk !== 'META' || !pk?.startsWith('RUN#')) continue;
+    // Only expiry, never a deliberate delete by a user of the table, removes a workspace.
+    if (record.userIdentity?.type !== 'Service' || record.userIdentity?.principalId !== 'dynamodb.amazonaws.com') continue;
+    const runId = pk.slice('RUN#'.length);
+    try {
+      const deleted = await workspace.deletePrefix(runPrefix(runId));
+      logger.info('expired run workspace deleted', { runId, deleted });
+    } catch (error) {
+      logger.error('could not delete an expired run workspace', { runId, error: String(error) });
+      batchItemFailures.push({ itemIdentifier: record.dynamodb!.SequenceNumber! });
+    }
+  }
+  return { batchItemFailures };
+}

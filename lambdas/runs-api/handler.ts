@@ -6,7 +6,7 @@ import { runCommandDepsFromEnv } from '../shared/aws/run-store';
 import { WorkflowStore } from '../shared/aws/workflow-store';
 import { eventsRoutes } from './events-route';
 import { runsRoutes } from './routes';
-import { powertoolsIdempotency } from './idempotency';
+import { powertoolsIdempotency } from '../shared/aws/idempotency';
 
 const control = runCommandDepsFromEnv();
 
@@ -17,7 +17,7 @@ export const handler = apiHandler(
       runs: control.runs,
       workflows: new WorkflowStore({ tableName: requiredEnv('WORKFLOWS_TABLE'), bucket: control.bucket }),
       retentionDays: Number(process.env.RUN_RETENTION_DAYS ?? 30),
-      idempotent: powertoolsIdempotency({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), client: new DynamoDBClient({}) }),
+      idempotent: powertoolsIdempotency({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), keyPrefix: 'runs-api', client: new DynamoDBClient({}) }),
     }),
     ...eventsRoutes,
   },

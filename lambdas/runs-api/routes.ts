@@ -1,3 +1,4 @@
+import type { IdempotentRunner as SharedIdempotentRunner } from '../shared/aws/idempotency';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { json, type ApiResponse, type RouteTable } from '../shared/http/api';
@@ -17,7 +18,7 @@ import type { WorkflowVersion } from '../shared/aws/workflow-store';
  * which the engine keeps current; nothing here scans events.
  */
 
-export type IdempotentRunner = (key: { tenant: string; idempotencyKey: string; route: string }, body: unknown, run: () => Promise<ApiResponse>) => Promise<ApiResponse>;
+export type IdempotentRunner = SharedIdempotentRunner<{ tenant: string; idempotencyKey: string; route: string }>;
 
 export interface WorkspacePort {
   createLayout(runId: string, config: unknown): Promise<void>;

@@ -9,7 +9,7 @@ import { SKILL_INDEX } from '../shared/aws/registry-keys';
 import { logger } from '../shared/observability/logger';
 import { workflowRoutes, type KnownSkills } from './routes';
 import { sfnStateMachines } from './state-machines';
-import { powertoolsIdempotency } from './idempotency';
+import { powertoolsIdempotency } from '../shared/aws/idempotency';
 
 const agentsTable = requiredEnv('AGENTS_TABLE');
 const workspaceBucket = requiredEnv('WORKSPACE_BUCKET');
@@ -58,7 +58,7 @@ export const handler = apiHandler(
     skills,
     functions: engineFunctions,
     workspaceBucket,
-    idempotent: powertoolsIdempotency({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), client: new DynamoDBClient({}) }),
+    idempotent: powertoolsIdempotency({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), keyPrefix: 'workflows-api.register', client: new DynamoDBClient({}) }),
   }),
   logger,
 );

@@ -1,3 +1,4 @@
+import type { IdempotentRunner as SharedIdempotentRunner } from '../shared/aws/idempotency';
 import { z } from 'zod';
 import { json, type ApiResponse, type RouteTable } from '../shared/http/api';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/http/errors';
@@ -21,11 +22,7 @@ export interface KnownSkills {
 }
 
 /** Wraps the registration so a retry with the same Idempotency-Key answers the first answer. */
-export type IdempotentRunner = (
-  key: { tenant: string; idempotencyKey: string },
-  body: unknown,
-  run: () => Promise<ApiResponse>,
-) => Promise<ApiResponse>;
+export type IdempotentRunner = SharedIdempotentRunner<{ tenant: string; idempotencyKey: string }>;
 
 export interface WorkflowRoutesDeps {
   store: WorkflowStore;

@@ -16,7 +16,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { runCommandDepsFromEnv } from '../shared/aws/run-store';
 import { executeCommand } from '../shared/runs/commands';
 import { CommandSchema } from '../shared/runs/model';
-import { powertoolsIdempotency } from '../runs-api/idempotency';
+import { powertoolsIdempotency } from '../shared/aws/idempotency';
 import { json } from '../shared/http/api';
 import { parseBody } from '../shared/http/validation';
 
@@ -28,7 +28,7 @@ export const MAX_REQUEST_BYTES = 16 * 1024;
 
 const connectionsTable = requiredEnv('CONNECTIONS_TABLE');
 const control = runCommandDepsFromEnv();
-const idempotent = powertoolsIdempotency({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), client: new DynamoDBClient({}) });
+const idempotent = powertoolsIdempotency<{ tenant: string; idempotencyKey: string; route: string }>({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), keyPrefix: 'runs-api', client: new DynamoDBClient({}) });
 const connections = new ConnectionStore(connectionsTable);
 const deps: MethodDeps = {
   store: new EventStore({ tableName: requiredEnv('EVENTS_TABLE') }),

@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, DeleteItemCommand, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { powertoolsIdempotency } from '../../../lambdas/workflows-api/idempotency';
+import { powertoolsIdempotency } from '../../../lambdas/shared/aws/idempotency';
 import { ValidationError } from '../../../lambdas/shared/http/errors';
 
 const ddb = mockClient(DynamoDBClient);
@@ -14,7 +14,7 @@ describe('Function: powertoolsIdempotency', () => {
   it('should store the response (undefined fields dropped) under a key with the table TTL attribute', async () => {
     ddb.on(PutItemCommand).resolves({});
     ddb.on(UpdateItemCommand).resolves({});
-    const runner = powertoolsIdempotency({ tableName: 'idem', client });
+    const runner = powertoolsIdempotency({ tableName: 'idem', keyPrefix: 'workflows-api.register', client });
 
     const res = await runner({ tenant: 'acme', idempotencyKey: 'k' }, { body: { id: 'wf' } }, async () => ({ status: 201, body: { id: 'wf' }, headers: undefined }));
 
@@ -27,7 +27,7 @@ describe('Function: powertoolsIdempotency', () => {
   });
 
   it('should answer 409 for the same key with another body, and forget the key of a failed request', async () => {
-    const runner = powertoolsIdempotency({ tableName: 'idem', client });
+    const runner = powertoolsIdempotency({ tableName: 'idem', keyPrefix: 'workflows-api.register', client });
     ddb.on(PutItemCommand).rejects(
       new ConditionalCheckFailedException({
         message: 'exists',

@@ -1,23 +1,31 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
-import { ConflictError } from '../shared/http/errors';
-import type { ApiResponse } from '../shared/http/api';
-import type { IdempotentRunner } from './routes';
+import { ConflictError } from '../http/errors';
+import type { ApiResponse } from '../http/api';
 
 /**
- * `Idempotency-Key` on POST /runs and POST /runs/{id}/commands: Powertools Idempotency on the idempotency
- * table, keyed by tenant, route and key, validated against the body. Same key and body: the stored answer;
- * another body: 409. A request that finds the same key in progress (a concurrent duplicate) waits for the
- * first one's answer, briefly, instead of failing: 50 concurrent identical POSTs all get the one run.
- * A failed request deletes its record (Powertools does, on throw), so a corrected retry may reuse the key.
+ * `Idempotency-Key` on the POSTs that create or command (CONTRACT.md): Powertools Idempotency on the idempotency
+ * table (pk `id`), keyed by what the caller passes (tenant, key, route) and validated against the body. Same key and
+ * body: the stored answer; another body: 409. A request that finds the same key in progress (a concurrent
+ * duplicate) waits for the first one's answer, briefly, instead of failing. A failed request deletes its record
+ * (Powertools does, on throw), so a corrected retry may reuse the key.
  */
 export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 const IN_PROGRESS_WAIT_MS = 10_000;
 
-export function powertoolsIdempotency(options: { tableName: string; client?: DynamoDBClient; sleep?: (ms: number) => Promise<void> }): IdempotentRunner {
+export type IdempotentRunner<K extends Record<string, string>> = (key: K, body: unknown, run: () => Promise<ApiResponse>) => Promise<ApiResponse>;
+
+export function powertoolsIdempotency<K extends Record<string, string>>(options: {
+  tableName: string;
+  /** Namespaces the records of one API (e.g. `runs-api`), so two routes never share a key by accident. */
+  keyPrefix: string;
+  client?: DynamoDBClient;
+  sleep?: (ms: number) => Promise<void>;
+}): IdempotentRunner<K> {
   const persistenceStore = new DynamoDBPersistenceLayer({
     tableName: options.tableName,
+    // The table's TTL attribute (lib/tables.ts), so expired records are removed by DynamoDB.
     expiryAttr: 'expiresAt',
     ...(options.client ? { awsSdkV3Client: options.client } : {}),
   });
@@ -27,10 +35,10 @@ export function powertoolsIdempotency(options: { tableName: string; client?: Dyn
     expiresAfterSeconds: IDEMPOTENCY_TTL_SECONDS,
     throwOnNoIdempotencyKey: true,
   });
-  const idempotent = makeIdempotent(async (_request: { key: unknown; payload: unknown }, run: () => Promise<ApiResponse>): Promise<ApiResponse> => run(), {
+  const idempotent = makeIdempotent(async (_request: { key: K; payload: unknown }, run: () => Promise<ApiResponse>): Promise<ApiResponse> => run(), {
     persistenceStore,
     config,
-    keyPrefix: 'runs-api',
+    keyPrefix: options.keyPrefix,
   });
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
   return async (key, payload, run) => {

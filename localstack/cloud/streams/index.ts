@@ -571,6 +571,25 @@ export class StreamMappingRunner {
     }
   }
 
+  /**
+   * One GetRecords call. An iterator that expired, or whose position was trimmed, is replaced from the last
+   * fetched record (iteratorFor() falls back to the oldest record) and the call repeated. Undefined once stopping.
+   */
+  private async getRecords(shardId: string, iterator: string | undefined, lastFetched: string | undefined): Promise<GetRecordsCommandOutput | undefined> {
+    let current = iterator;
+    while (!this.stopping) {
+      try {
+        return await this.send<GetRecordsCommandOutput>(new GetRecordsCommand({ ShardIterator: current, Limit: GET_RECORDS_LIMIT }));
+      } catch (error) {
+        if (this.stopping) return undefined;
+        const name = errorName(error);
+        if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw error;
+        current = await this.iteratorFor(shardId, lastFetched);
+      }
+    }
+    return undefined;
+  }
+
   private async iteratorFor(shardId: string, afterSeq: string | undefined): Promise<string | undefined> {
     if (afterSeq) {
       try {
@@ -621,19 +640,8 @@ export class StreamMappingRunner {
       }
       const room = matched < this.config.batchSize && bytes < PAYLOAD_LIMIT_BYTES;
       if (!ended && room) {
-        let out: GetRecordsCommandOutput;
-        try {
-          out = await this.send<GetRecordsCommandOutput>(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
-        } catch (error) {
-          if (this.stopping) break;
-          const name = errorName(error);
-          // iteratorFor() falls back to the oldest record when the position itself was trimmed.
-          if (name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException') {
-            iterator = await this.iteratorFor(shardId, lastFetched);
-            continue;
-          }
-          throw error;
-        }
+        const out = await this.getRecords(shardId, iterator, lastFetched);
+        if (!out) break;
         const now = Date.now();
         const records = out.Records ?? [];
         for (const raw of records) {
@@ -721,18 +729,8 @@ export class StreamMappingRunner {
     while (!this.stopping && !stoppedInLane) {
       let fetched = 0;
       if (!ended && order.length < capacity) {
-        let out: GetRecordsCommandOutput;
-        try {
-          out = await this.send<GetRecordsCommandOutput>(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
-        } catch (error) {
-          if (this.stopping) break;
-          const name = errorName(error);
-          if (name === 'ExpiredIteratorException' || name === 'TrimmedDataAccessException') {
-            iterator = await this.iteratorFor(shardId, lastFetched);
-            continue;
-          }
-          throw error;
-        }
+        const out = await this.getRecords(shardId, iterator, lastFetched);
+        if (!out) break;
         const now = Date.now();
         for (const raw of out.Records ?? []) {
           const entry = this.toEntry(raw, now);

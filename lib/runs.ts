@@ -11,9 +11,10 @@ import { Construct } from 'constructs';
 import { AgentplaneFunction } from './agentplane-function';
 import { acknowledge, logicalIdOf } from './nag-suppressions';
 import { STATE_MACHINE_PREFIX } from './engine';
+import { bindRegistryReader } from './registry';
 
 export interface RunsProps {
-  tables: { runs: ITableV2; events: ITableV2; workflows: ITableV2; idempotency: ITableV2 };
+  tables: { runs: ITableV2; events: ITableV2; workflows: ITableV2; idempotency: ITableV2; agents: ITableV2 };
   workspace: IBucket;
   runsApi: AgentplaneFunction;
   finalizer: AgentplaneFunction;
@@ -64,6 +65,8 @@ export class Runs extends Construct {
         description: 'Item admission around each agent invocation: run semaphore, pause, setConcurrency, cancel (waitForTaskToken)',
       }),
     );
+    // Items that fall back are routed from a fresh look at the registry (health and circuits as they are now).
+    bindRegistryReader(this.itemGate.bindTable(tables.agents, 'AGENTS_TABLE', 'read'));
     this.itemGate.grantInvoke(props.stateMachineRole);
     props.workflowsApi.bindValue('ITEM_GATE_FUNCTION_ARN', this.itemGate.functionArn);
 

@@ -5,6 +5,8 @@
  * Diagnostic knobs (all in the step's `config`):
  * - `delayMs`, `failPattern`, `tokensPerItem`: as above; `retryablePattern`: fail matching items with a
  *   retryable error instead (exercises retries and fallback);
+ * - `onlyOnAgent`: a pattern of agent ids; when set, `failPattern` and `retryablePattern` apply only on the
+ *   agents it matches (one function registered under several ids: a failing agent beside a healthy one);
  * - `writeKey`: write every item to this workspace key instead (exercises the runtime's prefix confinement);
  * - `probeConcurrency`: a name; the agent counts its own invocations in flight under it in a shared place
  *   and records the highest count seen (checks the runtime's concurrency limit from the agent's side).
@@ -19,6 +21,7 @@ export const DelayConfig = z
     delayMs: z.number().int().min(0).max(900_000).default(0),
     failPattern: z.string().max(200).optional(),
     retryablePattern: z.string().max(200).optional(),
+    onlyOnAgent: z.string().max(200).optional(),
     tokensPerItem: z.number().int().min(0).default(0),
     writeKey: z.string().max(1024).optional(),
     probeConcurrency: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
@@ -52,10 +55,11 @@ export async function processDelayItem(item: AgentItem, ctx: ItemContext, deps: 
       await ctx.progress(0, { tokensUsed: 0, etaMs: config.delayMs });
       await deps.sleep(config.delayMs);
     }
-    if (config.retryablePattern && new RegExp(config.retryablePattern).test(item.key)) {
+    const failing = config.onlyOnAgent === undefined || new RegExp(config.onlyOnAgent).test(ctx.agentId);
+    if (failing && config.retryablePattern && new RegExp(config.retryablePattern).test(item.key)) {
       throw new RetryableAgentError(`item ${item.key} matches retryablePattern ${config.retryablePattern}`);
     }
-    if (config.failPattern && new RegExp(config.failPattern).test(item.key)) {
+    if (failing && config.failPattern && new RegExp(config.failPattern).test(item.key)) {
       throw new DiagnosticFailure(`item ${item.key} matches failPattern ${config.failPattern}`);
     }
     const key = config.writeKey ?? outputKeyFor(ctx.input, item.key);

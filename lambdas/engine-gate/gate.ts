@@ -1,9 +1,10 @@
 import { resolveConfig } from '../shared/workflow/params';
 import { AgentplaneErrorName } from '../shared/workflow/errors';
 import type { ScalarValue } from '../shared/workflow/schema';
-import type { EventName } from '../shared/events/schemas';
+import { MAX_EVENT_CANDIDATES, type EventName } from '../shared/events/schemas';
 import type { SelectionItem } from '../shared/registry/selection';
 import { OUTPUTS_FILE, stepStateKey, type StepState } from '../shared/aws/step-state';
+import type { AgentRoute } from '../shared/runs/fallback';
 import type { Admission, AdmissionPolicy } from './admission';
 
 /**
@@ -48,7 +49,8 @@ export interface UpstreamRef {
 }
 
 export interface GateOutput {
-  agent: { agentId: string; functionArn: string };
+  /** The step's agent, and where its items start their fallback route (lambdas/shared/runs/fallback.ts). */
+  agent: AgentRoute;
   config: Record<string, unknown>;
   upstream: UpstreamRef[];
   maxConcurrency?: number;
@@ -58,6 +60,8 @@ export interface GateOutput {
 
 export interface SelectedAgent {
   chosen: { agentId: string; functionArn: string; revision: number; score: number };
+  /** Other candidates the step's items could fall back to. */
+  alternatives: number;
   /** AgentSelected payload, built by the registry's helper. */
   event: { stepId: string; agentId: string; score: number; candidates: Array<{ agentId: string; score: number; reasons: string[] }> };
 }
@@ -91,8 +95,6 @@ export class GateFailure extends Error {
   }
 }
 
-/** AgentSelected carries at most this many candidates: the event stays small with a large fleet. */
-const MAX_EVENT_CANDIDATES = 10;
 /** Step Functions caps a cause at 32,768 characters. */
 const MAX_CAUSE = 32_000;
 
@@ -156,7 +158,13 @@ export async function prepareStep(event: GateEvent, deps: GateDeps, maxConcurren
   const selected = await deps.select(stepId, step.capability, selectionItems);
 
   const output: GateOutput = {
-    agent: { agentId: selected.chosen.agentId, functionArn: selected.chosen.functionArn },
+    agent: {
+      agentId: selected.chosen.agentId,
+      functionArn: selected.chosen.functionArn,
+      epoch: 0,
+      tried: [],
+      circuitBreaker: selected.alternatives > 0,
+    },
     config: resolveConfig(step.config ?? {}, event.parameters ?? {}),
     upstream: step.dependsOn.map((dep) => ({
       stepId: dep,

@@ -33,7 +33,7 @@ export const deps: GateDeps = {
   writeJson,
   async select(stepId, capability, items) {
     const selection = await selectForStep(capability as StepCapability, items, { store: registry });
-    return { chosen: selection.chosen, event: agentSelectedPayload(stepId, selection) };
+    return { chosen: selection.chosen, alternatives: selection.candidates.length - 1, event: agentSelectedPayload(stepId, selection) };
   },
   steps,
   async emit(runId, list) {

@@ -1,18 +1,20 @@
 import { requiredEnv } from '../shared/aws/env';
 import { runDepsFromEnv } from '../shared/aws/run-store';
+import { EventStore } from '../shared/aws/event-store';
+import { RegistryStore } from '../shared/aws/registry-store';
+import { chooseFallback, type StepCapability } from '../shared/aws/registry-selection';
 import { admitItem, releaseItem } from '../shared/runs/control';
 import { logger } from '../shared/observability/logger';
+import { handleRelease, type ReleaseAnswer, type ReleaseDeps, type ReleaseEvent } from './release';
 
 /**
  * Item admission around every agent invocation of a compiled machine (docs/engine.md, "Item admission"):
  * - `admit` (waitForTaskToken): a slot of the run's semaphore, answered at once; or the token is parked on
  *   the run while it is paused or full, and answered by whoever frees the way. Never a wait in here.
- * - `release` (plain invoke): the invocation came back; its slot goes to the next waiting item, and a pausing
- *   or closing run whose last item settled moves on.
+ * - `release` (plain invoke): the invocation came back; its slot goes to the next waiting item, a pausing
+ *   or closing run whose last item settled moves on, and items another agent could fix fall back to it.
  */
-export type ItemGateEvent =
-  | { action: 'admit'; taskToken: string; runId: string; stepId: string; items?: unknown[]; leaseSeconds?: number }
-  | { action: 'release'; runId: string; stepId: string; items?: unknown[]; leaseId?: string; results?: unknown; error?: string; timeoutSeconds?: number };
+export type ItemGateEvent = { action: 'admit'; taskToken: string; runId: string; stepId: string; items?: unknown[]; leaseSeconds?: number } | ReleaseEvent;
 
 const deps = runDepsFromEnv({
   runsTable: requiredEnv('RUNS_TABLE'),
@@ -20,8 +22,21 @@ const deps = runDepsFromEnv({
   bucket: requiredEnv('WORKSPACE_BUCKET'),
   ...(process.env.GATE_FUNCTION_ARN ? { gateFunction: process.env.GATE_FUNCTION_ARN } : {}),
 });
+const registry = new RegistryStore({ tableName: requiredEnv('AGENTS_TABLE') });
+const events = new EventStore({ tableName: requiredEnv('EVENTS_TABLE'), progress: false });
 
-export async function handler(event: ItemGateEvent): Promise<{ outcome: string }> {
+const releaseDeps: ReleaseDeps = {
+  release: (request) => releaseItem(deps, request),
+  fallback: {
+    choose: (capability, items, exclude) =>
+      chooseFallback(capability as StepCapability, items.map((i) => ({ key: i.key, size: typeof i.size === 'number' ? i.size : 0 })), exclude, { store: registry }),
+    async emitSelected(runId, selected) {
+      await events.emitMany(runId, selected.map((payload) => ({ event: 'AgentSelected' as const, payload })));
+    },
+  },
+};
+
+export async function handler(event: ItemGateEvent): Promise<{ outcome: string } | ReleaseAnswer> {
   if (event.action === 'admit') {
     const outcome = await admitItem(deps, {
       taskToken: event.taskToken,
@@ -31,18 +46,7 @@ export async function handler(event: ItemGateEvent): Promise<{ outcome: string }
     });
     return { outcome };
   }
-  if (event.action === 'release') {
-    await releaseItem(deps, {
-      runId: event.runId,
-      stepId: event.stepId,
-      ...(event.results !== undefined ? { results: event.results } : {}),
-      ...(event.leaseId ? { leaseId: event.leaseId } : {}),
-      items: Array.isArray(event.items) ? event.items.length : 1,
-      ...(event.error ? { error: event.error } : {}),
-      ...(event.timeoutSeconds ? { timeoutSeconds: event.timeoutSeconds } : {}),
-    });
-    return { outcome: 'released' };
-  }
+  if (event.action === 'release') return handleRelease(event, releaseDeps);
   logger.error('unknown item gate action', { event });
   throw new Error(`unknown item gate action ${(event as { action?: unknown }).action}`);
 }

@@ -17,7 +17,8 @@ export default async function setup() {
   child = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'localstack/start.ts', '--fresh', '--quiet', '--no-sample', '--data-dir', dataDir, '--port-base', portBase], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env },
+    // A short circuit cool-down (synthesized into the functions), so the registry tests see it end in seconds.
+    env: { AGENTPLANE_CIRCUIT_COOL_DOWN_MS: '20000', ...process.env },
   });
   let output = '';
   await new Promise<void>((resolveReady, reject) => {

@@ -13,6 +13,9 @@ import { InvalidAgentInputError } from './errors';
  *   redrive); retries within an epoch are deduplicated, a new epoch runs again.
  * - `total`: items of the whole step (ItemStarted.total); `items[].index`: the item's index in the step.
  * - `retry`: the step's retry policy, so the runtime knows whether a retryable failure will be retried.
+ * - `circuitBreaker`: true when the engine has another candidate for these items: the runtime then refuses
+ *   the call while the agent's circuit is open (Agentplane.CircuitOpen) and claims the one probe call after
+ *   the cool-down. Absent or false: the call goes through whatever the circuit says (nowhere else to go).
  */
 export const AgentItemSchema = z
   .object({
@@ -44,6 +47,7 @@ export const AgentInputSchema = z.object({
   epoch: z.number().int().nonnegative().default(0),
   total: z.number().int().nonnegative().optional(),
   retry: RetryPolicySchema.optional(),
+  circuitBreaker: z.boolean().default(false),
 });
 export type AgentInput = z.output<typeof AgentInputSchema>;
 

@@ -1,11 +1,12 @@
 import type { MiddlewareObj, Request } from '@middy/core';
 import type { Context } from 'aws-lambda';
-import { recordOutcome, type CircuitConfig, type CircuitState, type Transition } from '../registry/circuit';
+import { admit, recordOutcome, type CircuitConfig, type CircuitState, type Transition } from '../registry/circuit';
 import type { AcquireResult } from '../aws/semaphore';
 import type { ItemOutcome } from '../aws/registry-metrics';
 import type { EventName, PayloadOf } from '../events/schemas';
 import {
   AgentBusyError,
+  CircuitOpenError,
   classifyError,
   errorTypeOf,
   fatalTypeOf,
@@ -21,13 +22,15 @@ import { WorkspaceClient, type ObjectStore } from './workspace';
  * The agent runtime: a middy middleware every agent Lambda uses (built-in or custom). Around the agent's
  * code it
  * 1. parses the agent input (zod; a bad input is Agentplane.Fatal with the JSON path of every problem);
- * 2. holds the agent's concurrency limit with a DynamoDB lease semaphore (full: Agentplane.AgentBusy,
+ * 2. when the engine has another candidate (`circuitBreaker`), refuses the call while the agent's circuit is
+ *    open (Agentplane.CircuitOpen: the item falls back at once) and claims the probe call after the cool-down;
+ * 3. holds the agent's concurrency limit with a DynamoDB lease semaphore (full: Agentplane.AgentBusy,
  *    which the state machine retries with backoff; the lease expires if this environment dies);
- * 3. runs each item once per (run, step, item, epoch) with Powertools Idempotency: a retried invocation
+ * 4. runs each item once per (run, step, item, epoch) with Powertools Idempotency: a retried invocation
  *    returns the stored result of items that already completed and re-runs only the others;
- * 4. gives each item a workspace client confined to `runs/<runId>/` and a `progress()` callback, and emits
+ * 5. gives each item a workspace client confined to `runs/<runId>/` and a `progress()` callback, and emits
  *    ItemStarted / ItemProgress / ItemCompleted / ItemFailed with metrics;
- * 5. records the agent's metrics (counters and latency histogram, atomic ADDs) and circuit breaker
+ * 6. records the agent's metrics (counters and latency histogram, atomic ADDs) and circuit breaker
  *    outcome in the registry, then releases the lease.
  * Item errors are classified: fatal ones fail the item (result `failed`, ItemFailed with `retry: null`);
  * retryable ones fail the item too and, while the step's retry policy has attempts left, make the
@@ -50,10 +53,12 @@ export interface RuntimeAgentRecord {
 export interface RuntimeDeps {
   events: EventSink;
   objects: ObjectStore;
-  /** The registered agent (cached briefly by the adapter); undefined when not registered. */
-  agent(agentId: string): Promise<RuntimeAgentRecord | undefined>;
+  /** The registered agent (cached briefly by the adapter, unless `fresh`); undefined when not registered. */
+  agent(agentId: string, options?: { fresh?: boolean }): Promise<RuntimeAgentRecord | undefined>;
   recordMetrics(agentId: string, outcomes: readonly ItemOutcome[], now: number): Promise<void>;
   updateCircuit(agentId: string, apply: (circuit: CircuitState) => Transition, hint?: CircuitState): Promise<unknown>;
+  /** Claims the one probe call of an agent whose circuit cool-down elapsed (a conditional write): true for one caller. */
+  claimProbe(agentId: string): Promise<boolean>;
   acquireLease(agentId: string, max: number, ttlMs: number): Promise<AcquireResult>;
   releaseLease(agentId: string, leaseId: string): Promise<void>;
   /** Runs fn at most once per key (Powertools Idempotency in Lambda); a replay returns the stored result. */
@@ -212,6 +217,7 @@ export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknow
     const agentId = input.agentId ?? options.agentId;
     const record = await deps.agent(agentId);
     if (!record) throw new FatalAgentError(`Agent '${agentId}' is not registered`);
+    if (input.circuitBreaker) await passCircuit(deps, agentId, record);
     const state: InvocationState = { input, agentId, deps, record, outcomes: [], retryableFailures: 0, finished: false };
     if (record.maxConcurrency !== undefined) {
       const remaining = request.context?.getRemainingTimeInMillis?.();
@@ -252,6 +258,22 @@ export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknow
   };
 
   return { before, after, onError };
+}
+
+/**
+ * Lets the call through the agent's circuit breaker or throws CircuitOpenError. The cached record is only a
+ * hint: a circuit it shows as not closed is read again before the call is refused. Refused calls record no
+ * outcome (the agent did not run).
+ */
+async function passCircuit(deps: RuntimeDeps, agentId: string, cached: RuntimeAgentRecord): Promise<void> {
+  if (!cached.circuit || cached.circuit.state === 'closed') return;
+  const record = (await deps.agent(agentId, { fresh: true })) ?? cached;
+  if (!record.circuit) return;
+  const admission = admit(record.circuit, deps.clock(), deps.circuitConfig);
+  if (!admission.allowed) throw new CircuitOpenError(`Agent '${agentId}': ${admission.reason}`);
+  if (admission.probe && !(await deps.claimProbe(agentId))) {
+    throw new CircuitOpenError(`Agent '${agentId}': circuit half-open and its probe call is taken by another invocation`);
+  }
 }
 
 async function runItems(state: InvocationState, fn: ItemFunction, lambdaContext: Context | undefined, concurrency: number): Promise<AgentOutput> {

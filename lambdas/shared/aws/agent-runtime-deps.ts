@@ -92,9 +92,9 @@ export function agentRuntimeDeps(options: AgentRuntimeAwsOptions): RuntimeDeps {
       },
     },
     objects: s3ObjectStore(options.s3Client ?? s3()),
-    async agent(agentId) {
+    async agent(agentId, { fresh = false } = {}) {
       const hit = cache.get(agentId);
-      if (hit && clock() - hit.at < cacheMs) return hit.record;
+      if (!fresh && hit && clock() - hit.at < cacheMs) return hit.record;
       const stored = await registry.resolve(agentId);
       const record: RuntimeAgentRecord | undefined = stored
         ? { id: stored.id, ...(stored.maxConcurrency !== undefined ? { maxConcurrency: stored.maxConcurrency } : {}), circuit: stored.circuit }
@@ -109,6 +109,12 @@ export function agentRuntimeDeps(options: AgentRuntimeAwsOptions): RuntimeDeps {
       const hit = cache.get(agentId);
       if (transition && hit?.record) hit.record.circuit = transition.state;
       return transition;
+    },
+    async claimProbe(agentId) {
+      const won = await registry.claimProbe(agentId);
+      // The cached circuit is stale either way; the next look reads it again.
+      cache.delete(agentId);
+      return won;
     },
     acquireLease: (agentId, max, ttlMs) => semaphore.acquire({ pk: agentPk(agentId), sk: LEASES_SK }, max, ttlMs),
     releaseLease: (agentId, leaseId) => semaphore.release({ pk: agentPk(agentId), sk: LEASES_SK }, leaseId),

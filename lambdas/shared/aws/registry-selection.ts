@@ -10,10 +10,11 @@ import {
   type SelectionRequest,
 } from '../registry/selection';
 import type { PayloadOf } from '../events/schemas';
+import type { CandidateChoice } from '../runs/fallback';
 import { RegistryStore, type CandidateView } from './registry-store';
 
 /**
- * Selection at run time, for the engine (the gate before each step). It reads the registry and decides;
+ * Selection at run time, for the engine (the gate before each step, the item gate when items fall back). It reads the registry and decides;
  * it stores nothing: emitting AgentSelected and pinning the choice in the run's config.json is the
  * caller's, with the helpers below building both from the result.
  */
@@ -104,37 +105,38 @@ export async function selectForStep(
   return { request, chosen: chosenOf(best, agents.get(best.agentId)!), candidates: result.matches, rejected: result.rejected, reasons: best.reasons, agents };
 }
 
-export interface Fallback {
-  next: ChosenAgent;
-  /** AgentSelected payload recording the move (fallbackFrom, item, reason). */
-  event: PayloadOf<'AgentSelected'>;
+/**
+ * The candidate items fall back to (per-item fallback, lambdas/shared/runs/fallback.ts): the best ranked
+ * match outside `exclude` (the agents they already failed on), with the number of untried candidates left
+ * after it. Undefined when none is left.
+ */
+export function fallbackCandidate(selection: Pick<StepSelection, 'candidates' | 'agents'>, exclude: Iterable<string>): CandidateChoice | undefined {
+  const excluded = new Set(exclude);
+  const next = nextCandidate(selection.candidates, excluded);
+  if (!next) return undefined;
+  const view = selection.agents.get(next.agentId)!;
+  return {
+    agentId: next.agentId,
+    functionArn: view.record.functionArn,
+    score: next.score,
+    alternatives: selection.candidates.filter((m) => m.agentId !== next.agentId && !excluded.has(m.agentId)).length,
+    candidates: candidatesOf(selection.candidates),
+  };
 }
 
-/**
- * The next candidate for an item (or the whole step when `item` is absent) after its agent failed with a
- * retryable error after its retries, or its circuit opened. Undefined when every candidate was tried.
- */
-export function fallbackFor(
-  selection: Pick<StepSelection, 'candidates' | 'agents'>,
-  stepId: string,
-  failed: { agentId: string; reason: string; item?: string; tried?: Iterable<string> },
-): Fallback | undefined {
-  const tried = new Set([failed.agentId, ...(failed.tried ?? [])]);
-  const next = nextCandidate(selection.candidates, tried);
-  if (!next) return undefined;
-  const chosen = chosenOf(next, selection.agents.get(next.agentId)!);
-  return {
-    next: chosen,
-    event: {
-      stepId,
-      agentId: next.agentId,
-      score: next.score,
-      candidates: candidatesOf(selection.candidates),
-      fallbackFrom: failed.agentId,
-      ...(failed.item !== undefined ? { item: failed.item } : {}),
-      reason: failed.reason,
-    },
-  };
+/** The fallback candidate from a fresh look at the registry: health and circuits as they are now. */
+export async function chooseFallback(
+  capability: StepCapability,
+  items: readonly SelectionItem[],
+  exclude: readonly string[],
+  options: { store?: RegistryStore; now?: number } = {},
+): Promise<CandidateChoice | undefined> {
+  try {
+    return fallbackCandidate(await selectForStep(capability, items, options), exclude);
+  } catch (error) {
+    if (error instanceof NoAgentError) return undefined;
+    throw error;
+  }
 }
 
 export function candidatesOf(matches: readonly Match[]): PayloadOf<'AgentSelected'>['candidates'] {

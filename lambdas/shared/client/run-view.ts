@@ -19,7 +19,12 @@ export interface StepView {
   tokens: number;
   costUsd: number;
   reason?: string;
+  /** Items that moved to another agent after failing on theirs (AgentSelected with fallbackFrom). */
+  fallbacks?: number;
 }
+
+/** Items of a step whose failure may still be undone by a fallback; kept beside the view, not in it. */
+const failedItems = new WeakMap<StepView, Set<string>>();
 
 export interface RunView {
   runId: string;
@@ -73,9 +78,17 @@ export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'ev
       view.status = 'CANCELLED';
       view.receipt = p.receipt;
       break;
-    case 'AgentSelected':
-      stepOf(view, p.stepId).agentId = p.agentId;
+    case 'AgentSelected': {
+      const step = stepOf(view, p.stepId);
+      if (p.fallbackFrom === undefined) step.agentId = p.agentId;
+      else {
+        step.fallbacks = (step.fallbacks ?? 0) + 1;
+        // The item's failure on the agent it leaves is not final: it runs again on p.agentId.
+        const failed = failedItems.get(step);
+        if (p.item !== undefined && failed?.delete(p.item)) step.failed = Math.max(0, step.failed - 1);
+      }
       break;
+    }
     case 'StepStarted': {
       const step = stepOf(view, p.stepId);
       Object.assign(step, { status: 'running', skill: p.skill, agentId: p.agentId, totalItems: p.totalItems });
@@ -91,11 +104,15 @@ export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'ev
     case 'ItemCompleted':
     case 'ItemFailed': {
       const step = stepOf(view, p.stepId);
+      step.inFlight = Math.max(0, step.inFlight - 1);
       // A failed attempt that will be retried is not a settled item.
       if (event.event === 'ItemFailed' && p.retry) break;
-      step.inFlight = Math.max(0, step.inFlight - 1);
       if (event.event === 'ItemCompleted') step.succeeded++;
-      else step.failed++;
+      else {
+        step.failed++;
+        if (!failedItems.has(step)) failedItems.set(step, new Set());
+        failedItems.get(step)!.add(p.item);
+      }
       const tokens = p.metrics?.tokensUsed ?? 0;
       const cost = p.metrics?.costUsd ?? 0;
       step.tokens += tokens;

@@ -38,6 +38,9 @@ export const RunSummarySchema = z.object({
   durationMs,
 });
 
+/** AgentSelected carries at most this many candidates: the event stays small with a large fleet. */
+export const MAX_EVENT_CANDIDATES = 10;
+
 export const CandidateSchema = z.object({
   agentId: nonEmpty,
   score: z.number(),

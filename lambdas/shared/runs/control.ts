@@ -144,10 +144,11 @@ export interface ReleaseRequest {
   runId: string;
   stepId?: string;
   leaseId?: string;
+  /** Items that settled with this release (0 when they all fall back to another agent). */
   items: number;
-  /** The agent's per-item results (success path): statuses and metrics. */
+  /** The settled items' results: statuses and metrics. */
   results?: unknown;
-  /** The error name (failure path): every item of the invocation failed. */
+  /** The invocation's error name (failure path); without `results`, every item of the invocation failed. */
   error?: string;
   timeoutSeconds?: number;
 }
@@ -155,8 +156,8 @@ export interface ReleaseRequest {
 /** A step's counts from one invocation's results (or its failure), for the run's live view. */
 export function tallyOf(request: Pick<ReleaseRequest, 'items' | 'results' | 'error'>): ItemTally {
   const tally: ItemTally = { succeeded: 0, failed: 0, tokens: 0, costUsd: 0 };
-  if (request.error !== undefined || !Array.isArray(request.results)) {
-    tally.failed = Math.max(1, request.items);
+  if (!Array.isArray(request.results)) {
+    tally.failed = request.items;
     return tally;
   }
   for (const r of request.results as Array<{ status?: string; metrics?: { tokensUsed?: unknown; costUsd?: unknown } }>) {
@@ -172,7 +173,7 @@ export function tallyOf(request: Pick<ReleaseRequest, 'items' | 'results' | 'err
 
 export async function releaseItem(deps: ControlDeps, request: ReleaseRequest): Promise<void> {
   if (request.leaseId === NO_LEASE) return;
-  const settled = Math.max(1, request.items);
+  const settled = Math.max(0, request.items);
   const tally = request.stepId ? { stepId: request.stepId, ...tallyOf(request) } : undefined;
   if (request.error === 'States.Timeout' && request.leaseId) {
     // Step Functions stopped waiting, the Lambda did not: its slot stays taken for one more timeout (then it

@@ -20,7 +20,7 @@ import {
   type SpNode,
   type Weights,
 } from './graph';
-import { HISTORY_EVENT_LIMIT, type MapMode, type StepShape } from './history';
+import { AGENT_PASSES, HISTORY_EVENT_LIMIT, type MapMode, type StepShape } from './history';
 import { planMapModes } from './map-modes';
 import { STEP_DEFAULTS, type ParameterSpec, type WorkflowDefinition, type WorkflowStep } from './schema';
 import type { Problem } from './validate';
@@ -102,6 +102,12 @@ export const stateNames = (id: string) => ({
   admitFailed: `${id}.admit.failed`,
   release: `${id}.release`,
   releaseFailed: `${id}.release.failed`,
+  route: `${id}.route`,
+  routeFailed: `${id}.route.failed`,
+  fallback: `${id}.fallback`,
+  settled: `${id}.settled`,
+  batchRoute: `${id}.batch.route`,
+  batchDone: `${id}.batch.done`,
   batchFail: `${id}.batch.fail`,
   batchAdmit: `${id}.batch.admit`,
   batchRelease: `${id}.batch.release`,
@@ -470,12 +476,15 @@ function agentRetry(step: WorkflowStep): State[] {
   return retriers;
 }
 
-/** Per-batch context: the Map's items carry only S3 keys, the rest comes from the gate's result. */
-function batchInput(step: WorkflowStep): State {
+/**
+ * Per-batch context: the Map's items carry only S3 keys, the rest comes from the gate's result. With item
+ * admission (`routed`) it carries the agent route (agent, epoch, agents tried), which a fallback replaces.
+ */
+function batchInput(step: WorkflowStep, routed: boolean): State {
   return {
     'runId.$': '$.runId',
     stepId: step.id,
-    'functionArn.$': '$.step.agent.functionArn',
+    ...(routed ? { 'agent.$': '$.step.agent' } : { 'functionArn.$': '$.step.agent.functionArn' }),
     'workspace.$': '$.workspace',
     'parameters.$': '$.parameters',
     'config.$': '$.step.config',
@@ -497,9 +506,29 @@ function agentInvocation(step: WorkflowStep, parameters: State): State {
   };
 }
 
-function batchInvocation(step: WorkflowStep): State {
+/**
+ * What a routed invocation adds to the contract's agent input (lambdas/shared/agent-runtime/input.ts): the
+ * registry id it was routed to, the pass (epoch: a fallback runs items again), whether to respect the agent's
+ * circuit breaker, and the step's retry policy (so the runtime knows its last attempt).
+ */
+function routeFields(step: WorkflowStep, agentPath: string): State {
+  const policy = { ...STEP_DEFAULTS.retry, ...step.retry };
+  return {
+    'agentId.$': `${agentPath}.agentId`,
+    'epoch.$': `${agentPath}.epoch`,
+    'circuitBreaker.$': `${agentPath}.circuitBreaker`,
+    retry: {
+      maxAttempts: policy.maxAttempts,
+      intervalSeconds: policy.intervalSeconds,
+      backoffRate: policy.backoffRate,
+      ...(policy.maxDelaySeconds !== undefined ? { maxDelaySeconds: policy.maxDelaySeconds } : {}),
+    },
+  };
+}
+
+function batchInvocation(step: WorkflowStep, routed: boolean): State {
   return agentInvocation(step, {
-    'FunctionName.$': '$.BatchInput.functionArn',
+    'FunctionName.$': routed ? '$.BatchInput.agent.functionArn' : '$.BatchInput.functionArn',
     Payload: {
       'runId.$': '$.BatchInput.runId',
       'stepId.$': '$.BatchInput.stepId',
@@ -509,11 +538,12 @@ function batchInvocation(step: WorkflowStep): State {
       'config.$': '$.BatchInput.config',
       'upstream.$': '$.BatchInput.upstream',
       'attempt.$': ATTEMPT,
+      ...(routed ? routeFields(step, '$.BatchInput.agent') : {}),
     },
   });
 }
 
-function singleTask(step: WorkflowStep, catchers: State[], next: string): State {
+function singleTask(step: WorkflowStep, catchers: State[], next: string, routed = false): State {
   return {
     ...agentInvocation(step, {
       'FunctionName.$': '$.step.agent.functionArn',
@@ -526,6 +556,7 @@ function singleTask(step: WorkflowStep, catchers: State[], next: string): State 
         'config.$': '$.step.config',
         'upstream.$': '$.step.upstream',
         'attempt.$': ATTEMPT,
+        ...(routed ? routeFields(step, '$.step.agent') : {}),
       },
     }),
     Comment: stepComment(step),
@@ -542,11 +573,12 @@ function singleTask(step: WorkflowStep, catchers: State[], next: string): State 
 function inlineMap(step: WorkflowStep, ctx: EmitContext, catchers: State[], next: string): State {
   const names = stateNames(step.id);
   const itemGate = ctx.options.functions.itemGate;
+  const routed = itemGate !== undefined;
   const iteration: States =
     itemGate === undefined
       ? {
           [names.item]: {
-            ...batchInvocation(step),
+            ...batchInvocation(step, false),
             Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.itemFailed }],
             End: true,
           },
@@ -569,35 +601,20 @@ function inlineMap(step: WorkflowStep, ctx: EmitContext, catchers: State[], next
             End: true,
           },
           [names.item]: {
-            ...batchInvocation(step),
+            ...batchInvocation(step, true),
             ResultPath: '$.outcome',
-            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.itemFailed }],
+            Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.releaseFailed }],
             Next: names.release,
           },
-          [names.itemFailed]: {
-            Type: 'Pass',
-            Parameters: { failed: true, 'items.$': '$.Items', 'error.$': '$.error' },
-            ResultPath: '$.outcome',
-            Next: names.releaseFailed,
-          },
-          [names.release]: {
-            ...releaseTask(step, itemGate, '$.BatchInput.runId', '$.Items', '$.admission.leaseId', false, '$.outcome.results'),
-            ResultPath: null,
-            OutputPath: '$.outcome',
-            End: true,
-          },
-          [names.releaseFailed]: {
-            ...releaseTask(step, itemGate, '$.BatchInput.runId', '$.Items', '$.admission.leaseId', true),
-            ResultPath: null,
-            OutputPath: '$.outcome',
-            End: true,
-          },
+          ...routedRelease(step, itemGate, AGENT_PASSES.inline, { release: names.release, releaseFailed: names.releaseFailed, route: names.route }),
+          [names.route]: routeChoice('$.fallback', names.admit, [], names.settled),
+          [names.settled]: { Type: 'Succeed' },
         };
   return {
     Type: 'Map',
     Comment: stepComment(step),
     ItemsPath: '$.step.batches',
-    ItemSelector: { 'Items.$': '$$.Map.Item.Value', BatchInput: batchInput(step) },
+    ItemSelector: { 'Items.$': '$$.Map.Item.Value', BatchInput: batchInput(step, routed) },
     MaxConcurrencyPath: '$.step.maxConcurrency',
     ItemProcessor: {
       ProcessorConfig: { Mode: 'INLINE' },
@@ -636,9 +653,19 @@ function admitTask(step: WorkflowStep, itemGate: string, runIdPath: string, item
 /**
  * `failed`: the release of an invocation that failed; with its error name, so that a timed-out invocation
  * (whose Lambda may still be running: Step Functions stops waiting, not the function) keeps its slot for one
- * more timeout instead of handing it over at once.
+ * more timeout instead of handing it over at once. `fallback`: the release also decides the items' route
+ * (lambdas/shared/runs/fallback.ts) and answers with it.
  */
-function releaseTask(step: WorkflowStep, itemGate: string, runIdPath: string, itemsPath: string | undefined, leasePath: string, failed = false, resultsPath?: string): State {
+function releaseTask(
+  step: WorkflowStep,
+  itemGate: string,
+  runIdPath: string,
+  itemsPath: string | undefined,
+  leasePath: string,
+  failed = false,
+  resultsPath?: string,
+  fallback?: State,
+): State {
   return {
     Type: 'Task',
     Resource: LAMBDA_INVOKE,
@@ -650,12 +677,51 @@ function releaseTask(step: WorkflowStep, itemGate: string, runIdPath: string, it
         stepId: step.id,
         ...(itemsPath ? { 'items.$': itemsPath } : { items: [] }),
         'leaseId.$': leasePath,
-        ...(failed ? { 'error.$': '$.error.Error', timeoutSeconds: step.timeoutSeconds ?? STEP_DEFAULTS.timeoutSeconds } : {}),
+        ...(failed ? { 'error.$': '$.error.Error', 'cause.$': '$.error.Cause', timeoutSeconds: step.timeoutSeconds ?? STEP_DEFAULTS.timeoutSeconds } : {}),
         // The per-item results (statuses and metrics, no content) keep the run's live counts current mid-step.
         ...(resultsPath ? { 'results.$': resultsPath } : {}),
+        ...(fallback ? { fallback } : {}),
       },
     },
     Retry: engineRetry(),
+  };
+}
+
+/** What the release of a batch needs to route its items to another candidate: the capability, the pass budget. */
+function fallbackSpec(step: WorkflowStep, maxPasses: number, routePath: { batch: string } | { agent: string }): State {
+  return {
+    capability: step.capability,
+    maxPasses,
+    ...('batch' in routePath ? { 'batch.$': routePath.batch } : { 'agent.$': routePath.agent }),
+  };
+}
+
+/**
+ * The two releases of a Map's batch (after a result, after an error). Each answers with what the iteration
+ * becomes: `{results}` / `{failed, items, error}` when the batch is settled, or `{fallback, Items, BatchInput}`
+ * (the items to send again and their new route), which the route Choice sends back to admission.
+ */
+function routedRelease(step: WorkflowStep, itemGate: string, maxPasses: number, names: { release: string; releaseFailed: string; route: string }): States {
+  const fallback = fallbackSpec(step, maxPasses, { batch: '$.BatchInput' });
+  return {
+    [names.release]: {
+      ...releaseTask(step, itemGate, '$.BatchInput.runId', '$.Items', '$.admission.leaseId', false, '$.outcome.results', fallback),
+      OutputPath: '$.Payload',
+      Next: names.route,
+    },
+    [names.releaseFailed]: {
+      ...releaseTask(step, itemGate, '$.BatchInput.runId', '$.Items', '$.admission.leaseId', true, undefined, fallback),
+      OutputPath: '$.Payload',
+      Next: names.route,
+    },
+  };
+}
+
+function routeChoice(fallbackPath: string, again: string, more: State[], otherwise: string): State {
+  return {
+    Type: 'Choice',
+    Choices: [{ Variable: fallbackPath, IsPresent: true, Next: again }, ...more],
+    Default: otherwise,
   };
 }
 
@@ -671,16 +737,24 @@ export function leaseSeconds(step: WorkflowStep): number {
   return Math.ceil(attempts * timeout + delays + 30);
 }
 
-/** A single step's agent call between admission and release; the release runs on the failure path too. */
+/**
+ * A single step's agent call between admission and release; the release runs on the failure path too, and
+ * decides whether the step falls back to another candidate (`<id>.fallback` sets `$.step.agent`, then admission).
+ */
 function emitAdmittedSingle(step: WorkflowStep, ctx: EmitContext, catchToFailed: State[], states: States): void {
   const names = stateNames(step.id);
   const itemGate = ctx.options.functions.itemGate!;
+  const fallback = fallbackSpec(step, AGENT_PASSES.single, { agent: '$.step.agent' });
+  const decision = { ResultSelector: { 'decision.$': '$.Payload' }, ResultPath: '$.step.route' };
   states[names.admit] = { ...admitTask(step, itemGate, '$.runId', undefined), ResultPath: '$.step.admission', Catch: catchToFailed, Next: names.main };
   states[names.main] = {
-    ...singleTask(step, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.releaseFailed }], names.release),
+    ...singleTask(step, [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.releaseFailed }], names.release, true),
   };
-  states[names.release] = { ...releaseTask(step, itemGate, '$.runId', undefined, '$.step.admission.leaseId', false, '$.step.outcome.results'), ResultPath: null, Next: names.done };
-  states[names.releaseFailed] = { ...releaseTask(step, itemGate, '$.runId', undefined, '$.step.admission.leaseId', true), ResultPath: null, Next: names.failed };
+  states[names.release] = { ...releaseTask(step, itemGate, '$.runId', undefined, '$.step.admission.leaseId', false, '$.step.outcome.results', fallback), ...decision, Next: names.route };
+  states[names.releaseFailed] = { ...releaseTask(step, itemGate, '$.runId', undefined, '$.step.admission.leaseId', true, undefined, fallback), ...decision, Next: names.routeFailed };
+  states[names.route] = routeChoice('$.step.route.decision.fallback', names.fallback, [], names.done);
+  states[names.routeFailed] = routeChoice('$.step.route.decision.fallback', names.fallback, [], names.failed);
+  states[names.fallback] = { Type: 'Pass', InputPath: '$.step.route.decision.agent', ResultPath: '$.step.agent', Next: names.admit };
 }
 
 /** Distributed Map: items from the gate's manifest, results into the workspace, failures within tolerance. */
@@ -695,7 +769,7 @@ function distributedMap(step: WorkflowStep, ctx: EmitContext, catchers: State[],
       ReaderConfig: { InputType: 'JSON' },
       Parameters: { ...bucketField(ctx), 'Key.$': workspaceKey(step.id, 'manifest.json') },
     },
-    ItemBatcher: { MaxItemsPerBatch: step.batchSize ?? STEP_DEFAULTS.batchSize, BatchInput: batchInput(step) },
+    ItemBatcher: { MaxItemsPerBatch: step.batchSize ?? STEP_DEFAULTS.batchSize, BatchInput: batchInput(step, ctx.options.functions.itemGate !== undefined) },
     MaxConcurrencyPath: '$.step.maxConcurrency',
     ToleratedFailurePercentage: step.toleratedFailurePercentage ?? STEP_DEFAULTS.toleratedFailurePercentage,
     ItemProcessor: {
@@ -714,29 +788,26 @@ function distributedMap(step: WorkflowStep, ctx: EmitContext, catchers: State[],
 }
 
 /**
- * A child execution's states. With admission, a failed batch releases its slot and then fails with the agent's
- * own error (ErrorPath), so tolerance and the ResultWriter see what they would without admission.
+ * A child execution's states. With admission, a batch that ends failed releases its slot and then fails with the
+ * agent's own error (ErrorPath), so tolerance and the ResultWriter see what they would without admission; items
+ * that fall back go round again (admission, invocation, release) within the child.
  */
 function distributedBatch(step: WorkflowStep, ctx: EmitContext): States {
   const names = stateNames(step.id);
   const itemGate = ctx.options.functions.itemGate;
-  if (itemGate === undefined) return { [names.batch]: { ...batchInvocation(step), End: true } };
+  if (itemGate === undefined) return { [names.batch]: { ...batchInvocation(step, false), End: true } };
   return {
     [names.batchAdmit]: { ...admitTask(step, itemGate, '$.BatchInput.runId', '$.Items'), ResultPath: '$.admission', Next: names.batch },
     [names.batch]: {
-      ...batchInvocation(step),
+      ...batchInvocation(step, true),
       ResultPath: '$.outcome',
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.batchReleaseFailed }],
       Next: names.batchRelease,
     },
-    [names.batchRelease]: {
-      ...releaseTask(step, itemGate, '$.BatchInput.runId', '$.Items', '$.admission.leaseId', false, '$.outcome.results'),
-      ResultPath: null,
-      OutputPath: '$.outcome',
-      End: true,
-    },
-    [names.batchReleaseFailed]: { ...releaseTask(step, itemGate, '$.BatchInput.runId', '$.Items', '$.admission.leaseId', true), ResultPath: null, Next: names.batchFail },
+    ...routedRelease(step, itemGate, AGENT_PASSES.distributed, { release: names.batchRelease, releaseFailed: names.batchReleaseFailed, route: names.batchRoute }),
+    [names.batchRoute]: routeChoice('$.fallback', names.batchAdmit, [{ Variable: '$.failed', IsPresent: true, Next: names.batchFail }], names.batchDone),
     [names.batchFail]: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
+    [names.batchDone]: { Type: 'Succeed' },
   };
 }
 

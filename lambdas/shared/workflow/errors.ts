@@ -10,6 +10,11 @@ export const AgentplaneErrorName = {
   Fatal: 'Agentplane.Fatal',
   /** The agent's own concurrency limit is reached: retried with backoff, apart from the step's attempts. */
   AgentBusy: 'Agentplane.AgentBusy',
+  /**
+   * The agent's circuit breaker is open (or its one probe call is taken) and the engine asked the runtime to
+   * respect it: never retried on the same agent; the item falls back to the next candidate at once.
+   */
+  CircuitOpen: 'Agentplane.CircuitOpen',
   /** Raised by the reporter when a step's failed items exceed its tolerated percentage. */
   StepFailed: 'Agentplane.StepFailed',
   /** Raised by the gate when no registered agent serves the step's capability. */
@@ -40,6 +45,12 @@ export const RETRYABLE_AGENT_ERRORS = [
   ...LAMBDA_TRANSIENT_ERRORS,
   'States.Timeout',
 ] as const;
+
+/**
+ * Failures that send an item to the next candidate agent (docs/engine.md, "Fallback"): the retryable ones once
+ * their retries ran out, and an open circuit at once. A fatal failure would fail on any agent, so it does not.
+ */
+export const FALLBACK_ERRORS = [...RETRYABLE_AGENT_ERRORS, ...THROTTLING_ERRORS, AgentplaneErrorName.CircuitOpen] as const;
 
 /** Everything else (Agentplane.Fatal, States.TaskFailed, unknown errors) is fatal for the invocation. */
 export const FATAL_AGENT_ERRORS = [AgentplaneErrorName.Fatal, AgentplaneErrorName.NoAgent, AgentplaneErrorName.TooManyItems] as const;
@@ -73,6 +84,12 @@ export class FatalAgentError extends AgentplaneError {
 export class AgentBusyError extends AgentplaneError {
   constructor(message: string, options?: { cause?: unknown }) {
     super(AgentplaneErrorName.AgentBusy, message, options);
+  }
+}
+
+export class CircuitOpenError extends AgentplaneError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(AgentplaneErrorName.CircuitOpen, message, options);
   }
 }
 

@@ -46,9 +46,21 @@ export const GATE_EVENTS = H.callbackTask + H.retryAttempt * ENGINE_RETRY.maxAtt
  */
 export const ADMISSION_EVENTS = GATE_EVENTS + ENGINE_TASK_EVENTS;
 
-/** One inline Map iteration (a batch): the iteration markers, admission, the invocation and the Pass that catches a failure. */
+/**
+ * Agent passes one batch may make: its step's agent, then fallbacks to other candidates (docs/engine.md,
+ * "Fallback"). Bounded because every pass adds to the history; an inline Map's iterations share the parent's,
+ * so it allows one fallback, while a distributed child has a history of its own.
+ */
+export const AGENT_PASSES = { single: 3, inline: 2, distributed: 3 } as const;
+
+/** One pass: admission, the invocation and release, and the Choice that routes to a fallback or ends. */
+export function passEvents(step: WorkflowStep): number {
+  return ADMISSION_EVENTS + agentTaskEvents(step) + H.choice;
+}
+
+/** One inline Map iteration (a batch): the iteration markers, every pass, and the state that ends it. */
 export function iterationEvents(step: WorkflowStep): number {
-  return H.iteration + ADMISSION_EVENTS + agentTaskEvents(step) + H.pass;
+  return H.iteration + AGENT_PASSES.inline * passEvents(step) + H.pass;
 }
 
 export function inlineMapEvents(step: WorkflowStep, items: number): number {
@@ -75,7 +87,8 @@ export function stepEvents(step: WorkflowStep, shape: StepShape): number {
   let main: number;
   switch (shape.mode) {
     case 'single':
-      main = ADMISSION_EVENTS + agentTaskEvents(step);
+      // Each pass after the first also sets the fallback agent (a Pass).
+      main = AGENT_PASSES.single * (passEvents(step) + H.pass);
       break;
     case 'inline':
       main = inlineMapEvents(step, shape.inlineItems);

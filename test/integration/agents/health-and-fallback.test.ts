@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { http } from '../../support/target';
 import { RegistryStore } from '../../../lambdas/shared/aws/registry-store';
 import { registryConfigFromEnv } from '../../../lambdas/shared/aws/registry-config';
-import { fallbackFor, selectForStep, agentSelectedPayload } from '../../../lambdas/shared/aws/registry-selection';
+import { fallbackCandidate, selectForStep, agentSelectedPayload } from '../../../lambdas/shared/aws/registry-selection';
 import { agentCloud, eventually, uniqueSuffix } from './support';
 
 /**
@@ -52,7 +52,7 @@ describe('Registry: health, circuit breaker and ranking with two agents for one 
     const selection = await selectForStep({ skill }, [], { store });
     expect(selection.chosen).toMatchObject({ agentId: steady, probe: false });
     expect(agentSelectedPayload('translate', selection)).toMatchObject({ stepId: 'translate', agentId: steady });
-    expect(fallbackFor(selection, 'translate', { agentId: steady, reason: 'retries exhausted' })).toBeUndefined();
+    expect(fallbackCandidate(selection, [steady])).toBeUndefined();
 
     // After the cool-down the flaky agent is eligible for one probe call, ranked behind the healthy one.
     const retryAt = Date.parse(unhealthy.circuit.retryAt);
@@ -64,8 +64,7 @@ describe('Registry: health, circuit breaker and ranking with two agents for one 
     expect(found.matches[1]).toMatchObject({ probe: true });
     expect(found.matches[1].reasons.join(' | ')).toMatch(/circuit cool-down elapsed: eligible for one probe call/);
     const later = await selectForStep({ skill }, [], { store });
-    const fallback = fallbackFor(later, 'translate', { agentId: steady, item: 'inputs/x', reason: 'Agentplane.Retryable after 3 attempts' });
-    expect(fallback?.event).toMatchObject({ agentId: flaky, fallbackFrom: steady, item: 'inputs/x', reason: 'Agentplane.Retryable after 3 attempts' });
+    expect(fallbackCandidate(later, [steady])).toMatchObject({ agentId: flaky, alternatives: 0, candidates: [{ agentId: steady }, { agentId: flaky }] });
 
     // The probe: one claimant wins, and a success closes the circuit.
     const claims = await Promise.all([store.claimProbe(flaky), store.claimProbe(flaky), store.claimProbe(flaky)]);

@@ -35,6 +35,7 @@ function fakeDeps(over: Partial<RuntimeDeps> & { maxConcurrency?: number; busy?:
     agent: async (id) => (id === 'unknown' ? undefined : { id, ...(over.maxConcurrency ? { maxConcurrency: over.maxConcurrency } : {}), circuit: initialCircuit() }),
     recordMetrics: async (agentId, outcomes) => void recorded.push({ agentId, outcomes }),
     updateCircuit: async (agentId, apply, hint) => void circuitWrites.push({ agentId, state: apply(hint ?? initialCircuit()).state }),
+    claimProbe: async () => true,
     acquireLease: async () => {
       if (over.busy) return { ok: false, held: over.maxConcurrency ?? 1 };
       leases.push('lease-1');
@@ -148,6 +149,44 @@ describe('Middleware: agentRuntime', () => {
       expect(seen).toEqual(['@step']);
       expect(out.results[0]!.outputKey).toBe('runs/r1/outputs/report.md');
       expect(await handler({ agentplaneHealthCheck: true }, context)).toMatchObject({ healthy: true, agentId: 'a1' });
+    });
+
+    it('should refuse a call while the circuit is open only when the engine has another candidate, and claim the probe after the cool-down', async () => {
+      const open = { state: 'open' as const, consecutiveFailures: 5, openedAt: 1_000, version: 3 };
+      const reads: Array<boolean | undefined> = [];
+      let probeWon = true;
+      const claims: string[] = [];
+      const { deps, events } = fakeDeps({
+        agent: async (id, options) => {
+          reads.push(options?.fresh);
+          return { id, circuit: open };
+        },
+        claimProbe: async (id) => {
+          claims.push(id);
+          return probeWon;
+        },
+      });
+      let now = 1_000 + 10_000;
+      deps.clock = () => now;
+      const handler = defineAgent({ agentId: 'a1', deps, processItem: async (item, ctx) => void (await ctx.workspace.putJson(`outputs/${item.key}.json`, {})) });
+
+      // Within the cool-down: refused before any item event, after a fresh read of the circuit.
+      await expect(handler(input({ circuitBreaker: true }), context)).rejects.toMatchObject({
+        name: 'Agentplane.CircuitOpen',
+        message: expect.stringMatching(/^Agent 'a1': circuit open after 5 consecutive failures until /),
+      });
+      expect(reads).toEqual([undefined, true]);
+      expect(events).toEqual([]);
+      // Without circuitBreaker (nowhere else to go) the call goes through.
+      expect((await handler(input(), context)).results.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
+      expect(claims).toEqual([]);
+
+      // After the cool-down: the one invocation that claims the probe runs; the others are refused.
+      now = 1_000 + DEFAULT_CIRCUIT_CONFIG.coolDownMs + 1;
+      expect((await handler(input({ circuitBreaker: true, runId: 'r2', workspace: { bucket: 'b', prefix: 'runs/r2/' } }), context)).results).toHaveLength(2);
+      probeWon = false;
+      await expect(handler(input({ circuitBreaker: true }), context)).rejects.toMatchObject({ name: 'Agentplane.CircuitOpen', message: expect.stringMatching(/probe call is taken/) });
+      expect(claims).toEqual(['a1', 'a1']);
     });
 
     it('should write the circuit only when an outcome changes it', async () => {

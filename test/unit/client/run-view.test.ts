@@ -41,6 +41,27 @@ describe('Function: applyEvent', () => {
     expect(view.tokens).toBe(5);
   });
 
+  it('should undo the failure of an item that falls back to another agent, and count it in flight once per attempt', () => {
+    const view = emptyRunView('r1');
+    const log = [
+      ev(1, 'AgentSelected', { stepId: 's', agentId: 'a', score: 1, candidates: [] }),
+      ev(2, 'StepStarted', { stepId: 's', skill: 'k', agentId: 'a', totalItems: 2 }),
+      ev(3, 'ItemStarted', { stepId: 's', item: 'x', index: 0, total: 2 }),
+      ev(4, 'ItemFailed', { stepId: 's', item: 'x', error: { type: 'Agentplane.Retryable', message: 'm' }, retry: { attempt: 2, nextDelayMs: 10 } }),
+      ev(5, 'ItemStarted', { stepId: 's', item: 'x', index: 0, total: 2 }),
+      ev(6, 'ItemFailed', { stepId: 's', item: 'x', error: { type: 'Agentplane.Retryable', message: 'm' }, retry: null, metrics: metrics(3, 0) }),
+      ev(7, 'ItemStarted', { stepId: 's', item: 'y', index: 1, total: 2 }),
+      ev(8, 'ItemFailed', { stepId: 's', item: 'y', error: { type: 'Agentplane.Fatal', message: 'm' }, retry: null, metrics: metrics(1, 0) }),
+    ];
+    for (const e of log) applyEvent(view, e);
+    expect(view.steps[0]).toMatchObject({ failed: 2, inFlight: 0 });
+    applyEvent(view, ev(9, 'AgentSelected', { stepId: 's', agentId: 'b', score: 0.5, candidates: [], fallbackFrom: 'a', item: 'x', reason: 'Agentplane.Retryable after 3 attempts' }));
+    expect(view.steps[0]).toMatchObject({ failed: 1, fallbacks: 1, agentId: 'a' });
+    applyEvent(view, ev(10, 'ItemStarted', { stepId: 's', item: 'x', index: 0, total: 2 }));
+    applyEvent(view, ev(11, 'ItemCompleted', { stepId: 's', item: 'x', outputKey: 'o/x', metrics: metrics(4, 0) }));
+    expect(view.steps[0]).toMatchObject({ succeeded: 1, failed: 1, inFlight: 0, tokens: 8 });
+  });
+
   it('should keep the cancellation receipt and the failure', () => {
     const cancelled = applyEvent(emptyRunView('r'), ev(1, 'RunCancelled', { receipt: { itemsDone: 4, itemsAbandoned: 2 } }));
     expect(cancelled).toMatchObject({ status: 'CANCELLED', receipt: { itemsDone: 4, itemsAbandoned: 2 } });

@@ -43,6 +43,7 @@ function runtime() {
     agent: async (id) => ({ id, circuit: initialCircuit() }),
     recordMetrics: async () => {},
     updateCircuit: async () => {},
+    claimProbe: async () => true,
     acquireLease: async () => ({ ok: true, lease: { id: 'l', expiresAt: 0 } }),
     releaseLease: async () => {},
     idempotent: async (_a, _k, fn) => fn(),

@@ -274,9 +274,9 @@ describe('Function: compileWorkflow', () => {
     });
 
     it('should move fan-outs to Distributed Map when their inline history would not fit', () => {
-      // Arrange: ten 200-item fan-outs with 10 retries each cannot all be inline.
+      // Arrange: ten 100-item fan-outs with 10 retries each cannot all be inline.
       const definition = workflow(...Array.from({ length: 10 }, (_, i) => step(`f${i}`, [], { forEach: 'inputs', retry: { maxAttempts: 10 } })));
-      const expectedItems = Object.fromEntries(definition.steps.map((s) => [s.id, 200]));
+      const expectedItems = Object.fromEntries(definition.steps.map((s) => [s.id, 100]));
 
       // Act
       const { report } = compileWorkflow(definition, { ...OPTIONS, expectedItems });

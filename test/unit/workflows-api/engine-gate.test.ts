@@ -16,6 +16,7 @@ function fakeDeps(overrides: Partial<GateDeps> = {}) {
     writeJson: async (_b, key, value) => void written.set(key, value),
     select: async (stepId) => ({
       chosen: { agentId: 'agent-1', functionArn: 'arn:fn:agent-1', revision: 3, score: 0.9 },
+      alternatives: 19,
       event: { stepId, agentId: 'agent-1', score: 0.9, candidates: Array.from({ length: 20 }, (_, i) => ({ agentId: `a${i}`, score: 0.5, reasons: [] })) },
     }),
     steps: {
@@ -47,7 +48,7 @@ describe('Function: runGate', () => {
     const result = await runGate(event({ config: { lang: '${params.lang}', note: 'in ${params.lang}!', list: ['${params.lang}'] } }), deps);
     expect(result.outcome).toBe('admitted');
     expect(success).toHaveBeenCalledWith('token-1', {
-      agent: { agentId: 'agent-1', functionArn: 'arn:fn:agent-1' },
+      agent: { agentId: 'agent-1', functionArn: 'arn:fn:agent-1', epoch: 0, tried: [], circuitBreaker: true },
       config: { lang: 'java', note: 'in java!', list: ['java'] },
       upstream: [{ stepId: 'up', status: 'succeeded', prefix: 'runs/r1/state/up/' }],
     });

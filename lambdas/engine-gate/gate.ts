@@ -23,6 +23,8 @@ export interface GateStepSpec {
   mode?: 'inline' | 'distributed' | 'adaptive';
   inlineMaxItems?: number;
   manifestKey?: string;
+  /** Agent passes the step's batches may make (1: its items cannot fall back). */
+  maxPasses?: number;
 }
 
 export interface GateEvent {
@@ -163,7 +165,8 @@ export async function prepareStep(event: GateEvent, deps: GateDeps, maxConcurren
       functionArn: selected.chosen.functionArn,
       epoch: 0,
       tried: [],
-      circuitBreaker: selected.alternatives > 0,
+      // Refusing calls on an open circuit only helps when the items can go elsewhere.
+      circuitBreaker: selected.alternatives > 0 && (step.maxPasses ?? 1) > 1,
     },
     config: resolveConfig(step.config ?? {}, event.parameters ?? {}),
     upstream: step.dependsOn.map((dep) => ({

@@ -58,6 +58,8 @@ export interface CompileReport {
   mapModes: Record<string, 'inline' | 'distributed' | 'adaptive'>;
   /** Items an inline or adaptive fan-out may run inline (the gate enforces it). */
   inlineMaxItems: Record<string, number>;
+  /** Agent passes each step's batches may make (1 = no fallback); see docs/engine.md, "Fallback". */
+  agentPasses: Record<string, number>;
   /** Worst-case history events of one execution (every step run, every retrier exhausted). */
   maxHistoryEvents: number;
   definitionBytes: number;
@@ -187,8 +189,10 @@ export function compileWorkflow(definition: WorkflowDefinition, options: Compile
   const unit: Weights = () => 1;
   const mapModes: Record<string, MapMode> = {};
   const inlineMaxItems: Record<string, number> = {};
+  const agentPasses: Record<string, number> = {};
   for (const step of definition.steps) {
     const shape = mapPlan.shapes.get(step.id)!;
+    agentPasses[step.id] = passesOf(shape);
     if (shape.mode === 'single') continue;
     mapModes[step.id] = shape.mode;
     if (shape.mode !== 'distributed') inlineMaxItems[step.id] = shape.inlineItems;
@@ -220,6 +224,7 @@ export function compileWorkflow(definition: WorkflowDefinition, options: Compile
       criticalPathCompiled: spTreeCriticalPath(decomposition.tree, unit),
       mapModes,
       inlineMaxItems,
+      agentPasses,
       maxHistoryEvents: mapPlan.maxHistoryEvents,
       definitionBytes,
       warnings,
@@ -409,8 +414,15 @@ function emitStep(step: WorkflowStep, next: string | undefined, ctx: EmitContext
   };
 }
 
+/** Agent passes of a step's batches: single steps as budgeted; a Map's by where its iterations run. */
+function passesOf(shape: StepShape): number {
+  if (shape.mode === 'single') return shape.passes ?? AGENT_PASSES.single;
+  return shape.mode === 'distributed' ? AGENT_PASSES.distributed : AGENT_PASSES.inline;
+}
+
 function gatePayload(step: WorkflowStep, shape: StepShape): State {
-  const spec: State = { capability: step.capability, dependsOn: step.dependsOn ?? [] };
+  // maxPasses: whether the step's items can fall back at all (the gate sets the route's circuitBreaker from it).
+  const spec: State = { capability: step.capability, dependsOn: step.dependsOn ?? [], maxPasses: passesOf(shape) };
   if (step.forEach !== undefined) spec.forEach = step.forEach;
   if (step.config !== undefined) spec.config = step.config;
   if (step.forEach !== undefined) {
@@ -744,7 +756,7 @@ export function leaseSeconds(step: WorkflowStep): number {
 function emitAdmittedSingle(step: WorkflowStep, ctx: EmitContext, catchToFailed: State[], states: States): void {
   const names = stateNames(step.id);
   const itemGate = ctx.options.functions.itemGate!;
-  const fallback = fallbackSpec(step, AGENT_PASSES.single, { agent: '$.step.agent' });
+  const fallback = fallbackSpec(step, passesOf(ctx.shapes.get(step.id)!), { agent: '$.step.agent' });
   const decision = { ResultSelector: { 'decision.$': '$.Payload' }, ResultPath: '$.step.route' };
   states[names.admit] = { ...admitTask(step, itemGate, '$.runId', undefined), ResultPath: '$.step.admission', Catch: catchToFailed, Next: names.main };
   states[names.main] = {

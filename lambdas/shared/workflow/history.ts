@@ -49,7 +49,8 @@ export const ADMISSION_EVENTS = GATE_EVENTS + ENGINE_TASK_EVENTS;
 /**
  * Agent passes one batch may make: its step's agent, then fallbacks to other candidates (docs/engine.md,
  * "Fallback"). Bounded because every pass adds to the history; an inline Map's iterations share the parent's,
- * so it allows one fallback, while a distributed child has a history of its own.
+ * so it allows one fallback, while a distributed child has a history of its own. Single steps get what the
+ * machine's budget leaves, up to `single` (a long chain of steps may get fewer, or none).
  */
 export const AGENT_PASSES = { single: 3, inline: 2, distributed: 3 } as const;
 
@@ -80,6 +81,8 @@ export interface StepShape {
   mode: MapMode | 'single';
   /** Items an inline or adaptive Map may run inline. */
   inlineItems: number;
+  /** Agent passes of a single step (its agent, then fallbacks): what the budget leaves, at most AGENT_PASSES.single. */
+  passes?: number;
 }
 
 /** Worst case of one step: the longer of its skip path and its run path (which may end in failure). */
@@ -88,7 +91,7 @@ export function stepEvents(step: WorkflowStep, shape: StepShape): number {
   switch (shape.mode) {
     case 'single':
       // Each pass after the first also sets the fallback agent (a Pass).
-      main = AGENT_PASSES.single * (passEvents(step) + H.pass);
+      main = (shape.passes ?? AGENT_PASSES.single) * (passEvents(step) + H.pass);
       break;
     case 'inline':
       main = inlineMapEvents(step, shape.inlineItems);

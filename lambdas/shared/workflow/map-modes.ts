@@ -1,4 +1,5 @@
 import {
+  AGENT_PASSES,
   HISTORY_EVENTS,
   inlineItemsWithin,
   inlineMapEvents,
@@ -63,6 +64,13 @@ export function planMapModes(input: MapPlanInput): MapPlan {
     planEvents(input.conditional.size) +
     input.parallelStates * HISTORY_EVENTS.parallel +
     input.steps.reduce((sum, step) => sum + stepEvents(step, shapeOf(step)), 0);
+
+  // Fallback passes of single steps first, as many as fit with every fan-out at its cheapest.
+  const singles = [...shapes.values()].filter((shape) => shape.mode === 'single');
+  for (let passes = AGENT_PASSES.single; passes >= 1; passes--) {
+    for (const shape of singles) shape.passes = passes;
+    if (total() <= input.historyEventLimit) break;
+  }
 
   const cost = (step: WorkflowStep) => inlineMapEvents(step, expected.get(step.id)!);
   const inline: WorkflowStep[] = [];

@@ -61,16 +61,18 @@ describe('Runs API: control', () => {
       const res = await command(runId, { type: 'setConcurrency', maxConcurrency: 2 });
       expect(res.status).toBe(202);
       expect(res.body).toMatchObject({ maxConcurrency: 2 });
-      const commandedAt = Date.now();
       expect(res.body.inFlight).toBeGreaterThan(2);
       const run = await waitForStatus(runId, ['SUCCEEDED'], 180_000);
       expect(run.limits.maxConcurrency).toBe(2);
       const all = await events(runId);
       const changed = all.find((e) => e.event === 'ConcurrencyChanged')!;
-      // Items admitted before the command finish (and some may only report ItemStarted a little later): from the
-      // moment at most 2 are left, a few seconds after the command, never more than 2 run again.
+      // The items admitted before the command (`inFlight` leases) finish, and some report ItemStarted only later.
+      // A new item is admitted only while fewer than 2 leases are held, so every item settling after the command
+      // is one of those until only 2 of them are left: from the (inFlight - 2)th settled item on, at most 2 run.
+      const leased: number = res.body.inFlight;
       const timeline = inFlightTimeline(all).filter((t) => t.seq > changed.seq);
-      const drained = timeline.findIndex((t) => t.inFlight <= 2 && t.at >= commandedAt + 3_000);
+      let settled = 0;
+      const drained = leased <= 2 ? 0 : timeline.findIndex((t) => (t.event === 'ItemCompleted' || t.event === 'ItemFailed') && ++settled >= leased - 2);
       expect(drained).toBeGreaterThanOrEqual(0);
       const after = timeline.slice(drained);
       expect(after.filter((t) => t.event === 'ItemStarted').length).toBeGreaterThan(20);

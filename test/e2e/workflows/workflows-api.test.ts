@@ -56,7 +56,7 @@ describe('API: workflows', () => {
 
     it('should register and read back a workflow whose compiled machine is too large for one DynamoDB item', async () => {
       const id = unique('e2e-large');
-      const steps = Array.from({ length: 150 }, (_, i) => ({
+      const steps = Array.from({ length: 120 }, (_, i) => ({
         id: `step${i}`,
         capability: { skill: 'diagnostics.delay' },
         config: { note: 'n'.repeat(1_000) },
@@ -68,7 +68,7 @@ describe('API: workflows', () => {
       expect(got.status).toBe(200);
       expect(got.body.report.definitionBytes).toBeGreaterThan(400_000);
       expect(JSON.stringify(got.body.asl).length).toBe(got.body.report.definitionBytes);
-      expect(got.body.definition.steps).toHaveLength(150);
+      expect(got.body.definition.steps).toHaveLength(120);
     });
 
     it('should give concurrent registrations of one id distinct, gap-free versions', async () => {

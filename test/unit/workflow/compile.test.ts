@@ -287,6 +287,18 @@ describe('Function: compileWorkflow', () => {
       expect(report.maxHistoryEvents).toBeLessThanOrEqual(HISTORY_EVENT_LIMIT);
     });
 
+    it('should give single steps the fallback passes the history budget leaves, fewer in a long chain', () => {
+      const short = compileWorkflow(workflow(step('a'), step('b', ['a']), step('c', ['b'], { forEach: 'inputs' })), OPTIONS).report;
+      expect(short.agentPasses).toEqual({ a: 3, b: 3, c: 2 });
+      const chain = workflow(...Array.from({ length: 150 }, (_, i) => step(`s${i}`, i > 0 ? [`s${i - 1}`] : [])));
+      const long = compileWorkflow(chain, OPTIONS).report;
+      expect(long.warnings).toEqual([]);
+      expect(long.maxHistoryEvents).toBeLessThanOrEqual(HISTORY_EVENT_LIMIT);
+      expect(new Set(Object.values(long.agentPasses)).size).toBe(1);
+      expect(long.agentPasses.s0).toBeGreaterThanOrEqual(1);
+      expect(long.agentPasses.s0).toBeLessThan(3);
+    });
+
     it('should warn when even a fully distributed machine can pass the history limit', () => {
       const definition = workflow(...Array.from({ length: 600 }, (_, i) => step(`s${i}`, i === 0 ? [] : [`s${i - 1}`])));
       const { report } = compileWorkflow(definition, OPTIONS);

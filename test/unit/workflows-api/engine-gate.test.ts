@@ -37,7 +37,7 @@ const event = (step: Partial<GateEvent['step']> = {}, parameters: GateEvent['par
   taskToken: 'token-1',
   runId: 'r1',
   stepId: 'gen',
-  step: { capability: { skill: 'java-generation' }, dependsOn: ['up'], ...step },
+  step: { capability: { skill: 'java-generation' }, dependsOn: ['up'], maxPasses: 3, ...step },
   workspace: { bucket: 'b', prefix: 'runs/r1/' },
   parameters,
 });
@@ -56,6 +56,12 @@ describe('Function: runGate', () => {
     expect(emitted.map((e) => e.event)).toEqual(['AgentSelected', 'StepStarted']);
     expect(emitted[0]!.payload.candidates).toHaveLength(10);
     expect(emitted[1]!.payload).toEqual({ stepId: 'gen', skill: 'java-generation', agentId: 'agent-1', totalItems: 1 });
+  });
+
+  it('should not ask the agent runtime to respect its circuit when the items of the step cannot fall back', async () => {
+    const { deps, success } = fakeDeps();
+    await runGate(event({ maxPasses: 1 }), deps);
+    expect(((success.mock.calls[0] as unknown[])[1] as any).agent).toMatchObject({ circuitBreaker: false, epoch: 0, tried: [] });
   });
 
   it('should batch the inputs of an inline fan-out by batchSize', async () => {

@@ -56,6 +56,7 @@ async function main() {
     // Cloud benches, each optional until its part exists; all run against the same fresh local cloud.
     await optionalBench('workflows-cloud-bench.ts', 'runWorkflowsCloudBench', cloud.config);
     await optionalBench('agents-bench.ts', 'runAgentsBench', cloud.config);
+    await optionalBench('fallback-bench.ts', 'runFallbackBench', cloud.config);
     await optionalBench('progress-bench.ts', 'runProgressBench', cloud.config);
     await optionalBench('runs-bench.ts', 'runRunsBench', cloud.config);
     await optionalBench('sample-bench.ts', 'runSampleBench', cloud.config);

@@ -17,6 +17,37 @@ async function register(id: string, skill: string, priority: number, functionArn
   expect(res.status, JSON.stringify(res.body)).toBeLessThan(300);
 }
 
+/**
+ * Two registrations of the diagnostics function for a new skill: `flaky-…` ranks first while healthy (priority),
+ * so runs start on it; the step's `onlyOnAgent` (parameter `on`) picks which one fails the `failing` items.
+ */
+async function twoAgents(name: string) {
+  const builtIn = (await http('GET', '/agents/diagnostics.delay')).body;
+  const functionArn: string = builtIn.functionArn ?? builtIn.agent?.functionArn;
+  const suffix = unique(name).slice(name.length + 1);
+  const agents = { skill: `${name}-${suffix}`, flaky: `flaky-${suffix}`, steady: `steady-${suffix}` };
+  await register(agents.flaky, agents.skill, 100, functionArn);
+  await register(agents.steady, agents.skill, 0, functionArn);
+  return agents;
+}
+
+async function fallbackWorkflow(stepId: string, skill: string, step: Record<string, unknown>) {
+  return registerWorkflow({
+    id: unique(`fallback-${stepId}`),
+    parameters: { failing: { type: 'string' }, on: { type: 'string', default: '^flaky-' } },
+    steps: [
+      {
+        id: stepId,
+        capability: { skill },
+        forEach: 'inputs',
+        retry: { maxAttempts: 0 },
+        config: { delayMs: 1, retryablePattern: '${params.failing}', onlyOnAgent: '${params.on}' },
+        ...step,
+      },
+    ],
+  });
+}
+
 async function runToEnd(workflowId: string, inputs: number, parameters: { failing: string; on?: string }): Promise<{ run: any; events: RunEvent[] }> {
   const created = await http('POST', '/runs', {
     body: { workflowId, parameters, inputs: Array.from({ length: inputs }, (_, i) => ({ key: `i${String(i).padStart(2, '0')}.txt`, content: 'x' })) },
@@ -43,30 +74,9 @@ function lastAgents(events: RunEvent[]): Map<string, string> {
 
 describe('Registry: per-item fallback between two agents for one skill', () => {
   it('should move failing items to the other agent, open the circuit, route new steps away, and try the agent again after the cool-down', async () => {
-    const builtIn = (await http('GET', '/agents/diagnostics.delay')).body;
-    const functionArn: string = builtIn.functionArn ?? builtIn.agent?.functionArn;
-    const suffix = unique('fb').slice(3);
-    const skill = `translate-${suffix}`;
-    const flaky = `flaky-${suffix}`;
-    const steady = `steady-${suffix}`;
-    // The flaky agent ranks first while it is healthy (priority), so the runs start on it.
-    await register(flaky, skill, 100, functionArn);
-    await register(steady, skill, 0, functionArn);
-    const workflow = await registerWorkflow({
-      id: unique('fallback'),
-      parameters: { failing: { type: 'string' }, on: { type: 'string', default: '^flaky-' } },
-      steps: [
-        {
-          id: 'translate',
-          capability: { skill },
-          forEach: 'inputs',
-          // One item at a time: the order of failures, and so the circuit's course, is deterministic.
-          maxConcurrency: 1,
-          retry: { maxAttempts: 0 },
-          config: { delayMs: 1, retryablePattern: '${params.failing}', onlyOnAgent: '${params.on}' },
-        },
-      ],
-    });
+    const { skill, flaky, steady } = await twoAgents('translate');
+    // One item at a time: the order of failures, and so the circuit's course, is deterministic.
+    const workflow = await fallbackWorkflow('translate', skill, { maxConcurrency: 1 });
 
     // 1. One item fails on the flaky agent (no retries left): it moves to the steady one; 1 error in 10 is Degraded.
     const first = await runToEnd(workflow.id, 10, { failing: 'i00\\.txt$' });
@@ -118,32 +128,13 @@ describe('Registry: per-item fallback between two agents for one skill', () => {
   }, 300_000);
 
   it('should fall back within the child executions of a Distributed Map and count every item once', async () => {
-    const builtIn = (await http('GET', '/agents/diagnostics.delay')).body;
-    const functionArn: string = builtIn.functionArn ?? builtIn.agent?.functionArn;
-    const suffix = unique('fd').slice(3);
-    const skill = `summarize-${suffix}`;
-    await register(`flaky-${suffix}`, skill, 100, functionArn);
-    await register(`steady-${suffix}`, skill, 0, functionArn);
-    const workflow = await registerWorkflow({
-      id: unique('fallback-dist'),
-      parameters: { failing: { type: 'string' }, on: { type: 'string', default: '^flaky-' } },
-      steps: [
-        {
-          id: 'summarize',
-          capability: { skill },
-          forEach: 'inputs',
-          distributed: true,
-          batchSize: 2,
-          retry: { maxAttempts: 0 },
-          config: { delayMs: 1, retryablePattern: '${params.failing}', onlyOnAgent: '${params.on}' },
-        },
-      ],
-    });
+    const { skill, flaky, steady } = await twoAgents('summarize');
+    const workflow = await fallbackWorkflow('summarize', skill, { distributed: true, batchSize: 2 });
     const { run, events } = await runToEnd(workflow.id, 6, { failing: 'i0[14]\\.txt$' });
     expect(run.status).toBe('SUCCEEDED');
     const moved = fallbacks(events);
     expect(moved.map((m) => m.item.replace(/^.*\//, '')).sort()).toEqual(['i01.txt', 'i04.txt']);
-    expect(moved.every((m) => m.fallbackFrom === `flaky-${suffix}` && m.agentId === `steady-${suffix}`)).toBe(true);
+    expect(moved.every((m) => m.fallbackFrom === flaky && m.agentId === steady)).toBe(true);
     expect(events.find((e) => e.event === 'StepCompleted')!.payload.summary).toMatchObject({ totalItems: 6, successCount: 6, failureCount: 0 });
     expect(run.steps.summarize).toMatchObject({ succeeded: 6, failed: 0 });
   });

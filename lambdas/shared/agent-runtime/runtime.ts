@@ -215,7 +215,8 @@ export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknow
       throw new FatalAgentError(`Workspace violation: workspace prefix '${input.workspace.prefix}' is not the run's prefix '${expected}'`);
     }
     const agentId = input.agentId ?? options.agentId;
-    const record = await deps.agent(agentId);
+    // With a circuit to respect, the record is read afresh: a circuit another environment just opened counts now.
+    const record = await deps.agent(agentId, input.circuitBreaker ? { fresh: true } : undefined);
     if (!record) throw new FatalAgentError(`Agent '${agentId}' is not registered`);
     if (input.circuitBreaker) await passCircuit(deps, agentId, record);
     const state: InvocationState = { input, agentId, deps, record, outcomes: [], retryableFailures: 0, finished: false };
@@ -261,14 +262,11 @@ export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknow
 }
 
 /**
- * Lets the call through the agent's circuit breaker or throws CircuitOpenError. The cached record is only a
- * hint: a circuit it shows as not closed is read again before the call is refused. Refused calls record no
- * outcome (the agent did not run).
+ * Lets the call through the agent's circuit breaker (as just read) or throws CircuitOpenError. Refused calls
+ * record no outcome: the agent did not run.
  */
-async function passCircuit(deps: RuntimeDeps, agentId: string, cached: RuntimeAgentRecord): Promise<void> {
-  if (!cached.circuit || cached.circuit.state === 'closed') return;
-  const record = (await deps.agent(agentId, { fresh: true })) ?? cached;
-  if (!record.circuit) return;
+async function passCircuit(deps: RuntimeDeps, agentId: string, record: RuntimeAgentRecord): Promise<void> {
+  if (!record.circuit || record.circuit.state === 'closed') return;
   const admission = admit(record.circuit, deps.clock(), deps.circuitConfig);
   if (!admission.allowed) throw new CircuitOpenError(`Agent '${agentId}': ${admission.reason}`);
   if (admission.probe && !(await deps.claimProbe(agentId))) {

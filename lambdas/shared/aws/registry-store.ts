@@ -1,3 +1,4 @@
+import { encodeCursor, parseCursor } from './cursor';
 import {
   BatchGetCommand,
   BatchWriteCommand,
@@ -138,18 +139,10 @@ function stripKeys<T>(item: Record<string, unknown>): T {
   return rest as T;
 }
 
-export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
+export { encodeCursor };
 
 export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
-  if (!cursor) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    return key && typeof key === 'object' ? key : undefined;
-  } catch {
-    return undefined;
-  }
+  return cursor ? parseCursor(cursor) : undefined;
 }
 
 export class RegistryStore {

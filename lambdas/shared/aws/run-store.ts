@@ -1,3 +1,5 @@
+import { reapExpiredLeases } from './semaphore';
+import { encodeCursor, parseCursor } from './cursor';
 import { randomUUID } from 'node:crypto';
 import {
   DeleteCommand,
@@ -89,20 +91,16 @@ const isConditionFailure = (error: unknown) =>
   (error as { name?: string })?.name === 'ConditionalCheckFailedException' ||
   ((error as { name?: string })?.name === 'TransactionCanceledException' && /ConditionalCheckFailed/.test(String((error as Error).message)));
 
-export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
+export { encodeCursor };
 
 export function decodeCursor(cursor: string | undefined, tenant: string): Record<string, unknown> | undefined {
   if (!cursor) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    // A cursor is only ever a position in the caller's own tenant partition.
-    if (key.tenant !== tenant || typeof key.pk !== 'string' || typeof key.createdAt !== 'string') throw new Error('foreign cursor');
-    return key;
-  } catch {
+  const key = parseCursor(cursor);
+  // A cursor is only ever a position in the caller's own tenant partition.
+  if (!key || key.tenant !== tenant || typeof key.pk !== 'string' || typeof key.createdAt !== 'string') {
     throw new ValidationError('Invalid cursor', [{ path: '$.query.cursor', message: 'not a cursor this API returned' }]);
   }
+  return key;
 }
 
 export class RunStore {
@@ -425,28 +423,7 @@ export class RunStore {
   }
 
   private async reap(runId: string, expired: Array<[string, number]>): Promise<void> {
-    const names: Record<string, string> = {};
-    const values: Record<string, number> = {};
-    const conditions: string[] = [];
-    expired.slice(0, 50).forEach(([id, exp], i) => {
-      names[`#l${i}`] = id;
-      values[`:e${i}`] = exp;
-      conditions.push(`leases.#l${i} = :e${i}`);
-    });
-    await this.client
-      .send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: this.controlKey(runId),
-          UpdateExpression: `REMOVE ${Object.keys(names).map((n) => `leases.${n}`).join(', ')}`,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      )
-      .catch((error) => {
-        if (!isConditionFailure(error)) throw error;
-      });
+    await reapExpiredLeases(this.client, this.tableName, this.controlKey(runId), expired);
   }
 
   /**

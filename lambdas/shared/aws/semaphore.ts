@@ -112,28 +112,42 @@ export class LeaseSemaphore {
   }
 
   private async reap(key: { pk: string; sk: string }, expired: Array<[string, number]>): Promise<void> {
-    const names: Record<string, string> = {};
-    const values: Record<string, number> = {};
-    const conditions: string[] = [];
-    expired.slice(0, 50).forEach(([id, exp], i) => {
-      names[`#l${i}`] = id;
-      values[`:e${i}`] = exp;
-      conditions.push(`leases.#l${i} = :e${i}`);
-    });
-    await this.options.client
-      .send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: key,
-          UpdateExpression: `REMOVE ${Object.keys(names).map((n) => `leases.${n}`).join(', ')}`,
-          ConditionExpression: conditions.join(' AND '),
-          ExpressionAttributeNames: names,
-          ExpressionAttributeValues: values,
-        }),
-      )
-      .catch((error) => {
-        // Another acquirer reaped (or a holder renewed) first; the next round sees the result.
-        if (!isConditionFailure(error)) throw error;
-      });
+    await reapExpiredLeases(this.options.client, this.options.tableName, key, expired);
   }
+}
+
+/**
+ * Removes expired leases from a `leases` map attribute in one conditional write, each only if its expiry is still
+ * the one read: a holder that renewed keeps its lease. Losing the race is fine (another caller reaped, or a holder
+ * renewed, first); the next look sees the result.
+ */
+export async function reapExpiredLeases(
+  client: DynamoDBDocumentClient,
+  tableName: string,
+  key: Record<string, string>,
+  expired: ReadonlyArray<readonly [string, number]>,
+): Promise<void> {
+  const names: Record<string, string> = {};
+  const values: Record<string, number> = {};
+  const conditions: string[] = [];
+  expired.slice(0, 50).forEach(([id, exp], i) => {
+    names[`#l${i}`] = id;
+    values[`:e${i}`] = exp;
+    conditions.push(`leases.#l${i} = :e${i}`);
+  });
+  if (conditions.length === 0) return;
+  await client
+    .send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: `REMOVE ${Object.keys(names).map((n) => `leases.${n}`).join(', ')}`,
+        ConditionExpression: conditions.join(' AND '),
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
+      }),
+    )
+    .catch((error) => {
+      if (!isConditionFailure(error)) throw error;
+    });
 }

@@ -1,3 +1,4 @@
+import { encodeCursor, parseCursor } from './cursor';
 import { createHash } from 'node:crypto';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { GetCommand, QueryCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -93,20 +94,13 @@ export const BODY_PREFIX = 'workflows/';
 const DEFAULT_INLINE_LIMIT = 300_000;
 const COMMIT_ATTEMPTS = 20;
 
-export function encodeCursor(key: Record<string, unknown> | undefined): string | undefined {
-  return key ? Buffer.from(JSON.stringify(key)).toString('base64url') : undefined;
-}
+export { encodeCursor };
 
 export function decodeCursor(cursor: string | undefined, tenant: string): Record<string, unknown> | undefined {
-  if (!cursor) return undefined;
-  try {
-    const key = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    // A cursor is a position in the caller's own listing: one naming another tenant's partition is refused.
-    if (key.pk !== tenantPk(tenant) || typeof key.sk !== 'string') return undefined;
-    return { pk: key.pk, sk: key.sk };
-  } catch {
-    return undefined;
-  }
+  const key = cursor ? parseCursor(cursor) : undefined;
+  // A cursor is a position in the caller's own listing: one naming another tenant's partition is refused.
+  if (!key || key.pk !== tenantPk(tenant) || typeof key.sk !== 'string') return undefined;
+  return { pk: key.pk, sk: key.sk };
 }
 
 export class InvalidCursorError extends Error {

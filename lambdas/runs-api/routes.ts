@@ -122,7 +122,8 @@ export function publicView(run: RunRecord, now: number, control?: ControlRecord)
   };
 }
 
-function listView(run: RunRecord): Record<string, unknown> {
+/** A run in a listing: its summary is final once the run ended, else computed from the steps settled so far. */
+function listView(run: RunRecord, now: number): Record<string, unknown> {
   return {
     runId: run.runId,
     workflowId: run.workflowId,
@@ -132,7 +133,7 @@ function listView(run: RunRecord): Record<string, unknown> {
     createdAt: run.createdAt,
     ...(run.startedAt ? { startedAt: run.startedAt } : {}),
     ...(run.endedAt ? { endedAt: run.endedAt } : {}),
-    summary: run.summary ?? emptySummary(),
+    summary: run.endedAt && run.summary ? run.summary : summarize(run, now),
   };
 }
 
@@ -285,7 +286,8 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
         ...(parsed.data.status ? { status: parsed.data.status } : {}),
         ...(parsed.data.workflowId ? { workflowId: parsed.data.workflowId } : {}),
       });
-      return json(200, { runs: runs.map(listView), cursor: cursor ?? null });
+      const now = clock();
+      return json(200, { runs: runs.map((run) => listView(run, now)), cursor: cursor ?? null });
     },
 
     'GET /runs/{id}': async (request) => {

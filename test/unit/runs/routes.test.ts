@@ -119,6 +119,19 @@ describe('Function: runsRoutes', () => {
     });
   });
 
+  describe('Method: GET /runs', () => {
+    it('should list a live run with the summary of its settled steps, and an ended run with its final summary', async () => {
+      const { call, store } = setup();
+      const runId = (await call('POST', '/runs', { body: { workflowId: 'wf' } })).body.runId;
+      const run = store.runs.get(runId)!;
+      run.steps = { s: { status: 'succeeded', totalItems: 4, succeeded: 3, failed: 1, tokens: 120, costUsd: 0.5 } } as never;
+      const live = await call('GET', '/runs');
+      expect(live.body.runs[0]).toMatchObject({ runId, status: 'RUNNING', summary: { totalItems: 4, successCount: 3, failureCount: 1, totalTokens: 120, totalCostUsd: 0.5 } });
+      Object.assign(run, { status: 'SUCCEEDED', endedAt: new Date(store.now).toISOString(), summary: { totalItems: 9, successCount: 9, failureCount: 0, totalTokens: 1, totalCostUsd: 0, durationMs: 5 } });
+      expect((await call('GET', '/runs')).body.runs[0].summary).toEqual({ totalItems: 9, successCount: 9, failureCount: 0, totalTokens: 1, totalCostUsd: 0, durationMs: 5 });
+    });
+  });
+
   describe('Method: commands, reads and uploads', () => {
     it('should keep other tenants out and refuse commands on finished runs', async () => {
       const { call, store } = setup();

@@ -1,6 +1,7 @@
 import { requiredEnv } from '../shared/aws/env';
 import { runDepsFromEnv } from '../shared/aws/run-store';
 import { EventStore } from '../shared/aws/event-store';
+import { StepStateStore } from '../shared/aws/step-state';
 import { RegistryStore } from '../shared/aws/registry-store';
 import { chooseFallback, type StepCapability } from '../shared/aws/registry-selection';
 import { admitItem, releaseItem } from '../shared/runs/control';
@@ -24,15 +25,18 @@ const deps = runDepsFromEnv({
 });
 const registry = new RegistryStore({ tableName: requiredEnv('AGENTS_TABLE') });
 const events = new EventStore({ tableName: requiredEnv('EVENTS_TABLE'), progress: false });
+const steps = new StepStateStore(requiredEnv('RUNS_TABLE'));
 
 const releaseDeps: ReleaseDeps = {
   release: (request) => releaseItem(deps, request),
+  log: { warn: (message, extra) => logger.warn(message, { ...extra }) },
   fallback: {
     choose: (capability, items, exclude) =>
       chooseFallback(capability as StepCapability, items.map((i) => ({ key: i.key, size: typeof i.size === 'number' ? i.size : 0 })), exclude, { store: registry }),
     async emitSelected(runId, selected) {
       await events.emitMany(runId, selected.map((payload) => ({ event: 'AgentSelected' as const, payload })));
     },
+    countMoves: (runId, stepId, agentId, items) => steps.countFallbacks(runId, stepId, agentId, items),
   },
 };
 

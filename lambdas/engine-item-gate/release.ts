@@ -3,6 +3,8 @@ import type { ReleaseRequest } from '../shared/runs/control';
 import {
   routeAfterInvocation,
   type AgentRoute,
+  type RouteDecision,
+  type RouteRequest,
   type Capability,
   type FallbackDeps,
   type ItemResult,
@@ -44,6 +46,7 @@ export type ReleaseAnswer =
 export interface ReleaseDeps {
   release(request: ReleaseRequest): Promise<void>;
   fallback: FallbackDeps;
+  log: { warn(message: string, extra?: object): void };
 }
 
 function itemsOf(event: ReleaseEvent): RouteItem[] {
@@ -84,19 +87,25 @@ export async function handleRelease(event: ReleaseEvent, deps: ReleaseDeps): Pro
   }
   const items = itemsOf(event);
   const message = causeMessage(event.cause);
-  const decision = await routeAfterInvocation(
-    {
-      runId: event.runId,
-      stepId: event.stepId,
-      capability: spec.capability,
-      items,
-      route,
-      settled: Array.isArray(spec.batch?.settled) ? spec.batch.settled : [],
-      ...(event.error ? { error: { name: event.error, ...(message !== undefined ? { cause: message } : {}) } } : { results: event.results }),
-      maxPasses: spec.maxPasses,
-    },
-    deps.fallback,
-  );
+  const request: RouteRequest = {
+    runId: event.runId,
+    stepId: event.stepId,
+    capability: spec.capability,
+    items,
+    route,
+    settled: Array.isArray(spec.batch?.settled) ? spec.batch.settled : [],
+    ...(event.error ? { error: { name: event.error, ...(message !== undefined ? { cause: message } : {}) } } : { results: event.results }),
+    maxPasses: spec.maxPasses,
+  };
+  let decision: RouteDecision;
+  try {
+    decision = await routeAfterInvocation(request, deps.fallback);
+  } catch (error) {
+    // Fallback is best effort: if the registry or the event log cannot be reached, the items keep their own
+    // outcome and the slot is still given back (a lost release would hold the run's end until the lease expires).
+    deps.log.warn('fallback decision failed; the items settle as they are', { runId: event.runId, stepId: event.stepId, error: String(error) });
+    decision = await routeAfterInvocation({ ...request, maxPasses: 0 }, deps.fallback);
+  }
   await deps.release({ ...base, items: decision.final.length, results: decision.final });
   if (decision.kind === 'settled') return spec.batch ? decision.output : { outcome: 'released' };
   if (!spec.batch) return { fallback: true, agent: decision.route };

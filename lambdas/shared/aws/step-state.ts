@@ -30,6 +30,8 @@ export interface StepState {
   reason?: string;
   error?: { type: string; message: string };
   mode?: string;
+  /** Items that fell back, by the agent they moved to (per-item fallback, docs/engine.md). */
+  fallbacks?: Record<string, number>;
 }
 
 export const runKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'META' });
@@ -113,6 +115,48 @@ export class StepStateStore {
       }
     }
     throw new Error(`could not record step ${stepId} of run ${runId}: the run record keeps changing`);
+  }
+
+  /**
+   * Counts `items` moved to `agentId` under `steps.<stepId>.fallbacks` (an atomic ADD). The first count of a step
+   * creates the map, provided the step's entry exists (the gate writes it before any item runs).
+   */
+  async countFallbacks(runId: string, stepId: string, agentId: string, items: number): Promise<void> {
+    // DynamoDB refuses names an expression does not use: the create below goes without #agent.
+    const names = { '#steps': 'steps', '#step': stepId, '#fallbacks': 'fallbacks' };
+    const add = () =>
+      this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: 'ADD #steps.#step.#fallbacks.#agent :n',
+          ConditionExpression: 'attribute_exists(#steps.#step.#fallbacks)',
+          ExpressionAttributeNames: { ...names, '#agent': agentId },
+          ExpressionAttributeValues: { ':n': items },
+        }),
+      );
+    try {
+      await add();
+      return;
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+    }
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: runKey(runId),
+          UpdateExpression: 'SET #steps.#step.#fallbacks = :first',
+          ConditionExpression: 'attribute_exists(#steps.#step) AND attribute_not_exists(#steps.#step.#fallbacks)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: { ':first': { [agentId]: items } },
+        }),
+      );
+    } catch (error) {
+      if (!isConditionFailure(error)) throw error;
+      // Created meanwhile by another release (or the step has no entry: then this fails as it should).
+      await add();
+    }
   }
 
   /** The recorded state of every step of a run (empty when the run has none yet). */

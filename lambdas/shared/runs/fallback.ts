@@ -77,6 +77,8 @@ export interface FallbackDeps {
   /** The best candidate for the capability that is not in `exclude`; undefined when none is left. */
   choose(capability: Capability, items: readonly RouteItem[], exclude: readonly string[]): Promise<CandidateChoice | undefined>;
   emitSelected(runId: string, events: Array<AgentSelectedFallback>): Promise<void>;
+  /** Records on the step that `items` moved to `agentId` (what `GET /runs/{id}` shows). */
+  countMoves(runId: string, stepId: string, agentId: string, items: number): Promise<void>;
 }
 
 export interface AgentSelectedFallback {
@@ -196,6 +198,8 @@ export async function routeAfterInvocation(request: RouteRequest, deps: Fallback
       tried,
       circuitBreaker: next.alternatives > 0 && route.epoch + 2 < request.maxPasses,
     };
+    // Counted first: a failure here leaves no event announcing a move that will not happen.
+    await deps.countMoves(request.runId, request.stepId, next.agentId, movable.length);
     await deps.emitSelected(
       request.runId,
       movable.map((m) => ({

@@ -91,6 +91,7 @@ describe('Registry: per-item fallback between two agents for one skill', () => {
     expect([...agents.entries()].filter(([, agent]) => agent === steady).map(([item]) => item)).toEqual([moved[0].item]);
     const completed = first.events.find((e) => e.event === 'StepCompleted')!.payload.summary;
     expect(completed).toMatchObject({ totalItems: 10, successCount: 10, failureCount: 0 });
+    expect(first.run.steps.translate).toMatchObject({ agentId: flaky, succeeded: 10, failed: 0, fallbacks: { [steady]: 1 } });
     expect(await health(flaky)).toMatchObject({ status: 'Degraded', reason: expect.stringMatching(/error rate 10%/) });
 
     // 2. Every item fails on it: five in a row open its circuit, and the next items are refused at once.
@@ -104,6 +105,7 @@ describe('Registry: per-item fallback between two agents for one skill', () => {
     expect(secondMoves.slice(0, 5).every((m) => /^Agentplane\.Retryable after 1 attempt/.test(m.reason))).toBe(true);
     expect(secondMoves.slice(5).every((m) => /^Agentplane\.CircuitOpen: Agent 'flaky-.*': circuit open after 5 consecutive failures until /.test(m.reason))).toBe(true);
     expect([...lastAgents(second.events).values()].every((agent) => agent === steady)).toBe(true);
+    expect(second.run.steps.translate.fallbacks).toEqual({ [steady]: 8 });
     const unhealthy = await health(flaky);
     expect(unhealthy).toMatchObject({ status: 'Unhealthy', circuit: { state: 'open' } });
 
@@ -114,6 +116,7 @@ describe('Registry: per-item fallback between two agents for one skill', () => {
     expect(chosen).toMatchObject({ agentId: steady });
     expect(chosen.candidates.map((c: { agentId: string }) => c.agentId)).toEqual([steady]);
     expect(fallbacks(third.events)).toEqual([]);
+    expect(third.run.steps.translate).not.toHaveProperty('fallbacks');
 
     // 4. After the cool-down it is tried again: the steady agent fails an item, which falls back to the flaky
     //    one (eligible again); its success closes the circuit.
@@ -123,6 +126,7 @@ describe('Registry: per-item fallback between two agents for one skill', () => {
     expect(fourth.run.status).toBe('SUCCEEDED');
     const back = fallbacks(fourth.events);
     expect(back).toEqual([expect.objectContaining({ fallbackFrom: steady, agentId: flaky, item: expect.stringMatching(/i01\.txt$/) })]);
+    expect(fourth.run.steps.translate).toMatchObject({ agentId: steady, fallbacks: { [flaky]: 1 } });
     const recovered = await health(flaky);
     expect(recovered.circuit).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
     expect(recovered.status).not.toBe('Unhealthy');
@@ -137,6 +141,6 @@ describe('Registry: per-item fallback between two agents for one skill', () => {
     expect(moved.map((m) => m.item.replace(/^.*\//, '')).sort()).toEqual(['i01.txt', 'i04.txt']);
     expect(moved.every((m) => m.fallbackFrom === flaky && m.agentId === steady)).toBe(true);
     expect(events.find((e) => e.event === 'StepCompleted')!.payload.summary).toMatchObject({ totalItems: 6, successCount: 6, failureCount: 0 });
-    expect(run.steps.summarize).toMatchObject({ succeeded: 6, failed: 0 });
+    expect(run.steps.summarize).toMatchObject({ succeeded: 6, failed: 0, fallbacks: { [steady]: 2 } });
   });
 });

@@ -50,10 +50,12 @@ async function run(asl: AslMachine, items: string[], options: RunOptions = {}) {
   const log: string[] = [];
   const leases = new Set<string>();
   const selected: Json[] = [];
+  const moves: string[] = [];
   const released: Json[] = [];
   let next = 0;
   const handlers: Record<string, (input: Json) => Promise<Json>> = {};
   const releaseDeps: ReleaseDeps = {
+    log: { warn() {} },
     async release(request) {
       expect(leases.delete(request.leaseId!)).toBe(true);
       released.push(request);
@@ -66,6 +68,9 @@ async function run(asl: AslMachine, items: string[], options: RunOptions = {}) {
       },
       async emitSelected(_runId, events) {
         selected.push(...events);
+      },
+      async countMoves(_runId, stepId, agentId, items) {
+        moves.push(`${stepId}>${agentId}:${items}`);
       },
     },
   };
@@ -122,7 +127,7 @@ async function run(asl: AslMachine, items: string[], options: RunOptions = {}) {
     failure = error;
     return { error };
   });
-  return { log, leases, output, failure, selected, released };
+  return { log, leases, output, failure, selected, released, moves };
 }
 
 const outcomeOf = (log: string[], stepId: string) => JSON.parse(log.find((l) => l.startsWith(`done:${stepId}:`))!.slice(`done:${stepId}:`.length));
@@ -189,7 +194,8 @@ describe('Function: compileWorkflow with item admission', () => {
 
     it('should send an item that ran out of retries to the next candidate, say why, and count it once', async () => {
       const { asl } = compileWorkflow(definition(), OPTIONS);
-      const { log, leases, output, selected, released } = await run(asl as AslMachine, ['x', 'y', 'z'], { flaky: { [AGENT_A]: ['y'] }, fallbacks });
+      const { log, leases, output, selected, released, moves } = await run(asl as AslMachine, ['x', 'y', 'z'], { flaky: { [AGENT_A]: ['y'] }, fallbacks });
+      expect(moves).toEqual(['fan>b:1']);
       expect(output).not.toHaveProperty('error');
       expect(leases.size).toBe(0);
       expect(log).toContain('agent:fan:y@b#1');

@@ -14,6 +14,7 @@ const candidate = (agentId: string, alternatives: number): CandidateChoice => ({
 function fakeDeps(candidates: CandidateChoice[]) {
   const asked: string[][] = [];
   const emitted: unknown[] = [];
+  const moved: Array<[string, string, number]> = [];
   const deps: FallbackDeps = {
     async choose(_capability, _items, exclude) {
       asked.push([...exclude]);
@@ -22,8 +23,11 @@ function fakeDeps(candidates: CandidateChoice[]) {
     async emitSelected(_runId, events) {
       emitted.push(...events);
     },
+    async countMoves(_runId, stepId, agentId, items) {
+      moved.push([stepId, agentId, items]);
+    },
   };
-  return { deps, asked, emitted };
+  return { deps, asked, emitted, moved };
 }
 
 const request = (over: Partial<RouteRequest> = {}): RouteRequest => ({
@@ -49,7 +53,7 @@ describe('Function: routeAfterInvocation', () => {
   });
 
   it('should move the retryable failures to the best untried candidate, respecting its breaker only if another remains', async () => {
-    const { deps, asked, emitted } = fakeDeps([candidate('b', 1), candidate('c', 0)]);
+    const { deps, asked, emitted, moved } = fakeDeps([candidate('b', 1), candidate('c', 0)]);
     const decision = await routeAfterInvocation(request({ results: [ok('x'), retryable('y')] }), deps);
     expect(asked).toEqual([['a']]);
     expect(decision).toEqual({
@@ -62,6 +66,7 @@ describe('Function: routeAfterInvocation', () => {
     expect(emitted).toEqual([
       { stepId: 's', agentId: 'b', score: 0.7, candidates: [{ agentId: 'b', score: 0.7, reasons: ['healthy'] }], fallbackFrom: 'a', item: 'y', reason: 'Agentplane.Retryable after 2 attempts: busy model' },
     ]);
+    expect(moved).toEqual([['s', 'b', 1]]);
     // The last pass never respects a breaker: nothing would be left to fall back to.
     const last = await routeAfterInvocation(request({ results: [retryable('y')], route: route({ epoch: 0 }), maxPasses: 2 }), deps);
     expect(last).toMatchObject({ kind: 'fallback', route: { agentId: 'b', circuitBreaker: false } });
@@ -100,9 +105,30 @@ describe('Function: handleRelease', () => {
     const answer = await handleRelease({ action: 'release', runId: 'r', stepId: 's', items: [], leaseId: 'l', error: 'Agentplane.Fatal' }, {
       release: async (r) => void released.push(r),
       fallback: fakeDeps([]).deps,
+      log: { warn() {} },
     });
     expect(answer).toEqual({ outcome: 'released' });
     expect(released).toEqual([{ runId: 'r', stepId: 's', leaseId: 'l', error: 'Agentplane.Fatal', items: 1 }]);
+  });
+
+  it('should settle the items as they are, and still give the slot back, when the fallback cannot be decided', async () => {
+    const released: any[] = [];
+    const warnings: string[] = [];
+    const registryDown: FallbackDeps = {
+      choose: async () => {
+        throw new Error('registry unreachable');
+      },
+      emitSelected: async () => {},
+      countMoves: async () => {},
+    };
+    const batch = { agent: route(), runId: 'r', stepId: 's', settled: [ok('x')] };
+    const answer = await handleRelease(
+      { action: 'release', runId: 'r', stepId: 's', items: [{ key: 'y' }], leaseId: 'l', results: [retryable('y')], fallback: { capability: { skill: 'k' }, maxPasses: 3, batch } },
+      { release: async (r) => void released.push(r), fallback: registryDown, log: { warn: (m) => void warnings.push(m) } },
+    );
+    expect(answer).toEqual({ results: [ok('x'), retryable('y')] });
+    expect(released).toEqual([expect.objectContaining({ leaseId: 'l', items: 1, results: [retryable('y')] })]);
+    expect(warnings).toEqual(['fallback decision failed; the items settle as they are']);
   });
 
   it('should keep only the message of a Lambda error cause', () => {

@@ -66,52 +66,13 @@ export class StepStateStore {
       return `#steps.#step.#f${i} = :f${i}`;
     });
     for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: runKey(runId),
-            UpdateExpression: `SET ${sets.join(', ')}`,
-            ConditionExpression: 'attribute_exists(#steps.#step)',
-            ExpressionAttributeNames: names,
-            ExpressionAttributeValues: values,
-          }),
-        );
-        return;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      if (await this.updateIf(runId, `SET ${sets.join(', ')}`, 'attribute_exists(#steps.#step)', names, values)) return;
       // The step has no entry yet: create it whole, provided the steps map exists and nobody created it meanwhile.
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: runKey(runId),
-            UpdateExpression: 'SET #steps.#step = :step',
-            ConditionExpression: 'attribute_exists(#steps) AND attribute_not_exists(#steps.#step)',
-            ExpressionAttributeNames: { '#steps': 'steps', '#step': stepId },
-            ExpressionAttributeValues: { ':step': Object.fromEntries(entries) },
-          }),
-        );
-        return;
-      } catch (error) {
-        if (!isConditionFailure(error)) throw error;
-      }
+      const create = { '#steps': 'steps', '#step': stepId };
+      if (await this.updateIf(runId, 'SET #steps.#step = :step', 'attribute_exists(#steps) AND attribute_not_exists(#steps.#step)', create, { ':step': Object.fromEntries(entries) })) return;
       // No steps map yet (or the step appeared in between, which the next merge handles).
-      try {
-        await this.client.send(
-          new UpdateCommand({
-            TableName: this.tableName,
-            Key: runKey(runId),
-            UpdateExpression: 'SET #steps = if_not_exists(#steps, :empty)',
-            ConditionExpression: 'attribute_exists(pk)',
-            ExpressionAttributeNames: { '#steps': 'steps' },
-            ExpressionAttributeValues: { ':empty': {} },
-          }),
-        );
-      } catch (error) {
-        if (isConditionFailure(error)) throw new RunNotFoundError(`run ${runId} has no run record`);
-        throw error;
+      if (!(await this.updateIf(runId, 'SET #steps = if_not_exists(#steps, :empty)', 'attribute_exists(pk)', { '#steps': 'steps' }, { ':empty': {} }))) {
+        throw new RunNotFoundError(`run ${runId} has no run record`);
       }
     }
     throw new Error(`could not record step ${stepId} of run ${runId}: the run record keeps changing`);
@@ -122,40 +83,34 @@ export class StepStateStore {
    * creates the map, provided the step's entry exists (the gate writes it before any item runs).
    */
   async countFallbacks(runId: string, stepId: string, agentId: string, items: number): Promise<void> {
-    // DynamoDB refuses names an expression does not use: the create below goes without #agent.
+    // DynamoDB refuses names an expression does not use: the create goes without #agent.
     const names = { '#steps': 'steps', '#step': stepId, '#fallbacks': 'fallbacks' };
     const add = () =>
-      this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: runKey(runId),
-          UpdateExpression: 'ADD #steps.#step.#fallbacks.#agent :n',
-          ConditionExpression: 'attribute_exists(#steps.#step.#fallbacks)',
-          ExpressionAttributeNames: { ...names, '#agent': agentId },
-          ExpressionAttributeValues: { ':n': items },
-        }),
-      );
-    try {
-      await add();
-      return;
-    } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-    }
+      this.updateIf(runId, 'ADD #steps.#step.#fallbacks.#agent :n', 'attribute_exists(#steps.#step.#fallbacks)', { ...names, '#agent': agentId }, { ':n': items });
+    if (await add()) return;
+    const first = { ':first': { [agentId]: items } };
+    if (await this.updateIf(runId, 'SET #steps.#step.#fallbacks = :first', 'attribute_exists(#steps.#step) AND attribute_not_exists(#steps.#step.#fallbacks)', names, first)) return;
+    // Created meanwhile by another release; or the step has no entry, which is not ours to create.
+    if (!(await add())) throw new RunNotFoundError(`run ${runId} has no step ${stepId}`);
+  }
+
+  /** One conditional update of the run record: false when its condition does not hold. */
+  private async updateIf(runId: string, update: string, condition: string, names: Record<string, string>, values: Record<string, unknown>): Promise<boolean> {
     try {
       await this.client.send(
         new UpdateCommand({
           TableName: this.tableName,
           Key: runKey(runId),
-          UpdateExpression: 'SET #steps.#step.#fallbacks = :first',
-          ConditionExpression: 'attribute_exists(#steps.#step) AND attribute_not_exists(#steps.#step.#fallbacks)',
+          UpdateExpression: update,
+          ConditionExpression: condition,
           ExpressionAttributeNames: names,
-          ExpressionAttributeValues: { ':first': { [agentId]: items } },
+          ExpressionAttributeValues: values,
         }),
       );
+      return true;
     } catch (error) {
-      if (!isConditionFailure(error)) throw error;
-      // Created meanwhile by another release (or the step has no entry: then this fails as it should).
-      await add();
+      if (isConditionFailure(error)) return false;
+      throw error;
     }
   }
 

@@ -21,7 +21,7 @@ describe('Class: StepStateStore (DynamoDB Local)', () => {
       const expected = { b: 0, c: 0 };
       for (let i = 0; i < 30; i++) expected[i % 3 === 0 ? 'c' : 'b'] += 1 + (i % 2);
       expect(steps.translate).toEqual({ status: 'succeeded', agentId: 'a', fallbacks: expected });
-      await expect(store.countFallbacks(runId, 'other', 'b', 1)).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+      await expect(store.countFallbacks(runId, 'other', 'b', 1)).rejects.toMatchObject({ name: 'Agentplane.RunNotFound', message: `run ${runId} has no step other` });
       expect((await runRecord(runId))!.steps).not.toHaveProperty('other');
     });
   });

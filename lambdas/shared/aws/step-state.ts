@@ -1,5 +1,6 @@
 import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './clients';
+import type { StepState } from '../runs/model';
 
 /**
  * Per-step state on the run record `{pk: 'RUN#<runId>', sk: 'META'}`, under `steps.<stepId>`, written by the
@@ -13,26 +14,7 @@ import { dynamo } from './clients';
  * creates a run.
  */
 
-export type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'paused';
-
-export interface StepState {
-  status?: StepStatus;
-  agentId?: string;
-  agentRevision?: number;
-  skill?: string;
-  totalItems?: number;
-  succeeded?: number;
-  failed?: number;
-  tokens?: number;
-  costUsd?: number;
-  startedAt?: string;
-  endedAt?: string;
-  reason?: string;
-  error?: { type: string; message: string };
-  mode?: string;
-  /** Items that fell back, by the agent they moved to (per-item fallback, docs/engine.md). */
-  fallbacks?: Record<string, number>;
-}
+export type { StepState, StepStatus } from '../runs/model';
 
 export const runKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'META' });
 

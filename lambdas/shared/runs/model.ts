@@ -29,10 +29,17 @@ export const isTerminal = (status: string | undefined): boolean => TERMINAL_STAT
 
 export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'paused'] as const;
 
-/** Per-step state on the run record, written by the gate and the reporter (`steps.<stepId>`). */
+export type StepStatus = (typeof STEP_STATUSES)[number];
+
+/**
+ * Per-step state on the run record (`steps.<stepId>`), written by the gate, the item gate and the reporter.
+ * Every field is optional: each writer merges the fields it owns (lambdas/shared/aws/step-state.ts).
+ */
 export interface StepState {
-  status: (typeof STEP_STATUSES)[number];
+  status?: StepStatus;
   agentId?: string;
+  agentRevision?: number;
+  skill?: string;
   totalItems?: number;
   succeeded?: number;
   failed?: number;
@@ -40,6 +47,11 @@ export interface StepState {
   costUsd?: number;
   startedAt?: string;
   endedAt?: string;
+  reason?: string;
+  error?: { type: string; message: string };
+  mode?: string;
+  /** Items that fell back, by the agent they moved to (per-item fallback, docs/engine.md). */
+  fallbacks?: Record<string, number>;
 }
 
 export interface RunSummary {

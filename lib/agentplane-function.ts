@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -17,7 +17,8 @@ export interface AgentplaneFunctionProps extends Partial<NodejsFunctionProps> {
   logRetention?: RetentionDays;
 }
 
-export type TableAccess = 'read' | 'write' | 'readWrite' | 'stream';
+/** `getItem`: reads by key and nothing else (no Query, no Scan). */
+export type TableAccess = 'getItem' | 'read' | 'write' | 'readWrite' | 'stream';
 
 /**
  * The one way Agentplane declares a Lambda: Node 22 on arm64, ESM bundle with source maps, X-Ray tracing,
@@ -72,18 +73,23 @@ export class AgentplaneFunction extends NodejsFunction {
 
   bindTable(table: ITableV2, envName: string, access: TableAccess): this {
     this.addEnvironment(envName, table.tableName);
-    if (access === 'read') table.grantReadData(this);
+    if (access === 'getItem') table.grant(this, 'dynamodb:GetItem');
+    else if (access === 'read') table.grantReadData(this);
     else if (access === 'write') table.grantWriteData(this);
     else if (access === 'readWrite') table.grantReadWriteData(this);
     else table.grantStreamRead(this);
     return this;
   }
 
-  bindBucket(bucket: IBucket, envName: string, access: 'read' | 'readWrite' | 'delete'): this {
+  /**
+   * Grants access to the objects matching `keys` only (`runs/*`: a run's workspace), never the whole bucket, and
+   * sets the bucket's name in the environment.
+   */
+  bindBucket(bucket: IBucket, envName: string, access: 'read' | 'readWrite' | 'delete', keys: `${string}*`): this {
     this.addEnvironment(envName, bucket.bucketName);
-    if (access === 'read') bucket.grantRead(this);
-    else bucket.grantReadWrite(this);
-    if (access === 'delete') bucket.grantDelete(this);
+    if (access === 'read') bucket.grantRead(this, keys);
+    else bucket.grantReadWrite(this, keys);
+    if (access === 'delete') bucket.grantDelete(this, keys);
     return this;
   }
 
@@ -91,8 +97,4 @@ export class AgentplaneFunction extends NodejsFunction {
     this.addEnvironment(envName, value);
     return this;
   }
-}
-
-export function regionOf(scope: Construct): string {
-  return Stack.of(scope).region;
 }

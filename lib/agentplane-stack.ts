@@ -2,7 +2,9 @@ import { CfnOutput, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { AgentplaneFunction } from './agentplane-function';
 import { AgentplaneTables } from './tables';
-import { WorkspaceBucket } from './workspace-bucket';
+import { RUN_OBJECTS, WorkspaceBucket } from './workspace-bucket';
+import { deploymentNamesOf } from './deployment';
+import { BODY_PREFIX } from '../lambdas/shared/aws/workflow-store';
 import { ControlApi } from './control-api';
 import { ProgressSocket } from './progress-socket';
 import { Engine } from './engine';
@@ -21,13 +23,14 @@ export class AgentplaneStack extends Stack {
   constructor(scope: Construct, id: string, props: AgentplaneStackProps = {}) {
     super(scope, id, props);
     const removalPolicy = props.retainData === false ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+    const names = deploymentNamesOf(this);
     const tables = new AgentplaneTables(this, 'Tables', { removalPolicy });
     const workspace = new WorkspaceBucket(this, 'Workspace', { removalPolicy });
 
     const fn = (id: string, handlerDir: string, description: string) => new AgentplaneFunction(this, id, { handlerDir, description });
 
     const authorizer = fn('Authorizer', 'authorizer', 'Bearer token authorizer for the REST API and WebSocket $connect')
-      .bindTable(tables.tokens, 'TOKENS_TABLE', 'read');
+      .bindTable(tables.tokens, 'TOKENS_TABLE', 'getItem');
     const health = fn('Health', 'health', 'GET /health liveness');
     const adminApi = fn('AdminApi', 'admin-api', 'Tokens and quotas (admin)').bindTable(tables.tokens, 'TOKENS_TABLE', 'readWrite');
     const workflowsApi = fn('WorkflowsApi', 'workflows-api', 'Workflow registration, validation and compilation')
@@ -35,7 +38,9 @@ export class AgentplaneStack extends Stack {
     const runsApi = fn('RunsApi', 'runs-api', 'Runs: start, state, control, events, workspace')
       .bindTable(tables.runs, 'RUNS_TABLE', 'readWrite')
       .bindTable(tables.events, 'EVENTS_TABLE', 'read')
-      .bindBucket(workspace.bucket, 'WORKSPACE_BUCKET', 'readWrite');
+      .bindBucket(workspace.bucket, 'WORKSPACE_BUCKET', 'readWrite', RUN_OBJECTS);
+    // Workflow bodies too large for a DynamoDB item live under workflows/ (lambdas/shared/aws/workflow-store.ts).
+    workspace.bucket.grantRead(runsApi, `${BODY_PREFIX}*`);
     const agentsApi = bindRegistryReader(
       fn('AgentsApi', 'agents-api', 'Agent registry: register, discover, health, metrics').bindTable(tables.agents, 'AGENTS_TABLE', 'readWrite'),
     );
@@ -90,9 +95,9 @@ export class AgentplaneStack extends Stack {
 
     const finalizer = fn('Finalizer', 'finalizer', 'Run end on execution status change: final status, summary, temp cleanup, final event')
       .bindTable(tables.runs, 'RUNS_TABLE', 'readWrite')
-      .bindBucket(workspace.bucket, 'WORKSPACE_BUCKET', 'delete');
-    new Engine(this, 'Engine', { finalizer });
-    const workflowEngine = new WorkflowEngine(this, 'Workflows', { tables, workspace: workspace.bucket, workflowsApi });
+      .bindBucket(workspace.bucket, 'WORKSPACE_BUCKET', 'delete', RUN_OBJECTS);
+    new Engine(this, 'Engine', { finalizer, stateMachinePrefix: names.stateMachinePrefix });
+    const workflowEngine = new WorkflowEngine(this, 'Workflows', { tables, workspace: workspace.bucket, workflowsApi, names });
     new Runs(this, 'Runs', {
       tables,
       workspace: workspace.bucket,
@@ -103,6 +108,7 @@ export class AgentplaneStack extends Stack {
       stateMachineRole: workflowEngine.stateMachineRole,
       // The WebSocket's runs.command runs the same commands as POST /runs/{id}/commands.
       commandHandlers: [messages],
+      stateMachinePrefix: names.stateMachinePrefix,
     });
 
     const agentRuntime = { agents: tables.agents, events: tables.events, idempotency: tables.idempotency };

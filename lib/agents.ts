@@ -8,6 +8,7 @@ import type { AgentRegistrationInput } from '../lambdas/shared/registry/agent';
 import { HEALTH_CHECK_TAG } from '../lambdas/agent-health-check/checks';
 import { migrationAgentRegistrations } from '../lambdas/shared/migration/registrations';
 import type { MigrationSkill } from '../lambdas/shared/migration/agents';
+import { grantLlm, llmEnvironment, llmSettings, llmSettingsOf, LOCAL_CONTEXT, type LlmSettings } from './llm-settings';
 
 /** The migration agents' Lambda sizing (docs/migration.md): javac wants memory (CPU) and scratch space. */
 const MIGRATION_AGENTS: Record<MigrationSkill, { memorySize: number; timeout: Duration; llm: boolean; ephemeralMiB?: number }> = {
@@ -19,19 +20,26 @@ const MIGRATION_AGENTS: Record<MigrationSkill, { memorySize: number; timeout: Du
   'report-writing': { memorySize: 512, timeout: Duration.minutes(2), llm: false },
 };
 
-/**
- * LLM settings are taken from the deploying shell (`AGENTPLANE_LLM_*`, docs/llm.md); the key itself never is:
- * only the name of its secret or parameter. Without settings the agents use the offline provider.
- */
-function llmEnvironment(env: Record<string, string | undefined> = process.env): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, value] of Object.entries(env)) {
-    if (key.startsWith('AGENTPLANE_LLM_') && key !== 'AGENTPLANE_LLM_API_KEY' && value) out[key] = value;
-  }
-  return out;
-}
-
 export { AGENT_TAG };
+
+const DIAGNOSTICS_LLM_PREFIX = 'AGENTPLANE_DIAGNOSTICS_LLM_';
+
+/**
+ * The diagnostics agent's LLM (its `llmPrompt` knob), from the synthesizing shell's `AGENTPLANE_DIAGNOSTICS_LLM_*`
+ * (the names of `AGENTPLANE_LLM_*`, docs/llm.md, under another prefix), the way the circuit tuning comes from
+ * `AGENTPLANE_CIRCUIT_*`. Apart from the migration agents' settings, so a test can point it at a stub endpoint
+ * without moving them. Undefined when none is set: the function's environment is unchanged and it calls the
+ * offline provider.
+ */
+export function diagnosticsLlmSettings(env: Record<string, string | undefined> = process.env): LlmSettings | undefined {
+  const mapped: Record<string, string> = {};
+  for (const [key, value] of Object.entries(env)) {
+    if (key.startsWith(DIAGNOSTICS_LLM_PREFIX) && value) mapped[`AGENTPLANE_LLM_${key.slice(DIAGNOSTICS_LLM_PREFIX.length)}`] = value;
+  }
+  if (Object.keys(mapped).length === 0) return undefined;
+  // Read as in the local cloud, so a provider left unset means offline (never a default Bedrock model).
+  return llmSettings((key) => (key === LOCAL_CONTEXT ? 'true' : undefined), mapped);
+}
 
 export interface BuiltInAgentsProps {
   workspace: IBucket;
@@ -51,17 +59,21 @@ export class BuiltInAgents extends Construct {
 
   constructor(scope: Construct, id: string, props: BuiltInAgentsProps) {
     super(scope, id);
+    const diagnosticsLlm = diagnosticsLlmSettings();
     this.diagnosticsDelay = new AgentplaneFunction(this, 'DiagnosticsDelay', {
       handlerDir: 'diagnostics-delay',
       description: 'Built-in agent diagnostics.delay: waits, writes its items to outputs, fails items matching failPattern',
       timeout: Duration.minutes(15),
+      ...(diagnosticsLlm ? { environment: llmEnvironment(diagnosticsLlm) } : {}),
     });
+    if (diagnosticsLlm) grantLlm(this.diagnosticsDelay, diagnosticsLlm);
     // The runtime confines writes to runs/<runId>/; IAM confines the agent to the runs/ area of the bucket.
     props.workspace.grantReadWrite(this.diagnosticsDelay, 'runs/*');
     this.diagnosticsDelay.bindValue('WORKSPACE_BUCKET', props.workspace.bucketName);
     bindAgentRuntime(this.diagnosticsDelay, props.runtime);
     Tags.of(this.diagnosticsDelay).add(AGENT_TAG.key, AGENT_TAG.value);
 
+    const llm = llmSettingsOf(this);
     this.migration = {} as Record<MigrationSkill, AgentplaneFunction>;
     for (const [skill, sizing] of Object.entries(MIGRATION_AGENTS) as Array<[MigrationSkill, (typeof MIGRATION_AGENTS)[MigrationSkill]]>) {
       const fn = new AgentplaneFunction(this, pascal(skill), {
@@ -70,8 +82,9 @@ export class BuiltInAgents extends Construct {
         memorySize: sizing.memorySize,
         timeout: sizing.timeout,
         ...(sizing.ephemeralMiB ? { ephemeralStorageSize: Size.mebibytes(sizing.ephemeralMiB) } : {}),
-        environment: sizing.llm ? llmEnvironment() : {},
+        environment: sizing.llm ? llmEnvironment(llm) : {},
       });
+      if (sizing.llm) grantLlm(fn, llm);
       props.workspace.grantReadWrite(fn, 'runs/*');
       fn.bindValue('WORKSPACE_BUCKET', props.workspace.bucketName);
       bindAgentRuntime(fn, props.runtime);
@@ -94,7 +107,8 @@ export class BuiltInAgents extends Construct {
         id: 'diagnostics.delay',
         name: 'Diagnostics: delay',
         version: '1.0.0',
-        description: 'Waits config.delayMs per item, writes each item to outputs/<step>/, fails items matching config.failPattern. For exercising workflows.',
+        description:
+          'Waits config.delayMs per item, writes each item to outputs/<step>/, fails items matching config.failPattern; with config.llmPrompt, calls its LLM once per item first. For exercising workflows.',
         author: 'agentplane',
         functionArn: this.diagnosticsDelay.functionArn,
         capabilities: [{ skill: 'diagnostics.delay', priority: 50 }],
@@ -108,6 +122,8 @@ export class BuiltInAgents extends Construct {
             tokensPerItem: { type: 'integer', minimum: 0 },
             writeKey: { type: 'string' },
             probeConcurrency: { type: 'string' },
+            llmPrompt: { type: 'string', maxLength: 8000 },
+            llmMaxTokens: { type: 'integer', minimum: 1, maximum: 4096 },
           },
         },
       },

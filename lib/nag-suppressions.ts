@@ -30,8 +30,8 @@ export function stackAcknowledgements(stack: Stack, ids: { tableLogicalIds: stri
     { id: nag('IAM5[Action::s3:List*]'), reason: 'CDK grant action group on the workspace bucket only.' },
     { id: nag('IAM5[Action::s3:DeleteObject*]'), reason: 'CDK grant action group on the workspace bucket only; needed to clean up run prefixes.' },
     { id: nag('IAM5[Action::s3:Abort*]'), reason: 'Aborting multipart uploads of workspace objects.' },
-    { id: nag(`IAM5[Resource::<${ids.bucketLogicalId}.Arn>/*]`), reason: 'Workspace objects are keyed by run id, unknown at deploy time; the runtime confines each run to runs/<runId>/.' },
-    { id: nag(`IAM5[Resource::<${ids.bucketLogicalId}.Arn>/runs/*]`), reason: 'Agents may touch only the runs/ area; the agent runtime confines each invocation to its run prefix.' },
+    { id: nag(`IAM5[Resource::<${ids.bucketLogicalId}.Arn>/runs/*]`), reason: 'Run workspaces are keyed by run id, unknown at deploy time; functions get the runs/ area only and each confines itself to runs/<runId>/.' },
+    { id: nag(`IAM5[Resource::<${ids.bucketLogicalId}.Arn>/workflows/*]`), reason: 'Workflow bodies too large for a DynamoDB item, keyed by tenant, workflow and content hash (unknown at deploy time).' },
     {
       id: nag(`IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${ids.socketApiLogicalId}>/v1/*/@connections/*]`),
       reason: 'Connection ids are minted by API Gateway at connect time; the grant is limited to this API and stage.',

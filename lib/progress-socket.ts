@@ -7,8 +7,10 @@ import { FilterCriteria, FilterRule, StartingPosition, type IFunction } from 'aw
 import { DynamoEventSource, SqsDlq } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { AgentplaneFunction } from './agentplane-function';
+import { arn } from './deployment';
 
 export interface ProgressSocketProps {
   authorizer: IFunction;
@@ -68,8 +70,11 @@ export class ProgressSocket extends Construct {
       retentionPeriod: Duration.days(14),
     });
     props.broadcaster.bindValue('WEBSOCKET_CALLBACK_URL', this.stage.callbackUrl);
-    this.stage.grantManagementApiAccess(props.broadcaster);
-    this.stage.grantManagementApiAccess(props.messages);
+    // As stage.grantManagementApiAccess, but with the region and account as pseudo parameters (lib/deployment.ts).
+    const connections = arn.executeApi(`${this.api.apiId}/${this.stage.stageName}/*/@connections/*`);
+    for (const fn of [props.broadcaster, props.messages]) {
+      fn.addToRolePolicy(new PolicyStatement({ actions: ['execute-api:ManageConnections'], resources: [connections] }));
+    }
     props.messages.bindValue('WEBSOCKET_CALLBACK_URL', this.stage.callbackUrl);
     props.broadcaster.addEventSource(
       new DynamoEventSource(props.events, {

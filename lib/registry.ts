@@ -1,4 +1,5 @@
 import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { arn } from './deployment';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -65,9 +66,8 @@ export function bindRegistryReader(fn: AgentplaneFunction): AgentplaneFunction {
  * custom agents are registered later), the tag condition is what limits it. Tag a custom agent's
  * function before registering it, or the engine cannot invoke it.
  */
-export function grantInvokeAgents(grantee: IGrantable, scope: Construct): void {
-  const stack = Stack.of(scope);
-  const functions = `arn:${stack.partition}:lambda:${stack.region}:${stack.account}:function`;
+export function grantInvokeAgents(grantee: IGrantable): void {
+  const functions = arn.lambdaFunctions();
   grantee.grantPrincipal.addToPrincipalPolicy(
     new PolicyStatement({
       actions: ['lambda:InvokeFunction'],
@@ -126,7 +126,7 @@ export class AgentRegistry extends Construct {
       timeout: Duration.minutes(5),
     }).bindTable(props.tables.agents, 'AGENTS_TABLE', 'readWrite');
     bindRegistryReader(this.healthCheck);
-    grantInvokeAgents(this.healthCheck, this);
+    grantInvokeAgents(this.healthCheck);
     acknowledgeAgentInvoke(this.healthCheck.role!);
 
     this.healthCheckRule = new Rule(this, 'HealthCheckSchedule', {

@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, type IRole } from 'aws-cdk-lib/aws-iam';
@@ -10,8 +10,10 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AgentplaneFunction } from './agentplane-function';
 import { acknowledge, logicalIdOf } from './nag-suppressions';
-import { STATE_MACHINE_PREFIX } from './engine';
+import { stateMachineArns } from './deployment';
+import { grantTaskResponse } from './task-tokens';
 import { bindRegistryReader } from './registry';
+import { RUN_OBJECTS } from './workspace-bucket';
 
 export interface RunsProps {
   tables: { runs: ITableV2; events: ITableV2; workflows: ITableV2; idempotency: ITableV2; agents: ITableV2 };
@@ -26,6 +28,8 @@ export interface RunsProps {
   stateMachineRole: IRole;
   /** Other functions that run commands (the WebSocket's `runs.command`): granted what the runs API is. */
   commandHandlers?: AgentplaneFunction[];
+  /** This deployment's workflow state machine name prefix (lib/deployment.ts). */
+  stateMachinePrefix: string;
   /** How often the reconciliation sweep runs. */
   sweepEvery?: Duration;
 }
@@ -45,16 +49,14 @@ export class Runs extends Construct {
 
   constructor(scope: Construct, id: string, props: RunsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     const { tables, workspace } = props;
-    const states = `arn:${stack.partition}:states:${stack.region}:${stack.account}`;
-    const machines = `${states}:stateMachine:${STATE_MACHINE_PREFIX}*`;
-    const executions = `${states}:execution:${STATE_MACHINE_PREFIX}*`;
+    const arns = stateMachineArns(props.stateMachinePrefix);
+    const { machines, executions } = arns;
     const control = (fn: AgentplaneFunction) => {
-      fn.bindTable(tables.runs, 'RUNS_TABLE', 'readWrite').bindTable(tables.events, 'EVENTS_TABLE', 'read').bindBucket(workspace, 'WORKSPACE_BUCKET', 'delete');
+      fn.bindTable(tables.runs, 'RUNS_TABLE', 'readWrite').bindTable(tables.events, 'EVENTS_TABLE', 'read').bindBucket(workspace, 'WORKSPACE_BUCKET', 'delete', RUN_OBJECTS);
       // Emitting events: the counter's atomic ADD and conditional Puts; events are never deleted.
       tables.events.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-      fn.addToRolePolicy(new PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: [machines] }));
+      grantTaskResponse(fn);
       fn.addToRolePolicy(new PolicyStatement({ actions: ['states:StopExecution', 'states:DescribeExecution'], resources: [`${executions}:*`] }));
       return fn;
     };
@@ -99,7 +101,7 @@ export class Runs extends Construct {
       handlerDir: 'workspace-janitor',
       description: 'Retention: deletes the workspace prefix of a run whose record expired (runs table TTL delete)',
       timeout: Duration.minutes(5),
-    }).bindBucket(workspace, 'WORKSPACE_BUCKET', 'delete');
+    }).bindBucket(workspace, 'WORKSPACE_BUCKET', 'delete', RUN_OBJECTS);
     this.janitorFailures = new Queue(this, 'JanitorFailures', { encryption: QueueEncryption.SQS_MANAGED, enforceSSL: true, retentionPeriod: Duration.days(14) });
     this.janitor.addEventSource(
       new DynamoEventSource(tables.runs, {
@@ -122,12 +124,14 @@ export class Runs extends Construct {
     );
 
     const nag = (rule: string) => `AwsSolutions::AwsSolutions-${rule}`;
-    const machinesFinding = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${STATE_MACHINE_PREFIX}*`;
-    const executionsFinding = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${STATE_MACHINE_PREFIX}*:*`;
     for (const fn of [this.itemGate, this.sweeper, props.finalizer, props.gate, ...commanders]) {
       acknowledge(fn.role!, [
-        { id: nag(`IAM5[Resource::${machinesFinding}]`), reason: 'Task tokens (and, for the runs API, executions) of the agentplane-* workflow state machines, created at registration time.' },
-        { id: nag(`IAM5[Resource::${executionsFinding}]`), reason: 'Executions of the agentplane-* workflow state machines are named after run ids, unknown at deploy time.' },
+        { id: nag(`IAM5[Resource::${arns.nag.executions}:*]`), reason: 'Executions of this deployment\'s workflow state machines are named after run ids, unknown at deploy time.' },
+      ]);
+    }
+    for (const fn of commanders) {
+      acknowledge(fn.role!, [
+        { id: nag(`IAM5[Resource::${arns.nag.machines}]`), reason: 'Runs start executions of this deployment\'s workflow state machines (and their published versions), created at registration time.' },
       ]);
     }
     acknowledge(props.stateMachineRole, [{ id: nag(`IAM5[Resource::<${logicalIdOf(this.itemGate)}.Arn>:*]`), reason: 'Qualified ARNs (versions) of the item gate function itself.' }]);

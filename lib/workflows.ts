@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import { AgentplaneFunction } from './agentplane-function';
 import { acknowledgeAgentInvoke, bindRegistryReader, grantInvokeAgents } from './registry';
 import { acknowledge, logicalIdOf } from './nag-suppressions';
-import { STATE_MACHINE_PREFIX } from './engine';
+import { stateMachineArns, type DeploymentNames } from './deployment';
 import { BODY_PREFIX } from '../lambdas/shared/aws/workflow-store';
 
 export interface WorkflowEngineProps {
@@ -15,6 +15,8 @@ export interface WorkflowEngineProps {
   workspace: IBucket;
   /** The workflows API function: registers state machines with the role below. */
   workflowsApi: AgentplaneFunction;
+  /** This deployment's names: its state machine prefix scopes every grant below. */
+  names: DeploymentNames;
 }
 
 /** Step Functions delivers execution logs through CloudWatch Logs' vended-log API, which has no resource scope. */
@@ -43,12 +45,10 @@ export class WorkflowEngine extends Construct {
 
   constructor(scope: Construct, id: string, props: WorkflowEngineProps) {
     super(scope, id);
-    const stack = Stack.of(this);
-    const { tables, workspace, workflowsApi } = props;
-    const states = `arn:${stack.partition}:states:${stack.region}:${stack.account}`;
-    const machines = `${states}:stateMachine:${STATE_MACHINE_PREFIX}*`;
-    const executions = `${states}:execution:${STATE_MACHINE_PREFIX}*`;
-    const taskResponse = new PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure', 'states:SendTaskHeartbeat'], resources: [machines] });
+    const { tables, workspace, workflowsApi, names } = props;
+    const prefix = names.stateMachinePrefix;
+    const arns = stateMachineArns(prefix);
+    const { machines, executions } = arns;
 
     this.gate = new AgentplaneFunction(this, 'Gate', {
       handlerDir: 'engine-gate',
@@ -62,7 +62,7 @@ export class WorkflowEngine extends Construct {
     bindRegistryReader(this.gate);
     workspace.grantReadWrite(this.gate, 'runs/*');
     this.gate.bindValue('WORKSPACE_BUCKET', workspace.bucketName);
-    this.gate.addToRolePolicy(taskResponse);
+    // Its task-token grant comes with the run control every engine function gets (lib/runs.ts).
 
     this.reporter = new AgentplaneFunction(this, 'Reporter', {
       handlerDir: 'engine-reporter',
@@ -83,13 +83,13 @@ export class WorkflowEngine extends Construct {
     const role = this.stateMachineRole;
     this.gate.grantInvoke(role);
     this.reporter.grantInvoke(role);
-    grantInvokeAgents(role, this);
+    grantInvokeAgents(role);
     // ItemReader (manifest) and ResultWriter (results) of Distributed Maps, inside the run's area only.
     workspace.grantReadWrite(role, 'runs/*');
     // A Distributed Map runs its batches as child executions of the same machine, and stops them on failure.
     role.addToPolicy(new PolicyStatement({ actions: ['states:StartExecution'], resources: [machines] }));
     role.addToPolicy(new PolicyStatement({ actions: ['states:DescribeExecution', 'states:StopExecution'], resources: [`${executions}:*`, `${executions}/*`] }));
-    role.addToPolicy(new PolicyStatement({ actions: ['states:DescribeMapRun', 'states:ListMapRuns', 'states:UpdateMapRun'], resources: [`${states}:mapRun:${STATE_MACHINE_PREFIX}*`] }));
+    role.addToPolicy(new PolicyStatement({ actions: ['states:DescribeMapRun', 'states:ListMapRuns', 'states:UpdateMapRun'], resources: [arns.mapRuns] }));
     role.addToPolicy(new PolicyStatement({ actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'xray:GetSamplingRules', 'xray:GetSamplingTargets'], resources: ['*'] }));
     role.addToPolicy(new PolicyStatement({ actions: LOG_DELIVERY_ACTIONS, resources: ['*'] }));
     acknowledgeAgentInvoke(role);
@@ -100,7 +100,9 @@ export class WorkflowEngine extends Construct {
       .bindValue('GATE_FUNCTION_ARN', this.gate.functionArn)
       .bindValue('REPORTER_FUNCTION_ARN', this.reporter.functionArn)
       .bindValue('STATE_MACHINE_ROLE_ARN', role.roleArn)
-      .bindValue('STATE_MACHINE_ARN_PREFIX', `${states}:stateMachine:`)
+      .bindValue('STATE_MACHINE_ARN_PREFIX', arns.machinePrefix)
+      .bindValue('STATE_MACHINE_NAME_PREFIX', prefix)
+      .bindValue('DEPLOYMENT_NAME', names.name ?? '')
       .bindValue('WORKFLOW_LOG_GROUP_ARN', this.logGroup.logGroupArn)
       .bindValue('WORKSPACE_BUCKET', workspace.bucketName);
     // Bodies too large for a DynamoDB item (definition + ASL) live under workflows/ only.
@@ -126,14 +128,14 @@ export class WorkflowEngine extends Construct {
 
     const bucketId = logicalIdOf(workspace);
     const nag = (rule: string) => `AwsSolutions::AwsSolutions-${rule}`;
-    const machinesFinding = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:stateMachine:${STATE_MACHINE_PREFIX}*`;
+    const machinesFinding = arns.nag.machines;
     acknowledge(role, [
       { id: nag(`IAM5[Resource::<${logicalIdOf(this.gate)}.Arn>:*]`), reason: 'Qualified ARNs (versions) of the engine gate function itself.' },
       { id: nag(`IAM5[Resource::<${logicalIdOf(this.reporter)}.Arn>:*]`), reason: 'Qualified ARNs (versions) of the engine reporter function itself.' },
       { id: nag(`IAM5[Resource::${machinesFinding}]`), reason: 'Workflow state machines are created at registration time; all and only they are named agentplane-*. Distributed Map children are executions of the same machine.' },
-      { id: nag(`IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${STATE_MACHINE_PREFIX}*:*]`), reason: 'Executions (and Distributed Map child executions) of the agentplane-* workflow state machines, whose names are run ids.' },
-      { id: nag(`IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${STATE_MACHINE_PREFIX}*/*]`), reason: 'Distributed Map child executions (`<machine>/<label>:<id>`) of the agentplane-* workflow state machines.' },
-      { id: nag(`IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:mapRun:${STATE_MACHINE_PREFIX}*]`), reason: 'Map runs of the agentplane-* workflow state machines, created at run time.' },
+      { id: nag(`IAM5[Resource::${arns.nag.executions}:*]`), reason: 'Executions (and Distributed Map child executions) of the agentplane-* workflow state machines, whose names are run ids.' },
+      { id: nag(`IAM5[Resource::${arns.nag.executions}/*]`), reason: 'Distributed Map child executions (`<machine>/<label>:<id>`) of the agentplane-* workflow state machines.' },
+      { id: nag(`IAM5[Resource::${arns.nag.mapRuns}]`), reason: 'Map runs of the agentplane-* workflow state machines, created at run time.' },
       { id: nag(`IAM5[Resource::<${bucketId}.Arn>/runs/*]`), reason: 'Distributed Map ItemReader/ResultWriter inside the runs/ area; run ids are unknown at deploy time.' },
       { id: nag('IAM5[Resource::*]'), reason: 'X-Ray tracing and CloudWatch Logs vended log delivery (Step Functions logging) support no resource-level permissions.' },
     ]);
@@ -141,9 +143,6 @@ export class WorkflowEngine extends Construct {
       { id: nag(`IAM5[Resource::${machinesFinding}]`), reason: 'The workflows API creates and versions the workflow state machines at registration; all and only they are named agentplane-*.' },
       { id: nag(`IAM5[Resource::<${bucketId}.Arn>/${BODY_PREFIX}*]`), reason: 'Workflow bodies too large for a DynamoDB item, keyed by tenant, workflow and content hash (unknown at deploy time).' },
       { id: nag('IAM5[Resource::*]'), reason: 'CloudWatch Logs vended log delivery, needed to create state machines with logging on, supports no resource-level permissions.' },
-    ]);
-    acknowledge(this.gate.role!, [
-      { id: nag(`IAM5[Resource::${machinesFinding}]`), reason: 'The gate answers task tokens of any agentplane-* workflow state machine (created at registration time).' },
     ]);
   }
 }

@@ -2,6 +2,9 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 
+/** Every run's workspace (`runs/<runId>/…`): what functions that touch runs are granted, not the whole bucket. */
+export const RUN_OBJECTS = 'runs/*';
+
 /** Tag the workspace writer puts on every object under `runs/<id>/temp/`, so one lifecycle rule covers all runs. */
 export const TEMP_OBJECT_TAG = { key: 'agentplane:area', value: 'temp' } as const;
 

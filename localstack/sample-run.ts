@@ -90,7 +90,7 @@ export async function runSample(target: SampleTarget, outDir: string, out: NodeJ
   out.write(
     [
       '',
-      `Run ${runId} ${view.status}: ${view.tokens} tokens, $${view.costUsd.toFixed(4)}`,
+      `Run ${runId} ${view.status}: ${view.tokens} tokens, $${view.costUsd.toFixed(4)}${view.providers?.length ? ` (LLM: ${view.providers.join(', ')})` : ''}`,
       ...summary,
       `Generated Java:   ${join(runDir, 'outputs')}`,
       `Migration report: ${join(runDir, 'reports', 'migration-report.html')}`,

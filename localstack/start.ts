@@ -5,6 +5,7 @@
  *   --port-base N        first of the fixed ports (default 4510; or AGENTPLANE_PORT_BASE)
  *   --assembly DIR       run an already synthesized cloud assembly instead of synthesizing
  *   --no-sample          do not run the sample COBOL migration once the cloud is up
+ * AGENTPLANE_ASYNC_RETRY_DELAYS_MS=1000,2000 sets the waits before the retries of an asynchronous invocation.
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
@@ -35,9 +36,20 @@ async function synthesize(): Promise<string> {
   logger.info('synthesizing the CDK app', { outdir });
   // Imported lazily: aws-cdk-lib is only needed when we synthesize.
   const { buildApp } = await import('../bin/app');
-  const { app } = buildApp({ outdir, nag: false });
+  const { app } = buildApp({ outdir, nag: false, local: true });
   app.synth();
   return outdir;
+}
+
+/** `AGENTPLANE_ASYNC_RETRY_DELAYS_MS=a,b`: the local waits standing for AWS's 1 and 2 minutes between retries. */
+function asyncRetryDelaysMs(): [number, number] | undefined {
+  const raw = process.env.AGENTPLANE_ASYNC_RETRY_DELAYS_MS;
+  if (!raw) return undefined;
+  const delays = raw.split(',').map((part) => Number(part.trim()));
+  if (delays.length !== 2 || delays.some((ms) => !Number.isFinite(ms) || ms < 0)) {
+    throw new Error(`AGENTPLANE_ASYNC_RETRY_DELAYS_MS must be two non-negative numbers of ms, e.g. 1000,2000 (got ${raw})`);
+  }
+  return [delays[0]!, delays[1]!];
 }
 
 async function main() {
@@ -49,6 +61,7 @@ async function main() {
     portBase: Number(values['port-base']),
     fresh: values.fresh,
     logger,
+    asyncRetryDelaysMs: asyncRetryDelaysMs(),
   });
   const { config } = cloud;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);

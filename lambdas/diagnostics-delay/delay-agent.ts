@@ -9,12 +9,17 @@
  *   agents it matches (one function registered under several ids: a failing agent beside a healthy one);
  * - `writeKey`: write every item to this workspace key instead (exercises the runtime's prefix confinement);
  * - `probeConcurrency`: a name; the agent counts its own invocations in flight under it in a shared place
- *   and records the highest count seen (checks the runtime's concurrency limit from the agent's side).
+ *   and records the highest count seen (checks the runtime's concurrency limit from the agent's side);
+ * - `llmPrompt` (+ `llmMaxTokens`): before the patterns apply, make one call per item to the LLM provider the
+ *   function is configured with (AGENTPLANE_LLM_*, offline when unset; lib/agents.ts fills them from
+ *   AGENTPLANE_DIAGNOSTICS_LLM_* at synth), and report its real usage, cost, provider and model, on success and
+ *   on failure alike (exercises the accounting of failed and retried items).
  */
 import { z } from 'zod';
 import type { ItemContext, ItemOutput } from '../shared/agent-runtime/runtime';
 import type { AgentItem } from '../shared/agent-runtime/input';
-import { RetryableAgentError } from '../shared/agent-runtime/errors';
+import { FatalAgentError, RetryableAgentError } from '../shared/agent-runtime/errors';
+import type { LlmProvider } from '../shared/llm/types';
 
 export const DelayConfig = z
   .object({
@@ -25,6 +30,8 @@ export const DelayConfig = z
     tokensPerItem: z.number().int().min(0).default(0),
     writeKey: z.string().max(1024).optional(),
     probeConcurrency: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+    llmPrompt: z.string().min(1).max(8_000).optional(),
+    llmMaxTokens: z.number().int().min(1).max(4_096).default(64),
   })
   .passthrough();
 export type DelayConfig = z.output<typeof DelayConfig>;
@@ -39,6 +46,28 @@ export interface DelayDeps {
   sleep(ms: number): Promise<void>;
   probe?: ConcurrencyProbe;
   now?: () => number;
+  /** The function's LLM provider (one per execution environment), for `llmPrompt`. */
+  llm?: () => Promise<LlmProvider>;
+}
+
+/**
+ * The one LLM call of `llmPrompt`. The run, step, item and attempt are in the prompt so a test server can tell
+ * whose calls it answered. Its spend is reported through progress at once, so an item failing right after still
+ * carries it in ItemFailed (and the run's totals count it).
+ */
+async function callLlm(item: AgentItem, ctx: ItemContext, config: DelayConfig, deps: DelayDeps): Promise<ItemOutput> {
+  if (!deps.llm) throw new FatalAgentError('llmPrompt is set but this agent has no LLM provider');
+  const llm = await deps.llm();
+  const { runId, stepId, attempt } = ctx.input;
+  const response = await llm.complete({
+    system: 'Agentplane diagnostics agent: answer in one short sentence.',
+    messages: [{ role: 'user', content: `${config.llmPrompt}\n\nrun ${runId} step ${stepId} item ${item.key} attempt ${attempt}` }],
+    maxTokens: config.llmMaxTokens,
+    temperature: 0,
+  });
+  const spent = { tokensUsed: response.usage.totalTokens, costUsd: response.costUsd, provider: llm.name, model: llm.model };
+  await ctx.progress(0.5, spent);
+  return spent;
 }
 
 export class DiagnosticFailure extends Error {
@@ -55,6 +84,7 @@ export async function processDelayItem(item: AgentItem, ctx: ItemContext, deps: 
       await ctx.progress(0, { tokensUsed: 0, etaMs: config.delayMs });
       await deps.sleep(config.delayMs);
     }
+    const spent = config.llmPrompt ? await callLlm(item, ctx, config, deps) : undefined;
     const failing = config.onlyOnAgent === undefined || new RegExp(config.onlyOnAgent).test(ctx.agentId);
     if (failing && config.retryablePattern && new RegExp(config.retryablePattern).test(item.key)) {
       throw new RetryableAgentError(`item ${item.key} matches retryablePattern ${config.retryablePattern}`);
@@ -70,7 +100,8 @@ export async function processDelayItem(item: AgentItem, ctx: ItemContext, deps: 
       agentId: ctx.agentId,
       processedAt: new Date(now()).toISOString(),
     });
-    return { outputKey, tokensUsed: config.tokensPerItem, costUsd: 0 };
+    // tokensPerItem is synthetic (no provider); an LLM call adds its real usage and cost.
+    return spent ? { ...spent, outputKey, tokensUsed: config.tokensPerItem + (spent.tokensUsed ?? 0) } : { outputKey, tokensUsed: config.tokensPerItem, costUsd: 0 };
   } finally {
     if (config.probeConcurrency && deps.probe) await deps.probe.exit(config.probeConcurrency);
   }

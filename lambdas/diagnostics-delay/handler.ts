@@ -2,6 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { defineAgent } from '../shared/agent-runtime';
 import { dynamo } from '../shared/aws/clients';
+import { createProvider, llmConfigFromEnv } from '../shared/llm/config';
+import type { LlmProvider } from '../shared/llm/types';
 import { processDelayItem, type ConcurrencyProbe } from './delay-agent';
 
 export const AGENT_ID = 'diagnostics.delay';
@@ -42,7 +44,17 @@ function dynamoProbe(): ConcurrencyProbe | undefined {
 
 const probe = dynamoProbe();
 
+/** The function's LLM (AGENTPLANE_LLM_*; offline when unset), built on first use and shared by later invocations. */
+let provider: Promise<LlmProvider> | undefined;
+const llm = () => {
+  provider ??= createProvider(llmConfigFromEnv()).catch((error) => {
+    provider = undefined;
+    throw error;
+  });
+  return provider;
+};
+
 export const handler = defineAgent({
   agentId: AGENT_ID,
-  processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: (ms) => sleep(ms), ...(probe ? { probe } : {}) }),
+  processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: (ms) => sleep(ms), llm, ...(probe ? { probe } : {}) }),
 });

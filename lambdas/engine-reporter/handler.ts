@@ -14,6 +14,10 @@ export const deps: ReporterDeps = {
   async emit(runId, list) {
     await events.emitMany(runId, list);
   },
+  ledger: {
+    read: (runId) => events.spend(runId),
+    addOnce: (runId, mark, spend) => events.addSpendOnce(runId, mark, spend),
+  },
   clock: Date.now,
 };
 

@@ -1,12 +1,14 @@
 import { StepFailedError } from '../shared/workflow/errors';
 import type { EventName } from '../shared/events/schemas';
 import { OUTPUTS_FILE, stepStateKey, type StepState } from '../shared/aws/step-state';
+import { attribution, resultsMark, spendItem, type RunSpend, type SpendItem, type StepSpend } from '../shared/runs/spend';
 
 /**
- * The reporter after each step (docs/engine.md, "Reporter"): tallies the step's results (counts, tokens,
- * cost), records the step's end on the run record, keeps a fan-out step's outputs for the steps that iterate
- * them, emits StepSkipped / StepCompleted, and fails the step (Agentplane.StepFailed) when its failed items
- * exceed the tolerance. No AWS here: the handler supplies the deps.
+ * The reporter after each step (docs/engine.md, "Reporter"): tallies the step's results (counts, outputs),
+ * takes the step's tokens and cost from the run's spend ledger (every attempt, failed and retried ones
+ * included; lambdas/shared/runs/spend.ts), records the step's end on the run record, keeps a fan-out step's
+ * outputs for the steps that iterate them, emits StepSkipped / StepCompleted, and fails the step
+ * (Agentplane.StepFailed) when its failed items exceed the tolerance. No AWS here: the handler supplies the deps.
  */
 
 export interface ResultEntry {
@@ -14,7 +16,9 @@ export interface ResultEntry {
   status?: string;
   outputKey?: string;
   error?: { type?: string; message?: string };
-  metrics?: { tokensUsed?: number; costUsd?: number };
+  metrics?: { tokensUsed?: number; costUsd?: number; provider?: string; model?: string };
+  /** The agent runtime counted this result's spend in the ledger when it emitted the item's event. */
+  spendRecorded?: boolean;
 }
 
 export type ReporterEvent =
@@ -40,25 +44,27 @@ export interface ReporterDeps {
     steps(runId: string): Promise<Record<string, StepState> | undefined>;
   };
   emit(runId: string, events: Array<{ event: EventName; payload: unknown }>): Promise<void>;
+  /** The run's spend ledger, on the events table's counter item (EventStore.spend / addSpendOnce). */
+  ledger: {
+    read(runId: string): Promise<RunSpend>;
+    /** Adds spend once per mark (a retried reporter adds nothing twice). */
+    addOnce(runId: string, mark: string, spend: readonly SpendItem[]): Promise<boolean>;
+  };
   clock(): number;
 }
 
 export interface Tally {
   succeeded: number;
   failed: number;
-  tokens: number;
-  costUsd: number;
+  /** Spend of results the ledger does not have (agents that emit no item events): added to it at the step's end. */
+  offLedger: SpendItem[];
   outputs: Array<{ key: string; source?: string }>;
 }
 
-const newTally = (): Tally => ({ succeeded: 0, failed: 0, tokens: 0, costUsd: 0, outputs: [] });
+const newTally = (): Tally => ({ succeeded: 0, failed: 0, offLedger: [], outputs: [] });
 const MAX_ERROR_MESSAGE = 2_000;
 
-function finite(n: unknown): number {
-  return typeof n === 'number' && Number.isFinite(n) && n > 0 ? n : 0;
-}
-
-export function addResults(tally: Tally, results: unknown): void {
+export function addResults(tally: Tally, results: unknown, stepId: string): void {
   if (!Array.isArray(results)) return;
   for (const r of results as ResultEntry[]) {
     if (r?.status === 'succeeded') {
@@ -67,23 +73,38 @@ export function addResults(tally: Tally, results: unknown): void {
     } else {
       tally.failed++;
     }
-    tally.tokens += finite(r?.metrics?.tokensUsed);
-    tally.costUsd += finite(r?.metrics?.costUsd);
+    if (r?.spendRecorded === true || !r?.metrics) continue;
+    const spent = spendItem(stepId, r.metrics);
+    if (spent) tally.offLedger.push(spent);
   }
 }
 
 /** Inline outcome: one entry per batch, `{results}` or `{failed: true, items, error}` (a batch that threw). */
-export function tallyInline(outcome: unknown[]): Tally {
+export function tallyInline(outcome: unknown[], stepId: string): Tally {
   const tally = newTally();
   for (const entry of outcome as Array<{ failed?: boolean; items?: unknown[]; results?: unknown }>) {
     if (entry?.failed === true) tally.failed += Array.isArray(entry.items) ? entry.items.length : 1;
-    else addResults(tally, entry?.results);
+    else addResults(tally, entry?.results, stepId);
   }
   return tally;
 }
 
+/**
+ * The step's spend: the ledger's figures (every attempt's spend, counted where its item event was emitted), after
+ * adding what only the results know (once per step). Nothing spent: zeros.
+ */
+export async function stepSpend(deps: ReporterDeps, runId: string, stepId: string, offLedger: readonly SpendItem[] = []): Promise<StepSpend> {
+  if (offLedger.length > 0) await deps.ledger.addOnce(runId, resultsMark(stepId), offLedger);
+  return (await deps.ledger.read(runId))[stepId] ?? { tokens: 0, costUsd: 0, usage: [] };
+}
+
+/** The spend fields of a StepCompleted summary and of the step record. */
+function spendFields(spend: StepSpend) {
+  return { tokens: spend.tokens, costUsd: Math.round(spend.costUsd * 1e6) / 1e6, ...attribution(spend.usage) };
+}
+
 /** Distributed outcome: the ResultWriter's manifest names the files of succeeded and failed child executions. */
-export async function tallyDistributed(outcome: { ResultWriterDetails?: { Bucket?: string; Key?: string } }, deps: ReporterDeps): Promise<Tally> {
+export async function tallyDistributed(outcome: { ResultWriterDetails?: { Bucket?: string; Key?: string } }, deps: ReporterDeps, stepId: string): Promise<Tally> {
   const tally = newTally();
   const details = outcome.ResultWriterDetails;
   if (!details?.Bucket || !details.Key) return tally;
@@ -94,7 +115,7 @@ export async function tallyDistributed(outcome: { ResultWriterDetails?: { Bucket
       const entries = (await deps.readJson(details.Bucket, file.Key)) as Array<{ Output?: string; Input?: string }> | undefined;
       for (const entry of entries ?? []) {
         if (status === 'SUCCEEDED') {
-          addResults(tally, parseJson<{ results?: unknown }>(entry.Output)?.results);
+          addResults(tally, parseJson<{ results?: unknown }>(entry.Output)?.results, stepId);
         } else {
           // A child that failed after its retries: every item of its batch failed.
           const items = parseJson<{ Items?: unknown[] }>(entry.Input)?.Items;
@@ -134,7 +155,9 @@ export async function report(event: ReporterEvent, deps: ReporterDeps): Promise<
     const type = event.error?.Error || 'States.TaskFailed';
     const message = String(event.error?.Cause ?? '').slice(0, MAX_ERROR_MESSAGE);
     const totalItems = recorded?.totalItems ?? 0;
-    await deps.steps.merge(runId, stepId, { status: 'failed', error: { type, message }, endedAt, ...(recorded ? {} : { totalItems: 0, succeeded: 0, failed: 0 }) });
+    // No results reach a failed step's reporter, but its attempts' spend is in the ledger all the same.
+    const spend = spendFields(await stepSpend(deps, runId, stepId));
+    await deps.steps.merge(runId, stepId, { status: 'failed', error: { type, message }, endedAt, ...spend, ...(recorded ? {} : { totalItems: 0, succeeded: 0, failed: 0 }) });
     await deps.emit(runId, [
       {
         event: 'StepCompleted',
@@ -144,9 +167,11 @@ export async function report(event: ReporterEvent, deps: ReporterDeps): Promise<
             totalItems,
             successCount: recorded?.succeeded ?? 0,
             failureCount: Math.max(0, totalItems - (recorded?.succeeded ?? 0)),
-            totalTokens: recorded?.tokens ?? 0,
-            totalCostUsd: recorded?.costUsd ?? 0,
+            totalTokens: spend.tokens,
+            totalCostUsd: spend.costUsd,
             durationMs,
+            ...(spend.providers ? { providers: spend.providers } : {}),
+            ...(spend.usage ? { usage: spend.usage } : {}),
           },
         },
       },
@@ -158,11 +183,11 @@ export async function report(event: ReporterEvent, deps: ReporterDeps): Promise<
   let tally: Tally;
   if (single) {
     tally = newTally();
-    addResults(tally, (event.outcome as { results?: unknown })?.results);
+    addResults(tally, (event.outcome as { results?: unknown })?.results, stepId);
   } else if (Array.isArray(event.outcome)) {
-    tally = tallyInline(event.outcome);
+    tally = tallyInline(event.outcome, stepId);
   } else {
-    tally = await tallyDistributed((event.outcome ?? {}) as { ResultWriterDetails?: { Bucket?: string; Key?: string } }, deps);
+    tally = await tallyDistributed((event.outcome ?? {}) as { ResultWriterDetails?: { Bucket?: string; Key?: string } }, deps, stepId);
   }
   const totalItems = single ? Math.max(1, tally.succeeded + tally.failed) : Math.max(recorded?.totalItems ?? 0, tally.succeeded + tally.failed);
   const tolerated = event.toleratedFailurePercentage ?? 0;
@@ -170,14 +195,13 @@ export async function report(event: ReporterEvent, deps: ReporterDeps): Promise<
   const stepFailed = single ? tally.failed > 0 : failedShare > tolerated;
 
   if (!single) await deps.writeJson(deps.bucket, stepStateKey(runId, stepId, OUTPUTS_FILE), tally.outputs);
-  const costUsd = Math.round(tally.costUsd * 1e6) / 1e6;
+  const spend = spendFields(await stepSpend(deps, runId, stepId, tally.offLedger));
   await deps.steps.merge(runId, stepId, {
     status: stepFailed ? 'failed' : 'succeeded',
     totalItems,
     succeeded: tally.succeeded,
     failed: tally.failed,
-    tokens: tally.tokens,
-    costUsd,
+    ...spend,
     endedAt,
     ...(stepFailed
       ? {
@@ -193,7 +217,16 @@ export async function report(event: ReporterEvent, deps: ReporterDeps): Promise<
       event: 'StepCompleted',
       payload: {
         stepId,
-        summary: { totalItems, successCount: tally.succeeded, failureCount: tally.failed, totalTokens: tally.tokens, totalCostUsd: costUsd, durationMs },
+        summary: {
+          totalItems,
+          successCount: tally.succeeded,
+          failureCount: tally.failed,
+          totalTokens: spend.tokens,
+          totalCostUsd: spend.costUsd,
+          durationMs,
+          ...(spend.providers ? { providers: spend.providers } : {}),
+          ...(spend.usage ? { usage: spend.usage } : {}),
+        },
       },
     },
   ]);

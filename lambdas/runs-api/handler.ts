@@ -17,6 +17,8 @@ export const handler = apiHandler(
       runs: control.runs,
       workflows: new WorkflowStore({ tableName: requiredEnv('WORKFLOWS_TABLE'), bucket: control.bucket }),
       retentionDays: Number(process.env.RUN_RETENTION_DAYS ?? 30),
+      // The local cloud's executions have no console page.
+      consoleLinks: process.env.AGENTPLANE_LOCAL !== 'true',
       idempotent: powertoolsIdempotency({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), keyPrefix: 'runs-api', client: new DynamoDBClient({}) }),
     }),
     ...eventsRoutes,

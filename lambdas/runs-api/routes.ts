@@ -1,3 +1,4 @@
+import { executionConsoleUrl } from '../shared/runs/console-link';
 import type { IdempotentRunner as SharedIdempotentRunner } from '../shared/aws/idempotency';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
@@ -6,7 +7,8 @@ import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError, ty
 import { parseBody, problemsOf } from '../shared/http/validation';
 import { requirePrincipal } from '../shared/auth/principal';
 import { executeCommand, startRun, type CommandDeps } from '../shared/runs/commands';
-import { CommandSchema, emptySummary, newRunId, RUN_STATUSES, summarize, type RunRecord } from '../shared/runs/model';
+import { CommandSchema, emptySummary, isLiveStep, newRunId, overlaySpend, RUN_STATUSES, summarize, type RunRecord } from '../shared/runs/model';
+import type { RunSpend } from '../shared/runs/spend';
 import { inputObjectKey, normaliseInputKey, parseS3Uri, runPrefix, WORKSPACE_AREAS } from '../shared/runs/keys';
 import { resolveParameters } from '../shared/runs/params';
 import { UNLIMITED_SLOTS, agentsOf, liveTally, type ControlRecord, type RunStore } from '../shared/aws/run-store';
@@ -39,6 +41,10 @@ export interface RunsRoutesDeps extends CommandDeps {
   /** Presigned URL lifetimes, seconds. */
   uploadUrlSeconds?: number;
   downloadUrlSeconds?: number;
+  /** Link runs to the Step Functions console (`links.console`): deployed to AWS, not in the local cloud. */
+  consoleLinks?: boolean;
+  /** The run's spend ledger (lambdas/shared/runs/spend.ts); absent: the steps' recorded figures. */
+  spend?(runId: string): Promise<RunSpend>;
 }
 
 export const MAX_INPUTS = 1_000;
@@ -82,19 +88,27 @@ const WorkspaceQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(1000),
 });
 
-export function links(runId: string): Record<string, string> {
+export function links(runId: string, consoleUrl?: string): Record<string, string> {
   const self = `/runs/${runId}`;
-  return { self, events: `${self}/events`, commands: `${self}/commands`, workspace: `${self}/workspace`, uploads: `${self}/uploads` };
+  return { self, events: `${self}/events`, commands: `${self}/commands`, workspace: `${self}/workspace`, uploads: `${self}/uploads`, ...(consoleUrl ? { console: consoleUrl } : {}) };
 }
 
-/** The run as clients see it: status, per-step state, summary (from the step state, live), selected agents. */
-export function publicView(run: RunRecord, now: number, control?: ControlRecord): Record<string, unknown> {
+/**
+ * The run as clients see it: status, per-step state, summary (from the step state, live), selected agents.
+ * Tokens and cost come from the run's spend ledger (`options.ledger`: every attempt, counted as it is emitted).
+ */
+export function publicView(run: RunRecord, now: number, control?: ControlRecord, options: { consoleLinks?: boolean; ledger?: RunSpend } = {}): Record<string, unknown> {
   // A running step's counts so far come from the item releases; the reporter's replace them at the step's end.
-  const steps: RunRecord['steps'] = {};
+  const counted: RunRecord['steps'] = {};
   for (const [stepId, step] of Object.entries(run.steps ?? {})) {
-    const live = step.status === 'running' || step.status === 'paused' ? liveTally(control, stepId) : undefined;
-    steps[stepId] = live ? { ...step, ...live, costUsd: Math.round(live.costUsd * 1e6) / 1e6 } : step;
+    const live = isLiveStep(step) ? liveTally(control, stepId) : undefined;
+    counted[stepId] = live ? { ...step, succeeded: live.succeeded, failed: live.failed } : step;
   }
+  // The releases' tokens and cost are those of results the ledger does not have yet (agents off the runtime).
+  const steps = overlaySpend(counted, options.ledger, (stepId, step) => {
+    const live = isLiveStep(step) ? liveTally(control, stepId) : undefined;
+    return live ? { tokens: live.tokens, costUsd: live.costUsd } : undefined;
+  });
   const inFlight = control ? Object.values(control.leases).filter((exp) => exp > now).length : 0;
   return {
     runId: run.runId,
@@ -118,7 +132,7 @@ export function publicView(run: RunRecord, now: number, control?: ControlRecord)
     ...(run.cancel ? { cancel: run.cancel } : {}),
     ...(run.error ? { error: run.error } : {}),
     expiresAt: new Date(run.expiresAt * 1000).toISOString(),
-    links: links(run.runId),
+    links: links(run.runId, options.consoleLinks && run.executionArn ? executionConsoleUrl(run.executionArn) : undefined),
   };
 }
 
@@ -293,7 +307,8 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
     'GET /runs/{id}': async (request) => {
       const principal = requirePrincipal(request.principal);
       const run = await getOwned(deps, request.pathParameters.id!, principal.tenant);
-      return json(200, publicView(run, clock(), await deps.store.control(run.runId)));
+      const [control, ledger] = await Promise.all([deps.store.control(run.runId), deps.spend?.(run.runId)]);
+      return json(200, publicView(run, clock(), control, { consoleLinks: deps.consoleLinks ?? false, ...(ledger ? { ledger } : {}) }));
     },
 
     'POST /runs/{id}/uploads': async (request) => {

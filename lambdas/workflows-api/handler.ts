@@ -58,6 +58,10 @@ export const handler = apiHandler(
     skills,
     functions: engineFunctions,
     workspaceBucket,
+    deployment: {
+      ...(process.env.STATE_MACHINE_NAME_PREFIX ? { stateMachinePrefix: process.env.STATE_MACHINE_NAME_PREFIX } : {}),
+      ...(process.env.DEPLOYMENT_NAME ? { name: process.env.DEPLOYMENT_NAME } : {}),
+    },
     idempotent: powertoolsIdempotency({ tableName: requiredEnv('IDEMPOTENCY_TABLE'), keyPrefix: 'workflows-api.register', client: new DynamoDBClient({}) }),
   }),
   logger,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { compileWorkflow, type CompileOptions, type CompileReport } from '../shared/workflow/compile';
 import { validateWorkflow, type Problem } from '../shared/workflow/validate';
 import type { WorkflowDefinition } from '../shared/workflow/schema';
-import { STATE_MACHINE_PREFIX } from '../shared/aws/workflow-store';
+import { DEFAULT_STATE_MACHINE_PREFIX } from '../shared/aws/workflow-store';
 
 /**
  * Registration without AWS: validate, compile, and refuse what Step Functions would refuse or could not
@@ -65,15 +65,15 @@ export function skillsIn(input: unknown): string[] {
 export const STATE_MACHINE_NAME_MAX = 80;
 
 /**
- * `agentplane-<tenant>-<workflowId>-<hash>`: readable in the console, within 80 characters, and unique per
+ * `<prefix><tenant>-<workflowId>-<hash>` (prefix `agentplane-` by default): readable in the console, within 80 characters, and unique per
  * (tenant, workflow) — tenants may contain dashes, so `a-b`+`c` and `a`+`b-c` would otherwise collide; the
  * hash of the pair tells them apart, and truncation of long ids cannot merge two names either.
  */
-export function stateMachineName(tenant: string, workflowId: string): string {
+export function stateMachineName(tenant: string, workflowId: string, prefix: string = DEFAULT_STATE_MACHINE_PREFIX): string {
   const hash = createHash('sha256').update(`${tenant}\u0000${workflowId}`).digest('hex').slice(0, 8);
-  const room = STATE_MACHINE_NAME_MAX - STATE_MACHINE_PREFIX.length - hash.length - 1;
+  const room = STATE_MACHINE_NAME_MAX - prefix.length - hash.length - 1;
   const readable = `${tenant}-${workflowId}`.slice(0, room).replace(/-+$/, '');
-  return `${STATE_MACHINE_PREFIX}${readable}-${hash}`;
+  return `${prefix}${readable}-${hash}`;
 }
 
 /**

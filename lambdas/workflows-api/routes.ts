@@ -31,6 +31,8 @@ export interface WorkflowRoutesDeps {
   functions: CompileOptions['functions'];
   workspaceBucket?: string;
   idempotent?: IdempotentRunner;
+  /** This deployment's state machine name prefix and name (lib/deployment.ts); defaults: `agentplane-`, unnamed. */
+  deployment?: { stateMachinePrefix?: string; name?: string };
 }
 
 const ListQuery = z.object({
@@ -51,6 +53,11 @@ function workflowIdOf(params: Record<string, string>): string {
 
 function problems(list: Prepared['errors']) {
   return list.map((p) => ({ path: p.path, code: p.code, message: p.message }));
+}
+
+/** Tags that make a run's machine findable in the Step Functions console (and in cost allocation reports). */
+export function stateMachineTags(tenant: string, workflowId: string, deployment: string | undefined): Record<string, string> {
+  return { 'agentplane:tenant': tenant, 'agentplane:workflow': workflowId, 'agentplane:deployment': deployment ?? 'default' };
 }
 
 export function workflowRoutes(deps: WorkflowRoutesDeps): RouteTable {
@@ -74,8 +81,9 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): RouteTable {
     let deployment;
     try {
       deployment = await deps.stateMachines.deploy({
-        name: stateMachineName(tenant, definition.id),
+        name: stateMachineName(tenant, definition.id, deps.deployment?.stateMachinePrefix),
         definition: prepared.aslJson!,
+        tags: stateMachineTags(tenant, definition.id, deps.deployment?.name),
         description: `${definition.id}: ${definition.description ?? ''}`.trim(),
         exists: (await deps.store.latestVersion(tenant, definition.id)) > 0,
       });

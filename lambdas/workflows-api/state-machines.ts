@@ -1,6 +1,7 @@
 import {
   CreateStateMachineCommand,
   PublishStateMachineVersionCommand,
+  TagResourceCommand,
   UpdateStateMachineCommand,
   type LoggingConfiguration,
   type SFNClient,
@@ -19,7 +20,7 @@ export interface StateMachineDeployment {
 
 export interface StateMachines {
   /** `exists`: the workflow has versions, so its machine most likely exists (update first, create if it does not). */
-  deploy(input: { name: string; definition: string; description: string; exists?: boolean }): Promise<StateMachineDeployment>;
+  deploy(input: { name: string; definition: string; description: string; exists?: boolean; tags?: Record<string, string> }): Promise<StateMachineDeployment>;
 }
 
 export interface SfnStateMachinesOptions {
@@ -45,18 +46,21 @@ export function sfnStateMachines(options: SfnStateMachinesOptions): StateMachine
     tracingConfiguration: { enabled: true },
   };
   return {
-    async deploy({ name, definition, description, exists }) {
+    async deploy({ name, definition, description, exists, tags = {} }) {
       const stateMachineArn = `${options.arnPrefix}${name}`;
       const versionDescription = description.slice(0, 256);
+      const tagList = Object.entries(tags).map(([key, value]) => ({ key, value }));
       const update = async () => {
         const updated = await options.client.send(
           new UpdateStateMachineCommand({ stateMachineArn, definition, publish: true, versionDescription, ...common }),
         );
+        // Update carries no tags: a machine created before they existed gets them now (TagResource is idempotent).
+        if (tagList.length > 0) await options.client.send(new TagResourceCommand({ resourceArn: stateMachineArn, tags: tagList }));
         return { stateMachineArn, stateMachineVersionArn: updated.stateMachineVersionArn! };
       };
       const create = async () => {
         const created = await options.client.send(
-          new CreateStateMachineCommand({ name, definition, type: 'STANDARD', publish: true, versionDescription, ...common }),
+          new CreateStateMachineCommand({ name, definition, type: 'STANDARD', publish: true, versionDescription, ...common, ...(tagList.length > 0 ? { tags: tagList } : {}) }),
         );
         if (created.stateMachineVersionArn) return { stateMachineArn: created.stateMachineArn!, stateMachineVersionArn: created.stateMachineVersionArn };
         // An identical machine already existed: its current revision is what this registration describes.

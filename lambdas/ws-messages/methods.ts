@@ -3,6 +3,7 @@ import { errorResponse, okResponse } from '../shared/events/frames';
 import type { EventStore } from '../shared/aws/event-store';
 import { replayThenGoLive, type DeliveryDeps, type SubscriptionStore } from '../shared/aws/events-subscriptions';
 import { publicRun, runSnapshot, type RunAccess } from '../shared/aws/run-access';
+import { overlaySpend, type StepState } from '../shared/runs/model';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/http/errors';
 
 /**
@@ -74,7 +75,9 @@ const unsubscribe: Handler<'unsubscribe'> = async (deps, ctx, id, params) => {
 
 const runsGet: Handler<'runs.get'> = async (deps, ctx, id, params) => {
   const run = await deps.runs.forTenant(params.runId, ctx.tenant);
-  return okResponse(id, { run: publicRun(run), lastSeq: await deps.store.lastAllocatedSeq(params.runId) });
+  const [lastSeq, ledger] = await Promise.all([deps.store.lastAllocatedSeq(params.runId), deps.store.spend(params.runId)]);
+  // Steps' tokens and cost as GET /runs/{id} gives them: every attempt's, from the run's spend ledger.
+  return okResponse(id, { run: publicRun({ ...run, steps: overlaySpend((run.steps ?? {}) as Record<string, StepState>, ledger) }), lastSeq });
 };
 
 const runsCommand: Handler<'runs.command'> = async (deps, ctx, id, params) => {

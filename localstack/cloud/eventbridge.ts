@@ -1,9 +1,14 @@
 /**
  * EventBridge rules of the template: event patterns (the subset CDK users write: exact values, prefix, suffix,
- * anything-but, exists, numeric, nested objects) and schedules, delivering to Lambda targets with retries.
+ * anything-but, exists, numeric, nested objects) and schedules, delivering to Lambda targets.
+ *
+ * As on AWS, EventBridge invokes a Lambda target asynchronously: once Lambda has accepted the event, the
+ * function's errors are Lambda's business (its EventInvokeConfig: retries, event age, on-failure destination,
+ * localstack/cloud/lambda/async-invoker.ts). A target's RetryPolicy covers only failures to hand the event
+ * over; a missing function is not retried, as AWS does not retry such errors.
  */
 import { randomUUID } from 'node:crypto';
-import type { CloudLogger, LambdaInvoker, ResolvedResource } from './types';
+import { ResourceNotFoundError, type AsyncLambdaInvoker, type CloudLogger, type ResolvedResource } from './types';
 
 export interface BusEvent {
   version?: string;
@@ -80,14 +85,28 @@ export class LocalEventBridge {
   private timers: NodeJS.Timeout[] = [];
   delivered = 0;
 
-  constructor(private readonly opts: { region: string; accountId: string; lambda: LambdaInvoker; logger: CloudLogger; scheduleScale?: number }) {}
+  private stopped = false;
+  private readonly deliveries = new Set<Promise<void>>();
+
+  constructor(
+    private readonly opts: {
+      region: string;
+      accountId: string;
+      lambda: AsyncLambdaInvoker;
+      logger: CloudLogger;
+      scheduleScale?: number;
+      /** First wait before a delivery retry (doubling, at most 30 s). */
+      deliveryRetryBaseMs?: number;
+    },
+  ) {}
 
   addRule(resource: ResolvedResource): void {
     const p = resource.properties;
     if (p.State && p.State !== 'ENABLED') return;
     const targets = (p.Targets ?? []).map((t: any) => {
       if (!String(t.Arn).includes(':lambda:')) throw new Error(`${resource.logicalId}: only Lambda targets run locally (got ${t.Arn})`);
-      return { arn: String(t.Arn), input: t.Input, maxAttempts: 1 + Number(t.RetryPolicy?.MaximumRetryAttempts ?? 2) };
+      // 185 retries is EventBridge's default retry policy.
+      return { arn: String(t.Arn), input: t.Input, maxAttempts: 1 + Number(t.RetryPolicy?.MaximumRetryAttempts ?? 185) };
     });
     const rule: Rule = { name: resource.physicalId, pattern: p.EventPattern, targets };
     if (p.ScheduleExpression) {
@@ -119,28 +138,36 @@ export class LocalEventBridge {
     }
   }
 
+  /** Resolves once every delivery under way has been handed over or given up (tests). */
+  async idle(): Promise<void> {
+    while (this.deliveries.size > 0) await Promise.allSettled([...this.deliveries]);
+  }
+
   private deliver(rule: Rule, event: BusEvent): void {
     for (const target of rule.targets) {
-      void (async () => {
+      const delivery: Promise<void> = (async () => {
         const payload = target.input ? JSON.parse(target.input) : event;
-        for (let attempt = 1; attempt <= target.maxAttempts; attempt++) {
+        for (let attempt = 1; attempt <= target.maxAttempts && !this.stopped; attempt++) {
           try {
-            const result = await this.opts.lambda.invoke(target.arn, payload);
-            if (result.ok) {
-              this.delivered++;
+            this.opts.lambda.invokeAsync(target.arn, payload);
+            this.delivered++;
+            return;
+          } catch (error) {
+            if (error instanceof ResourceNotFoundError) {
+              this.opts.logger.error('event target not found, event dropped', { rule: rule.name, target: target.arn });
               return;
             }
-            this.opts.logger.warn('event target failed', { rule: rule.name, target: target.arn, attempt, error: result.errorMessage });
-          } catch (error) {
-            this.opts.logger.warn('event target failed', { rule: rule.name, target: target.arn, attempt, error: String(error) });
+            this.opts.logger.warn('event delivery failed', { rule: rule.name, target: target.arn, attempt, error: String(error) });
           }
-          await new Promise((r) => setTimeout(r, Math.min(30_000, 200 * 2 ** attempt)));
+          await new Promise((r) => setTimeout(r, Math.min(30_000, (this.opts.deliveryRetryBaseMs ?? 200) * 2 ** (attempt - 1))));
         }
-      })();
+      })().finally(() => this.deliveries.delete(delivery));
+      this.deliveries.add(delivery);
     }
   }
 
   stop(): void {
+    this.stopped = true;
     for (const t of this.timers) clearInterval(t);
   }
 }

@@ -13,6 +13,8 @@ import { ensureBucket, localS3Client, startLocalS3, type LocalS3 } from './s3';
 import { readAssembly, resolveTemplate, resourcesOfType, type CloudAssembly } from './template';
 import { LambdaRuntime, functionFromResource } from './lambda/runtime';
 import { startLambdaApi } from './lambda/api';
+import { AsyncInvoker } from './lambda/async-invoker';
+import { asyncInvokeConfigsOf } from './lambda/event-invoke-config';
 import { LocalEventBridge } from './eventbridge';
 import { assertPortFree, portsFrom, type ServiceName } from './ports';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, UnsupportedResourceError, type CloudLogger, type ResolvedTemplate } from './types';
@@ -41,6 +43,7 @@ const STOOD_UP = new Set([
   'AWS::S3::Bucket',
   'AWS::Lambda::Function',
   'AWS::Lambda::EventSourceMapping',
+  'AWS::Lambda::EventInvokeConfig',
   'AWS::SQS::Queue',
   'AWS::Events::Rule',
   'AWS::StepFunctions::StateMachine',
@@ -68,6 +71,10 @@ export function checkSupported(assembly: CloudAssembly): void {
         'Add support in localstack/cloud or deploy to LocalStack/AWS instead.',
     );
   }
+  // Refused before anything starts: a destination the local cloud cannot deliver to would lose records silently.
+  if (Object.values(assembly.template.Resources).some((r) => r.Type === 'AWS::Lambda::EventInvokeConfig')) {
+    asyncInvokeConfigsOf(resolveTemplate(assembly, { region: LOCAL_REGION }));
+  }
 }
 
 export interface LocalCloudOptions {
@@ -81,6 +88,11 @@ export interface LocalCloudOptions {
   logger: CloudLogger;
   /** Upper bound of concurrent execution environments per function. */
   maxConcurrencyPerFunction?: number;
+  /**
+   * Waits before the first and second retry of an asynchronous invocation's function error, standing for AWS's
+   * one and two minutes (default 1 s and 2 s; localstack/cloud/lambda/async-invoker.ts).
+   */
+  asyncRetryDelaysMs?: readonly [number, number];
 }
 
 export interface LocalCloudConfig {
@@ -213,10 +225,20 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     for (const fn of resourcesOfType(template, 'AWS::Lambda::Function')) {
       lambda.add(functionFromResource(fn, assembly.assetDirs, options.maxConcurrencyPerFunction ?? 16));
     }
-    const lambdaApi = await startLambdaApi(lambda, ports.lambda, host, logger);
+    const asyncLambda = new AsyncInvoker({
+      lambda,
+      destinations: { send: async (queueArn: string, body: string) => void (await sqs.sendMessage(queueArn, body)) },
+      logger,
+      region,
+      accountId: LOCAL_ACCOUNT_ID,
+      retryDelaysMs: options.asyncRetryDelaysMs,
+    });
+    for (const { functionName, config } of asyncInvokeConfigsOf(template)) asyncLambda.configure(functionName, config);
+    stops.push(() => asyncLambda.stop());
+    const lambdaApi = await startLambdaApi(lambda, asyncLambda, ports.lambda, host, logger);
     stops.push(() => lambdaApi.close());
 
-    const bus = new LocalEventBridge({ region, accountId: LOCAL_ACCOUNT_ID, lambda, logger });
+    const bus = new LocalEventBridge({ region, accountId: LOCAL_ACCOUNT_ID, lambda: asyncLambda, logger });
     stops.push(() => bus.stop());
     for (const rule of resourcesOfType(template, 'AWS::Events::Rule')) bus.addRule(rule);
 

@@ -43,6 +43,16 @@ export interface LambdaInvoker {
   has(functionRef: string): boolean;
 }
 
+/**
+ * Lambda's asynchronous Invoke (`InvocationType: Event`, also how EventBridge invokes its targets): the event is
+ * accepted into the function's queue and run later, under the function's EventInvokeConfig (retries, event age,
+ * destinations). Throws `ResourceNotFoundError` for an unknown function, the only error the caller sees: function
+ * errors never come back to it.
+ */
+export interface AsyncLambdaInvoker {
+  invokeAsync(functionRef: string, event: unknown): { requestId: string };
+}
+
 export interface CloudLogger {
   info(message: string, extra?: Record<string, unknown>): void;
   warn(message: string, extra?: Record<string, unknown>): void;

@@ -29,7 +29,8 @@ import { WorkspaceClient, type ObjectStore } from './workspace';
  * 4. runs each item once per (run, step, item, epoch) with Powertools Idempotency: a retried invocation
  *    returns the stored result of items that already completed and re-runs only the others;
  * 5. gives each item a workspace client confined to `runs/<runId>/` and a `progress()` callback, and emits
- *    ItemStarted / ItemProgress / ItemCompleted / ItemFailed with metrics;
+ *    ItemStarted / ItemProgress / ItemCompleted / ItemFailed with metrics: what the attempt spent (tokens, cost,
+ *    provider, model), a failed attempt too, which the event log adds to the run's spend ledger as it is emitted;
  * 6. records the agent's metrics (counters and latency histogram, atomic ADDs) and circuit breaker
  *    outcome in the registry, then releases the lease.
  * Item errors are classified: fatal ones fail the item (result `failed`, ItemFailed with `retry: null`);
@@ -75,11 +76,15 @@ export interface IdempotencyKey {
   epoch: number;
 }
 
+/** An attempt's figures: what this attempt spent, whether it succeeded or failed. */
 export interface ItemMetrics {
   durationMs: number;
   tokensUsed: number;
   costUsd: number;
   retryCount: number;
+  /** The LLM provider (`offline`, `openai`, `bedrock`, …) and model the spend came from, when the agent said. */
+  provider?: string;
+  model?: string;
 }
 
 export interface ItemResult {
@@ -88,17 +93,32 @@ export interface ItemResult {
   outputKey?: string;
   error?: { type: string; message: string };
   metrics: ItemMetrics;
+  /**
+   * The attempt's spend is in the run's ledger already (the runtime's item event carried it, see
+   * lambdas/shared/runs/spend.ts): whoever reads results must not count it again. Results without it come from
+   * agents that emit no item events; their spend is counted from the results.
+   */
+  spendRecorded?: boolean;
 }
 
 export interface AgentOutput {
   results: ItemResult[];
 }
 
-/** What an agent's item function may return; outputKey defaults to the last key it wrote. */
-export interface ItemOutput {
-  outputKey?: string;
+/** An item's spend so far, cumulative: the total of its LLM calls, and which provider and model made them. */
+export interface ItemUsage {
   tokensUsed?: number;
   costUsd?: number;
+  provider?: string;
+  model?: string;
+}
+
+/**
+ * What an agent's item function may return; outputKey defaults to the last key it wrote. Usage fields given
+ * here are the item's final figures; absent ones default to what `progress()` last reported.
+ */
+export interface ItemOutput extends ItemUsage {
+  outputKey?: string;
 }
 
 export interface ItemContext {
@@ -106,8 +126,12 @@ export interface ItemContext {
   agentId: string;
   index: number;
   workspace: WorkspaceClient;
-  /** Reports progress (0..1) and tokens used so far; rate-limited by the event sink. */
-  progress(fraction: number, usage?: { tokensUsed?: number; etaMs?: number }): Promise<void>;
+  /**
+   * Reports progress (0..1) and the item's spend so far (cumulative); rate-limited by the event sink. Report
+   * spend as it happens: an item that then fails carries it in ItemFailed.metrics, so its tokens and cost still
+   * count in the run's totals.
+   */
+  progress(fraction: number, usage?: ItemUsage & { etaMs?: number }): Promise<void>;
   lambdaContext?: Context;
 }
 
@@ -296,18 +320,39 @@ async function runItem(state: InvocationState, fn: ItemFunction, item: AgentItem
   const index = item.index ?? position;
   const total = input.total ?? count;
   let started = deps.clock();
-  let tokensUsed = 0;
+  // The item's spend so far, as its agent reported it (progress, then its output): what its item event carries.
+  const spent = { tokensUsed: 0, costUsd: 0, costReported: false, provider: undefined as string | undefined, model: undefined as string | undefined };
+  const note = (usage: ItemUsage, final: boolean) => {
+    const tokens = usage.tokensUsed !== undefined ? Math.max(0, Math.round(usage.tokensUsed)) : undefined;
+    const cost = usage.costUsd !== undefined && Number.isFinite(usage.costUsd) ? Math.max(0, usage.costUsd) : undefined;
+    // Progress is cumulative and never goes back; the agent's output is its last word.
+    if (tokens !== undefined) spent.tokensUsed = final ? tokens : Math.max(spent.tokensUsed, tokens);
+    if (cost !== undefined) {
+      spent.costUsd = final ? cost : Math.max(spent.costUsd, cost);
+      spent.costReported = true;
+    }
+    if (usage.provider) spent.provider = usage.provider;
+    if (usage.model) spent.model = usage.model;
+  };
+  const metricsNow = (): ItemMetrics => ({
+    durationMs: Math.max(0, deps.clock() - started),
+    tokensUsed: spent.tokensUsed,
+    costUsd: spent.costUsd,
+    retryCount,
+    ...(spent.provider ? { provider: spent.provider } : {}),
+    ...(spent.model ? { model: spent.model } : {}),
+  });
   const workspace = new WorkspaceClient(deps.objects, input.workspace.bucket, runId);
 
   const fail = async (error: unknown, kind: ErrorKind): Promise<ItemResult> => {
-    const durationMs = Math.max(0, deps.clock() - started);
     const type = kind === 'fatal' ? fatalTypeOf(error) : errorTypeOf(kind);
     const message = errorMessage(error);
-    const metrics = { durationMs, tokensUsed, costUsd: 0, retryCount };
-    state.outcomes.push({ ok: false, latencyMs: durationMs, error: `${type}: ${message}` });
+    // A failed attempt spent what it spent: its tokens and cost are reported (and counted) like a success's.
+    const metrics = metricsNow();
+    state.outcomes.push({ ok: false, latencyMs: metrics.durationMs, error: `${type}: ${message}` });
     const retry = kind === 'fatal' ? null : nextRetry(input.attempt, input.retry);
     await deps.events.emit(runId, 'ItemFailed', { stepId, item: item.key, error: { type, message }, retry, metrics });
-    return { item: { key: item.key }, status: 'failed', error: { type, message }, metrics };
+    return { item: { key: item.key }, status: 'failed', error: { type, message }, metrics, spendRecorded: true };
   };
 
   const execute = async (): Promise<ItemResult> => {
@@ -319,13 +364,16 @@ async function runItem(state: InvocationState, fn: ItemFunction, item: AgentItem
       index,
       workspace,
       progress: async (fraction, usage = {}) => {
-        if (usage.tokensUsed !== undefined) tokensUsed = Math.max(tokensUsed, Math.round(usage.tokensUsed));
+        note(usage, false);
         await deps.events.emit(runId, 'ItemProgress', {
           stepId,
           item: item.key,
           progress: Math.min(1, Math.max(0, fraction)),
-          tokensUsed,
+          tokensUsed: spent.tokensUsed,
           ...(usage.etaMs !== undefined ? { etaMs: Math.max(0, usage.etaMs) } : {}),
+          ...(spent.costReported ? { costUsd: spent.costUsd } : {}),
+          ...(spent.provider ? { provider: spent.provider } : {}),
+          ...(spent.model ? { model: spent.model } : {}),
         });
       },
       ...(lambdaContext ? { lambdaContext } : {}),
@@ -344,12 +392,11 @@ async function runItem(state: InvocationState, fn: ItemFunction, item: AgentItem
     if (outputKey === undefined) {
       return fail(new FatalAgentError(`item '${item.key}' produced no output: the agent wrote nothing and returned no outputKey`), 'fatal');
     }
-    if (output?.tokensUsed !== undefined) tokensUsed = Math.max(0, Math.round(output.tokensUsed));
-    const durationMs = Math.max(0, deps.clock() - started);
-    const metrics = { durationMs, tokensUsed, costUsd: Math.max(0, output?.costUsd ?? 0), retryCount };
-    state.outcomes.push({ ok: true, latencyMs: durationMs });
+    if (output) note(output, true);
+    const metrics = metricsNow();
+    state.outcomes.push({ ok: true, latencyMs: metrics.durationMs });
     await deps.events.emit(runId, 'ItemCompleted', { stepId, item: item.key, outputKey, metrics });
-    return { item: { key: item.key }, status: 'succeeded', outputKey, metrics };
+    return { item: { key: item.key }, status: 'succeeded', outputKey, metrics, spendRecorded: true };
   };
 
   try {
@@ -367,7 +414,10 @@ async function runItem(state: InvocationState, fn: ItemFunction, item: AgentItem
       item: { key: item.key },
       status: 'failed',
       error: { type: errorTypeOf(kind === 'busy' ? 'busy' : 'retryable'), message: errorMessage(error) },
-      metrics: { durationMs: Math.max(0, deps.clock() - started), tokensUsed, costUsd: 0, retryCount },
+      metrics: metricsNow(),
+      // Usually the item's event was written and its spend counted (the idempotency store failed after it), and
+      // an event that could not be written has nowhere else to be counted from: never count it from this result.
+      spendRecorded: true,
     };
   }
 }

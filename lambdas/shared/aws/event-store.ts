@@ -10,6 +10,7 @@ import {
 } from '../events/schemas';
 import { blockFromCounter, SeqAllocator } from '../events/sequence';
 import { ProgressCoalescer, progressKey, type CoalescerOptions } from '../events/coalesce';
+import { ledgerAdds, parseLedger, spendOfEvent, type RunSpend, type SpendItem } from '../runs/spend';
 
 /**
  * The run event log in DynamoDB: the one emitter every producer uses (engine, finalizer, control API, agent
@@ -24,6 +25,10 @@ import { ProgressCoalescer, progressKey, type CoalescerOptions } from '../events
  * numbers of the events gathered while the flush was pending, then one conditional Put per event. Emits made in
  * the same tick for the same run share a flush, so a producer emitting several events at once (the agent
  * runtime, the coalescer) pays 1 + 1/n writes per event.
+ *
+ * The counter item is also the run's spend ledger (lambdas/shared/runs/spend.ts): the tokens and cost an
+ * ItemCompleted / ItemFailed carries are ADDed in the same UpdateItem that reserves its number, once per emit
+ * (an event re-emitted under a new number after a reader filled its old one does not add them again).
  */
 
 export const COUNTER_SEQ = 0;
@@ -91,6 +96,9 @@ interface Pending {
   payload: Record<string, unknown>;
   at: string;
   attributes?: Record<string, unknown>;
+  /** What the event spent, for the run's ledger; `spendCounted` once a reserve carried it. */
+  spend?: SpendItem;
+  spendCounted?: boolean;
   resolve: (event: EventEnvelope) => void;
   reject: (error: unknown) => void;
 }
@@ -176,7 +184,7 @@ export class EventStore {
         const key = progressKey(runId, String(valid.stepId), String(valid.item));
         const held = this.coalescer.settle(key, event === 'ItemCompleted' ? 'completed' : 'failed');
         if (held && event === 'ItemFailed' && valid.lastProgress === undefined) {
-          toWrite = { ...valid, lastProgress: { progress: held.progress, tokensUsed: held.tokensUsed } };
+          toWrite = { ...valid, lastProgress: { progress: held.progress, tokensUsed: held.tokensUsed, ...(held.costUsd !== undefined ? { costUsd: held.costUsd } : {}) } };
         }
       }
     }
@@ -240,10 +248,11 @@ export class EventStore {
   }
 
   private enqueue(runId: string, event: EventName, payload: Record<string, unknown>, at: string, attributes?: Record<string, unknown>): Promise<EventEnvelope> {
+    const spend = spendOfEvent(event, payload);
     return new Promise<EventEnvelope>((resolve, reject) => {
       let queue = this.queues.get(runId);
       if (!queue) this.queues.set(runId, (queue = []));
-      queue.push({ runId, event, payload, at, attributes, resolve, reject });
+      queue.push({ runId, event, payload, at, attributes, ...(spend ? { spend } : {}), resolve, reject });
       this.kick(runId);
     });
   }
@@ -272,17 +281,26 @@ export class EventStore {
     return Math.floor(this.clock() / 1000) + this.retentionSeconds;
   }
 
-  /** Reserves `n` numbers with one atomic ADD on the counter item. */
-  private async reserve(runId: string, n: number): Promise<number[]> {
+  /** Reserves `n` numbers with one atomic ADD on the counter item, adding the spend of the events to the ledger. */
+  private async reserve(runId: string, n: number, spend: readonly SpendItem[] = []): Promise<number[]> {
     this.stats.counterUpdates++;
+    const adds = [...ledgerAdds(spend)];
+    const names: Record<string, string> = { '#next': 'next' };
+    const values: Record<string, unknown> = { ':n': n, ':exp': this.expiresAt() };
+    const terms = ['#next :n'];
+    adds.forEach(([name, value], i) => {
+      names[`#s${i}`] = name;
+      values[`:s${i}`] = value;
+      terms.push(`#s${i} :s${i}`);
+    });
     const result = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
         Key: { runId, seq: COUNTER_SEQ },
         // The counter lives as long as the newest event, so numbering never restarts under live events.
-        UpdateExpression: 'ADD #next :n SET expiresAt = :exp',
-        ExpressionAttributeNames: { '#next': 'next' },
-        ExpressionAttributeValues: { ':n': n, ':exp': this.expiresAt() },
+        UpdateExpression: `ADD ${terms.join(', ')} SET expiresAt = :exp`,
+        ExpressionAttributeNames: names,
+        ExpressionAttributeValues: values,
         ReturnValues: 'UPDATED_NEW',
       }),
     );
@@ -293,12 +311,15 @@ export class EventStore {
 
   private async flush(runId: string, batch: Pending[]): Promise<void> {
     let numbers: number[];
+    const spending = batch.filter((p) => p.spend && !p.spendCounted);
     try {
-      numbers = await this.reserve(runId, batch.length);
+      numbers = await this.reserve(runId, batch.length, spending.map((p) => p.spend!));
     } catch (error) {
       for (const p of batch) p.reject(error);
       return;
     }
+    // Counted now, whatever happens to the Put: the attempt spent it. A re-emission under a new number must not add it again.
+    for (const p of spending) p.spendCounted = true;
     const expiresAt = this.expiresAt();
     const retry: Pending[] = [];
     await Promise.all(
@@ -428,6 +449,45 @@ export class EventStore {
   async firstAvailableSeq(runId: string): Promise<number | undefined> {
     const { events } = await this.query(runId, 0, 1);
     return events[0]?.seq;
+  }
+
+  /** The run's spend ledger (lambdas/shared/runs/spend.ts): tokens and cost per step, provider and model. */
+  async spend(runId: string): Promise<RunSpend> {
+    const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { runId, seq: COUNTER_SEQ }, ConsistentRead: true }));
+    return parseLedger(Item);
+  }
+
+  /**
+   * Adds spend no event carried (a step's results from agents that emit no item events) to the ledger, once per
+   * `mark`: the ADD is conditional on the mark's absence and sets it, so a retried caller adds nothing twice.
+   * False when the mark was there already.
+   */
+  async addSpendOnce(runId: string, mark: string, spend: readonly SpendItem[]): Promise<boolean> {
+    const adds = [...ledgerAdds(spend)];
+    if (adds.length === 0) return false;
+    const names: Record<string, string> = { '#mark': mark };
+    const values: Record<string, unknown> = { ':true': true, ':exp': this.expiresAt() };
+    const terms = adds.map(([name, value], i) => {
+      names[`#s${i}`] = name;
+      values[`:s${i}`] = value;
+      return `#s${i} :s${i}`;
+    });
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.tableName,
+          Key: { runId, seq: COUNTER_SEQ },
+          UpdateExpression: `ADD ${terms.join(', ')} SET #mark = :true, expiresAt = if_not_exists(expiresAt, :exp)`,
+          ConditionExpression: 'attribute_not_exists(#mark)',
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (isConditionFailure(error)) return false;
+      throw error;
+    }
   }
 
   /** The highest seq handed out so far (0 when the run never emitted). */

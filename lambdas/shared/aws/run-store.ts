@@ -22,7 +22,7 @@ import { completeRun, type FinalizeDeps } from '../runs/finalize';
 import { logger } from '../observability/logger';
 import { runKey } from './run-access';
 import { NotFoundError, ValidationError } from '../http/errors';
-import type { RunRecord, RunStatus, StepState } from '../runs/model';
+import { liveTallyOf, type RunRecord, type RunStatus, type StepState } from '../runs/model';
 
 /**
  * The runs table as the runs issue uses it. One run is several items under `pk = RUN#<runId>`:
@@ -511,10 +511,7 @@ function tallyUpdate(tally: ({ stepId: string } & ItemTally) | undefined): { set
 
 /** One step's live tally from the control item. */
 export function liveTally(control: ControlRecord | undefined, stepId: string): ItemTally | undefined {
-  const live = control?.live ?? {};
-  if (!(`${stepId}/succeeded` in live) && !(`${stepId}/failed` in live)) return undefined;
-  const get = (k: string) => Number(live[`${stepId}/${k}`] ?? 0);
-  return { succeeded: get('succeeded'), failed: get('failed'), tokens: get('tokens'), costUsd: get('costUsd') };
+  return liveTallyOf(control?.live, stepId);
 }
 
 function toControl(item: Record<string, unknown>): ControlRecord {
@@ -575,6 +572,7 @@ export function runDepsFromEnv(env: { runsTable: string; eventsTable: string; bu
       await new StepStateStore(env.runsTable).merge(runId, stepId, { status: 'paused' });
     },
     unlist: (runId) => runs.unlist(runId),
+    spend: (runId) => events.spend(runId),
     clock: Date.now,
     log: { warn: (message, extra) => logger.warn(message, { ...extra }) },
   };

@@ -81,10 +81,11 @@ export interface WorkflowStoreOptions {
 }
 
 /**
- * Workflow state machines are named with this prefix so one EventBridge rule and one IAM scope cover them
- * all (lib/engine.ts re-exports it for the CDK app).
+ * Workflow state machines are named with the deployment's prefix so one EventBridge rule and one IAM scope cover
+ * them all. This is the default deployment's; a named one (`-c agentplane:name=…`, lib/deployment.ts) gives its
+ * functions another in STATE_MACHINE_NAME_PREFIX.
  */
-export const STATE_MACHINE_PREFIX = 'agentplane-';
+export const DEFAULT_STATE_MACHINE_PREFIX = 'agentplane-';
 
 export const tenantPk = (tenant: string) => `TENANT#${tenant}`;
 export const headSk = (workflowId: string) => `WF#${workflowId}`;

@@ -34,8 +34,16 @@ export interface RunView {
   steps: StepView[];
   tokens: number;
   costUsd: number;
+  /** The LLM providers the spend came from (metrics.provider of item events, summaries' providers), sorted. */
+  providers?: string[];
   error?: { type: string; message: string };
   receipt?: { itemsDone: number; itemsAbandoned: number };
+}
+
+function addProviders(view: RunView, providers: ReadonlyArray<unknown> | undefined): void {
+  const named = (providers ?? []).filter((p): p is string => typeof p === 'string' && p !== '');
+  if (named.length === 0) return;
+  view.providers = [...new Set([...(view.providers ?? []), ...named])].sort();
 }
 
 export const emptyRunView = (runId: string): RunView => ({ runId, status: 'QUEUED', lastSeq: 0, steps: [], tokens: 0, costUsd: 0 });
@@ -69,10 +77,12 @@ export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'ev
       break;
     case 'RunSucceeded':
       view.status = 'SUCCEEDED';
+      addProviders(view, p.summary?.providers);
       break;
     case 'RunFailed':
       view.status = 'FAILED';
       view.error = p.error;
+      addProviders(view, p.summary?.providers);
       break;
     case 'RunCancelled':
       view.status = 'CANCELLED';
@@ -105,6 +115,14 @@ export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'ev
     case 'ItemFailed': {
       const step = stepOf(view, p.stepId);
       step.inFlight = Math.max(0, step.inFlight - 1);
+      // Every attempt's spend counts, a failed one that will be retried too (as in the run's totals).
+      const tokens = p.metrics?.tokensUsed ?? 0;
+      const cost = p.metrics?.costUsd ?? 0;
+      step.tokens += tokens;
+      step.costUsd += cost;
+      view.tokens += tokens;
+      view.costUsd += cost;
+      addProviders(view, [p.metrics?.provider]);
       // A failed attempt that will be retried is not a settled item.
       if (event.event === 'ItemFailed' && p.retry) break;
       if (event.event === 'ItemCompleted') step.succeeded++;
@@ -113,12 +131,6 @@ export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'ev
         if (!failedItems.has(step)) failedItems.set(step, new Set());
         failedItems.get(step)!.add(p.item);
       }
-      const tokens = p.metrics?.tokensUsed ?? 0;
-      const cost = p.metrics?.costUsd ?? 0;
-      step.tokens += tokens;
-      step.costUsd += cost;
-      view.tokens += tokens;
-      view.costUsd += cost;
       break;
     }
     case 'StepCompleted': {
@@ -127,6 +139,7 @@ export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'ev
       // The step summary is authoritative: it also covers items whose events this client never saw.
       view.tokens += s.totalTokens - step.tokens;
       view.costUsd += s.totalCostUsd - step.costUsd;
+      addProviders(view, s.providers);
       Object.assign(step, {
         status: s.failureCount > 0 && s.successCount === 0 && s.totalItems > 0 ? 'failed' : 'succeeded',
         totalItems: s.totalItems,

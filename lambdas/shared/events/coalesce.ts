@@ -24,6 +24,8 @@ export interface ProgressUpdate {
   progress: number;
   tokensUsed: number;
   etaMs?: number;
+  /** The item's spend so far (cumulative, like tokensUsed), when its agent reports it. */
+  costUsd?: number;
 }
 
 export interface CoalescerOptions {
@@ -146,5 +148,5 @@ export class ProgressCoalescer<T extends ProgressUpdate = ProgressUpdate> {
 }
 
 function sameProgress(a: ProgressUpdate, b: ProgressUpdate): boolean {
-  return a.progress === b.progress && a.tokensUsed === b.tokensUsed;
+  return a.progress === b.progress && a.tokensUsed === b.tokensUsed && a.costUsd === b.costUsd;
 }

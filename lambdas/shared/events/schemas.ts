@@ -22,11 +22,28 @@ export const ErrorInfoSchema = z.object({
   message: z.string(),
 });
 
+// Which LLM provider (offline | openai | bedrock | …) and model the spend came from; absent when nothing was spent.
+const provider = nonEmpty.describe('LLM provider the spend came from: offline, openai, bedrock, …');
+const model = nonEmpty.describe('Model id the spend came from');
+
+/**
+ * An attempt's figures: tokens and cost are what this attempt spent (a failed or retried attempt too; every
+ * attempt's spend counts in the run's totals).
+ */
 export const ItemMetricsSchema = z.object({
   durationMs,
   tokensUsed: count,
   costUsd: money,
   retryCount: count,
+  provider: provider.optional(),
+  model: model.optional(),
+});
+
+export const UsageEntrySchema = z.object({
+  provider: provider.optional(),
+  model: model.optional(),
+  tokens: count,
+  costUsd: money,
 });
 
 export const RunSummarySchema = z.object({
@@ -36,6 +53,9 @@ export const RunSummarySchema = z.object({
   totalTokens: count,
   totalCostUsd: money,
   durationMs,
+  // Where the spend came from: provider names, and tokens and cost per provider and model. Absent: nothing spent.
+  providers: z.array(provider).optional(),
+  usage: z.array(UsageEntrySchema).optional(),
 });
 
 /** AgentSelected carries at most this many candidates: the event stays small with a large fleet. */
@@ -113,6 +133,10 @@ const payloads = {
     progress: z.number().min(0).max(1),
     tokensUsed: count,
     etaMs: durationMs.optional(),
+    // The item's spend so far, when its agent reports it (cumulative, like tokensUsed).
+    costUsd: money.optional(),
+    provider: provider.optional(),
+    model: model.optional(),
   }),
   ItemCompleted: z.object({
     stepId,
@@ -136,6 +160,7 @@ const payloads = {
       .object({
         progress: z.number().min(0).max(1),
         tokensUsed: count,
+        costUsd: money.optional(),
       })
       .optional(),
   }),

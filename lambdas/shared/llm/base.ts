@@ -49,10 +49,14 @@ export abstract class BaseProvider implements LlmProvider {
   protected abstract attempt(request: LlmRequest, retry: number): Promise<LlmResponse>;
 
   protected respond(text: string, usage: LlmUsage, model: string, finishReason: FinishReason): LlmResponse {
+    return { text, usage, model, finishReason, ...this.price(usage, model) };
+  }
+
+  /** What the call cost, from the price table; a provider that bills otherwise (or not at all) overrides it. */
+  protected price(usage: LlmUsage, model: string): { costUsd: number; priced: boolean } {
     // The answering model id may be more specific than the configured one (dated ids, inference profiles).
-    let cost = costOf(usage, model, this.prices);
-    if (!cost.priced && model !== this.model) cost = costOf(usage, this.model, this.prices);
-    return { text, usage, model, finishReason, ...cost };
+    const cost = costOf(usage, model, this.prices);
+    return !cost.priced && model !== this.model ? costOf(usage, this.model, this.prices) : cost;
   }
 }
 

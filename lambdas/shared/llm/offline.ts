@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BaseProvider, usageOf, type ProviderOptions } from './base';
 import { estimateRequestTokens, estimateTokens } from './tokens';
-import type { FinishReason, LlmRequest, LlmResponse } from './types';
+import type { FinishReason, LlmRequest, LlmResponse, LlmUsage } from './types';
 
 export const OFFLINE_MODEL = 'offline-deterministic-1';
 
@@ -21,8 +21,9 @@ export interface OfflineOptions extends Partial<ProviderOptions> {
 
 /**
  * The default provider locally and in tests: no network, same request → same response, token counts from the
- * same estimate prompts are sized with, and a nominal price, so events and reports show real-looking,
- * non-zero, reproducible tokens and cost.
+ * same estimate prompts are sized with, so events and reports show real-looking, non-zero, reproducible tokens.
+ * It costs nothing, and says so: cost 0 with `priced: true` (it is free, not "unpriced"), whatever a price
+ * table says about its model id, so no figure a run reports is invented.
  */
 export class OfflineProvider extends BaseProvider {
   readonly name = 'offline';
@@ -53,6 +54,10 @@ export class OfflineProvider extends BaseProvider {
     const output = estimateTokens(text);
     const reasoning = Math.round(output * this.reasoningRatio);
     return this.respond(text, usageOf(estimateRequestTokens(request), output, reasoning), this.model, finish);
+  }
+
+  protected override price(_usage: LlmUsage, _model: string): { costUsd: number; priced: boolean } {
+    return { costUsd: 0, priced: true };
   }
 }
 

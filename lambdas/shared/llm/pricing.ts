@@ -11,11 +11,11 @@ export type PriceTable = Record<string, ModelPrice>;
 
 /**
  * Defaults so a fresh deployment reports a cost at all. List prices move: deployments set
- * AGENTPLANE_LLM_PRICES (merged over these) rather than trusting this table. The offline provider has a
- * nominal price so local runs show a non-zero cost, end to end, like a real model would.
+ * AGENTPLANE_LLM_PRICES (merged over these) rather than trusting this table. The offline provider is not
+ * here: it calls nobody and is free by construction (OfflineProvider prices itself at 0), so no table entry
+ * can give it an invented cost.
  */
 export const DEFAULT_PRICES: PriceTable = {
-  'offline-deterministic-1': { input: 0.5, output: 1.5 },
   'gpt-4o-mini': { input: 0.15, output: 0.6 },
   'gpt-4o': { input: 2.5, output: 10 },
   'o4-mini': { input: 1.1, output: 4.4 },

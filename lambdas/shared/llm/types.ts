@@ -37,7 +37,10 @@ export interface LlmResponse {
   usage: LlmUsage;
   model: string;
   finishReason: FinishReason;
-  /** USD, from the price table; 0 when the model has no price (and `priced` is false). */
+  /**
+   * USD, from the price table; 0 when the model has no price (`priced: false`: the cost is unknown) and 0 for a
+   * free provider (`priced: true`: the offline provider calls nobody).
+   */
   costUsd: number;
   priced: boolean;
 }

@@ -41,9 +41,19 @@ export function providerFromEnv(config: LlmConfig = llmConfigFromEnv(), deps: Pr
 
 const workspaceOf = (ctx: ItemContext, deps: AgentDeps): MigrationWorkspace => (deps.workspace ? deps.workspace(ctx) : workspaceFromClient(ctx.workspace));
 
-const usageOutput = (outputKey: string, usage: UsageTotals): ItemOutput => ({ outputKey, tokensUsed: usage.totalTokens, costUsd: usage.costUsd });
+/** Which LLM the spend came from, for the item's events and the run's summaries; nothing when it made no call. */
+const attributed = (usage: UsageTotals, llm: LlmProvider | undefined) => (llm && usage.calls > 0 ? { provider: llm.name, model: llm.model } : {});
 
-const progressOf = (ctx: ItemContext) => (fraction: number, usage: UsageTotals) => ctx.progress(fraction, { tokensUsed: usage.totalTokens });
+const usageOutput = (outputKey: string, usage: UsageTotals, llm: LlmProvider | undefined): ItemOutput => ({
+  outputKey,
+  tokensUsed: usage.totalTokens,
+  costUsd: usage.costUsd,
+  ...attributed(usage, llm),
+});
+
+/** Progress with the spend so far, so an item that fails after some LLM calls still reports (and counts) them. */
+const progressOf = (ctx: ItemContext, llm: LlmProvider | undefined) => (fraction: number, usage: UsageTotals) =>
+  ctx.progress(fraction, { tokensUsed: usage.totalTokens, costUsd: usage.costUsd, ...attributed(usage, llm) });
 
 export const AnalysisConfig = z.object({ failOnErrors: z.boolean().default(true) }).passthrough();
 
@@ -67,6 +77,8 @@ export const ValidationConfig = z
 
 const UsageEntry = z.object({
   agent: z.string(),
+  provider: z.string().optional(),
+  model: z.string().optional(),
   inputTokens: z.number().nonnegative(),
   outputTokens: z.number().nonnegative(),
   reasoningTokens: z.number().nonnegative().optional(),
@@ -102,9 +114,9 @@ export async function generationItem(item: AgentItem, ctx: ItemContext, deps: Ag
     ...(llm ? { llm } : {}),
     ...(config.contextTokens !== undefined ? { contextTokens: config.contextTokens } : {}),
     ...(config.maxOutputTokens !== undefined ? { maxOutputTokens: config.maxOutputTokens } : {}),
-    onProgress: progressOf(ctx),
+    onProgress: progressOf(ctx, llm),
   });
-  return r.status === 'generated' ? usageOutput(r.outputKey, r.manifest.usage) : { outputKey: r.outputKey, tokensUsed: 0, costUsd: 0 };
+  return r.status === 'generated' ? usageOutput(r.outputKey, r.manifest.usage, llm) : { outputKey: r.outputKey, tokensUsed: 0, costUsd: 0 };
 }
 
 export async function validationItem(_item: AgentItem, ctx: ItemContext, deps: AgentDeps = {}): Promise<ItemOutput> {
@@ -116,9 +128,9 @@ export async function validationItem(_item: AgentItem, ctx: ItemContext, deps: A
     repairAttempts: config.repairAttempts,
     requireJavac: config.requireJavac,
     ...(config.maxOutputTokens !== undefined ? { maxOutputTokens: config.maxOutputTokens } : {}),
-    onProgress: progressOf(ctx),
+    onProgress: progressOf(ctx, llm),
   });
-  return usageOutput(r.outputKey, r.report.usage);
+  return usageOutput(r.outputKey, r.report.usage, llm);
 }
 
 export async function reportItem(_item: AgentItem, ctx: ItemContext, deps: AgentDeps = {}): Promise<ItemOutput> {

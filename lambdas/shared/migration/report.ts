@@ -43,6 +43,12 @@ function programRow(a: StoredAnalysis, status: ReportProgram['status'], todos?: 
   };
 }
 
+/** The distinct values, comma-separated (one model is the usual case; a redeploy mid-run can make two). */
+const distinct = (values: Array<string | undefined>): string | undefined => {
+  const set = [...new Set(values.filter((v): v is string => !!v))].sort();
+  return set.length > 0 ? set.join(', ') : undefined;
+};
+
 function usageOfManifests(manifests: GenerationManifest[]): AgentUsage {
   const u = { agent: 'java-generation', inputTokens: 0, outputTokens: 0, reasoningTokens: 0, costUsd: 0, calls: 0 };
   for (const m of manifests) {
@@ -53,7 +59,11 @@ function usageOfManifests(manifests: GenerationManifest[]): AgentUsage {
     u.calls += m.usage.calls;
   }
   u.costUsd = Math.round(u.costUsd * 1e6) / 1e6;
-  return u;
+  // Which LLM the figures came from: the manifests of programs that called one.
+  const called = manifests.filter((m) => m.usage.calls > 0);
+  const provider = distinct(called.map((m) => m.llm?.provider));
+  const model = distinct(called.map((m) => m.llm?.model));
+  return { ...u, ...(provider ? { provider } : {}), ...(model ? { model } : {}) };
 }
 
 /** Everything the report shows, from what the other agents left in the workspace. */
@@ -98,7 +108,18 @@ export async function collectReportInput(ws: MigrationWorkspace, opts: ReportOpt
 
   const derived: AgentUsage[] = [];
   if (manifests.length > 0) derived.push(usageOfManifests(manifests));
-  if (validation) derived.push({ agent: 'java-validation', inputTokens: validation.usage.inputTokens, outputTokens: validation.usage.outputTokens, reasoningTokens: validation.usage.reasoningTokens, costUsd: validation.usage.costUsd, calls: validation.usage.calls });
+  if (validation) {
+    const llm = validation.usage.calls > 0 ? validation.llm : undefined;
+    derived.push({
+      agent: 'java-validation',
+      inputTokens: validation.usage.inputTokens,
+      outputTokens: validation.usage.outputTokens,
+      reasoningTokens: validation.usage.reasoningTokens,
+      costUsd: validation.usage.costUsd,
+      calls: validation.usage.calls,
+      ...(llm ? { provider: llm.provider, model: llm.model } : {}),
+    });
+  }
   const given = new Map((opts.usage ?? []).map((u) => [u.agent, u]));
   const byAgent = [...derived.filter((u) => !given.has(u.agent)), ...given.values()];
   const sum = (f: (u: AgentUsage) => number) => byAgent.reduce((n, u) => n + f(u), 0);

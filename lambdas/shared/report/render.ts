@@ -23,7 +23,8 @@ export interface ReportInput {
     outputTokens: number;
     reasoningTokens?: number;
     costUsd: number;
-    byAgent?: Array<{ agent: string; inputTokens: number; outputTokens: number; reasoningTokens?: number; costUsd: number; calls?: number }>;
+    /** `provider`/`model`: which LLM the agent's spend came from (several, comma-separated; absent: none named). */
+    byAgent?: Array<{ agent: string; inputTokens: number; outputTokens: number; reasoningTokens?: number; costUsd: number; calls?: number; provider?: string; model?: string }>;
   };
 }
 
@@ -67,17 +68,26 @@ interface Sections {
   summary: string[];
 }
 
+/** `offline (offline-deterministic-1)`: where an agent's spend came from; `-` when it named no provider. */
+function llmOf(u: { provider?: string; model?: string }): string {
+  if (!u.provider) return '-';
+  return u.model ? `${u.provider} (${u.model})` : u.provider;
+}
+
 function sections(input: ReportInput): Sections {
   const programs = [...input.programs].sort((a, b) => a.name.localeCompare(b.name));
   const totalLines = programs.reduce((n, p) => n + p.metrics.totalLines, 0);
   const validated = input.generated.filter((g) => g.validated).length;
   const u = input.usage;
+  const llms = [...new Set((u.byAgent ?? []).filter((a) => a.provider).map(llmOf))].sort();
   return {
     summary: [
       `Programs: ${programs.length} (${programs.filter((p) => p.status === 'ok').length} ok, ${programs.filter((p) => p.status !== 'ok').length} with problems)`,
       `COBOL lines: ${int(totalLines)}`,
       `Java files: ${input.generated.length} generated, ${validated} compiled`,
       `Tokens: ${int(u.inputTokens)} in, ${int(u.outputTokens)} out${u.reasoningTokens ? `, ${int(u.reasoningTokens)} reasoning` : ''}; cost ${usd(u.costUsd)}`,
+      // Say whose figures these are: an offline run's cost is 0 because it called nobody, not because it was not priced.
+      `LLM: ${llms.length > 0 ? llms.join(', ') : 'none called'}`,
     ],
     programs: {
       head: ['Program', 'File', 'Status', 'Lines', 'Code', 'Comments', 'Paragraphs', 'Statements', 'Complexity', 'Errors', 'Warnings', 'TODOs'],
@@ -99,13 +109,13 @@ function sections(input: ReportInput): Sections {
         lines: (f.diagnostics ?? []).map((d) => `${d.line}:${d.column} ${d.severity}: ${d.message}`),
       })),
     usage: {
-      head: ['Agent', 'Calls', 'Input tokens', 'Output tokens', 'Reasoning tokens', 'Cost'],
-      align: ['left', 'right', 'right', 'right', 'right', 'right'],
+      head: ['Agent', 'Calls', 'Input tokens', 'Output tokens', 'Reasoning tokens', 'Cost', 'LLM'],
+      align: ['left', 'right', 'right', 'right', 'right', 'right', 'left'],
       rows: [
         ...[...(u.byAgent ?? [])].sort((a, b) => a.agent.localeCompare(b.agent)).map((a) => [
-          a.agent, a.calls === undefined ? '-' : int(a.calls), int(a.inputTokens), int(a.outputTokens), int(a.reasoningTokens ?? 0), usd(a.costUsd),
+          a.agent, a.calls === undefined ? '-' : int(a.calls), int(a.inputTokens), int(a.outputTokens), int(a.reasoningTokens ?? 0), usd(a.costUsd), llmOf(a),
         ]),
-        ['Total', '-', int(u.inputTokens), int(u.outputTokens), int(u.reasoningTokens ?? 0), usd(u.costUsd)],
+        ['Total', '-', int(u.inputTokens), int(u.outputTokens), int(u.reasoningTokens ?? 0), usd(u.costUsd), llms.join(', ') || '-'],
       ],
     },
   };

@@ -153,16 +153,21 @@ export interface ReleaseRequest {
   timeoutSeconds?: number;
 }
 
-/** A step's counts from one invocation's results (or its failure), for the run's live view. */
+/**
+ * A step's counts from one invocation's results (or its failure), for the run's live view. Tokens and cost are
+ * only those of results whose spend is not in the run's ledger already (`spendRecorded`: the agent runtime
+ * counted it when it emitted the item's event; lambdas/shared/runs/spend.ts): the live view adds the two.
+ */
 export function tallyOf(request: Pick<ReleaseRequest, 'items' | 'results' | 'error'>): ItemTally {
   const tally: ItemTally = { succeeded: 0, failed: 0, tokens: 0, costUsd: 0 };
   if (!Array.isArray(request.results)) {
     tally.failed = request.items;
     return tally;
   }
-  for (const r of request.results as Array<{ status?: string; metrics?: { tokensUsed?: unknown; costUsd?: unknown } }>) {
+  for (const r of request.results as Array<{ status?: string; spendRecorded?: unknown; metrics?: { tokensUsed?: unknown; costUsd?: unknown } }>) {
     if (r?.status === 'succeeded') tally.succeeded++;
     else tally.failed++;
+    if (r?.spendRecorded === true) continue;
     const tokens = Number(r?.metrics?.tokensUsed);
     const cost = Number(r?.metrics?.costUsd);
     if (Number.isFinite(tokens) && tokens > 0) tally.tokens += tokens;

@@ -1,6 +1,7 @@
 import { afterSettle, type ControlDeps } from './control';
-import { finalStatusFor, isTerminal, summarize, type RunRecord, type RunSummary } from './model';
+import { finalStatusFor, isLiveStep, isTerminal, liveTallyOf, overlaySpend, summarize, type RunRecord, type RunSummary } from './model';
 import { runPrefix } from './keys';
+import type { RunSpend } from './spend';
 
 /**
  * Ending a run, whatever way it ends, in two halves:
@@ -18,6 +19,8 @@ export interface FinalizeDeps extends ControlDeps {
   };
   /** Removes the run from the live index the sweep reads. */
   unlist(runId: string): Promise<void>;
+  /** The run's spend ledger (lambdas/shared/runs/spend.ts); absent: the steps' recorded figures are the totals. */
+  spend?(runId: string): Promise<RunSpend>;
 }
 
 export interface ExecutionEnd {
@@ -62,7 +65,12 @@ export async function completeRun(deps: FinalizeDeps, runId: string): Promise<Ru
   if (!isTerminal(run.status)) {
     const status = finalStatusFor(run.execution?.status ?? 'ABORTED', run.cancel !== undefined);
     const endedAt = run.execution?.endedAt ?? new Date(now).toISOString();
-    const summary: RunSummary = summarize({ ...run, endedAt }, now);
+    // Tokens and cost from the ledger, read now that nothing of the run runs any more: every attempt's spend, also
+    // that of steps whose reporter never ran (a cancel) and of attempts that ended after their step's reporter (a
+    // timed-out invocation finishing late). A step still live keeps the spend its releases counted off the ledger.
+    const ledger = deps.spend ? await deps.spend(runId) : undefined;
+    const steps = overlaySpend(run.steps ?? {}, ledger, (stepId, step) => (isLiveStep(step) ? liveTallyOf(control?.live, stepId) : undefined));
+    const summary: RunSummary = summarize({ ...run, steps, endedAt }, now);
     const receipt = run.cancel ? receiptOf(run, control?.settled ?? 0) : undefined;
     const error = status === 'FAILED' ? { type: run.execution?.error || 'States.Failed', message: (run.execution?.cause || 'the execution failed').slice(0, 2_000) } : undefined;
     const report = {
@@ -74,7 +82,7 @@ export async function completeRun(deps: FinalizeDeps, runId: string): Promise<Ru
       startedAt: run.startedAt,
       endedAt,
       summary,
-      steps: run.steps ?? {},
+      steps,
       agents: run.agents ?? {},
       ...(receipt ? { cancel: { ...run.cancel, receipt } } : {}),
       ...(error ? { error } : {}),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { attribution, mergeUsage, roundUsd, type RunSpend, type UsageEntry } from './spend';
 
 /**
  * The run model: statuses, the commands a client may send, and the shape of the run record the runs API,
@@ -52,6 +53,9 @@ export interface StepState {
   mode?: string;
   /** Items that fell back, by the agent they moved to (per-item fallback, docs/engine.md). */
   fallbacks?: Record<string, number>;
+  /** Where `tokens` and `costUsd` came from: provider names, and figures per provider and model (spend.ts). */
+  providers?: string[];
+  usage?: UsageEntry[];
 }
 
 export interface RunSummary {
@@ -61,6 +65,9 @@ export interface RunSummary {
   totalTokens: number;
   totalCostUsd: number;
   durationMs: number;
+  /** Where the spend came from (absent when nothing was spent): provider names, and figures per provider and model. */
+  providers?: string[];
+  usage?: UsageEntry[];
 }
 
 export interface RunLimits {
@@ -117,7 +124,8 @@ export function emptySummary(): RunSummary {
  */
 export function summarize(run: Pick<RunRecord, 'steps' | 'startedAt' | 'endedAt' | 'createdAt'>, now: number): RunSummary {
   const out = emptySummary();
-  for (const step of Object.values(run.steps ?? {})) {
+  const steps = Object.values(run.steps ?? {});
+  for (const step of steps) {
     out.totalItems += step.totalItems ?? 0;
     out.successCount += step.succeeded ?? 0;
     out.failureCount += step.failed ?? 0;
@@ -128,6 +136,46 @@ export function summarize(run: Pick<RunRecord, 'steps' | 'startedAt' | 'endedAt'
   const start = Date.parse(run.startedAt ?? run.createdAt);
   const end = run.endedAt ? Date.parse(run.endedAt) : now;
   out.durationMs = Number.isFinite(start) && Number.isFinite(end) ? Math.max(0, end - start) : 0;
+  return { ...out, ...attribution(mergeUsage(...steps.map((s) => s.usage))) };
+}
+
+/** One step's live counts (`<stepId>/<counter>` entries of the control item's `live`, kept by the item releases). */
+export function liveTallyOf(live: Record<string, number> | undefined, stepId: string): { succeeded: number; failed: number; tokens: number; costUsd: number } | undefined {
+  const counts = live ?? {};
+  if (!(`${stepId}/succeeded` in counts) && !(`${stepId}/failed` in counts)) return undefined;
+  const get = (k: string) => Number(counts[`${stepId}/${k}`] ?? 0);
+  return { succeeded: get('succeeded'), failed: get('failed'), tokens: get('tokens'), costUsd: get('costUsd') };
+}
+
+export const isLiveStep = (step: StepState) => step.status === 'running' || step.status === 'paused';
+
+/**
+ * The steps with their spend from the run's ledger (lambdas/shared/runs/spend.ts), which counts every attempt
+ * (failed and retried ones too) where it was emitted, plus `offLedger`: spend known only from results not yet
+ * added to the ledger (a running step's agents that emit no item events, from the item releases' live tally).
+ * A step the ledger does not know keeps its recorded figures (runs from before the ledger). Counts are not touched.
+ */
+export function overlaySpend(
+  steps: Record<string, StepState>,
+  ledger: RunSpend | undefined,
+  offLedger?: (stepId: string, step: StepState) => { tokens: number; costUsd: number } | undefined,
+): Record<string, StepState> {
+  const out: Record<string, StepState> = {};
+  for (const [stepId, step] of Object.entries(steps)) {
+    const spent = ledger?.[stepId];
+    const extra = offLedger?.(stepId, step);
+    if (!spent) {
+      out[stepId] = extra ? { ...step, tokens: extra.tokens, costUsd: roundUsd(extra.costUsd, 6) } : step;
+      continue;
+    }
+    const { providers: _p, usage: _u, ...rest } = step;
+    out[stepId] = {
+      ...rest,
+      tokens: spent.tokens + (extra?.tokens ?? 0),
+      costUsd: roundUsd(spent.costUsd + (extra?.costUsd ?? 0), 6),
+      ...attribution(spent.usage),
+    };
+  }
   return out;
 }
 

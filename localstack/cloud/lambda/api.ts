@@ -1,18 +1,26 @@
 /**
  * The Lambda service endpoint (Invoke), so `@aws-sdk/client-lambda` pointed at AWS_ENDPOINT_URL_LAMBDA reaches
  * the local functions, plus `GET /_local/functions` for tests and tools to see what runs and from which bundle.
+ * An `Event` invocation goes to the asynchronous queue (./async-invoker.ts), which owns its retries.
  */
 import { createServer, type ServerResponse } from 'node:http';
 import type { LambdaRuntime } from './runtime';
 import { readBody } from '../http-body';
-import type { CloudLogger } from '../types';
+import type { AsyncLambdaInvoker, CloudLogger } from '../types';
+import { errorPayloadOf } from './invocation-record';
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(typeof body === 'string' ? body : JSON.stringify(body));
 }
 
-export function startLambdaApi(runtime: LambdaRuntime, port: number, host: string, logger: CloudLogger) {
+export function startLambdaApi(
+  runtime: Pick<LambdaRuntime, 'has' | 'invoke' | 'functions'>,
+  asyncInvoker: AsyncLambdaInvoker,
+  port: number,
+  host: string,
+  logger: CloudLogger,
+) {
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
@@ -31,8 +39,8 @@ export function startLambdaApi(runtime: LambdaRuntime, port: number, host: strin
           return send(res, 400, { Type: 'User', message: 'Could not parse request body into json' }, { 'x-amzn-errortype': 'InvalidRequestContentException' });
         }
         if (req.headers['x-amz-invocation-type'] === 'Event') {
-          void runtime.invoke(name, event).catch((error) => logger.error('async invoke failed', { name, error: String(error) }));
-          res.writeHead(202);
+          const { requestId } = asyncInvoker.invokeAsync(name, event);
+          res.writeHead(202, { 'x-amzn-requestid': requestId });
           return res.end();
         }
         const result = await runtime.invoke(name, event);
@@ -40,7 +48,7 @@ export function startLambdaApi(runtime: LambdaRuntime, port: number, host: strin
         return send(
           res,
           200,
-          { errorType: result.errorType, errorMessage: result.errorMessage, trace: result.trace ?? [] },
+          errorPayloadOf(result),
           { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' },
         );
       }

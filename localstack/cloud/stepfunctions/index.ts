@@ -90,6 +90,13 @@ export interface StateMachineRecord {
   tracingConfiguration?: Json;
   versions: StateMachineVersion[];
   nextVersion: number;
+  /** Resource tags, key → value (absent on machines persisted before tags were kept). */
+  tags?: Record<string, string>;
+}
+
+export interface ResourceTag {
+  key: string;
+  value: string;
 }
 
 export interface CreateStateMachineInput {
@@ -101,12 +108,31 @@ export interface CreateStateMachineInput {
   versionDescription?: string;
   loggingConfiguration?: Json;
   tracingConfiguration?: Json;
+  tags?: ResourceTag[];
 }
 
 export const RESTART_ERROR = 'States.LocalCloudRestart';
 export const RESTART_CAUSE = 'The local cloud stopped while this execution was running; it did not resume after the restart.';
 
 const NAME_PATTERN = /^[^\s?*<>{}[\]"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
+
+const MAX_TAGS = 50;
+const TAG_KEY = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{1,128}$/u;
+const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
+
+/** Validates tags as AWS does (key 1–128, value 0–256 of letters, digits, spaces and `_.:/=+-@`). */
+function tagMap(tags: unknown): Record<string, string> {
+  if (!Array.isArray(tags)) throw new SfnServiceError('ValidationException', 'tags must be a list of {key, value}.');
+  const out: Record<string, string> = {};
+  for (const tag of tags as Array<{ key?: unknown; value?: unknown }>) {
+    const key = String(tag?.key ?? '');
+    const value = String(tag?.value ?? '');
+    if (!TAG_KEY.test(key) || key.startsWith('aws:')) throw new SfnServiceError('InvalidParameterValue', `Invalid tag key: '${key}'`);
+    if (!TAG_VALUE.test(value)) throw new SfnServiceError('InvalidParameterValue', `Invalid tag value for key '${key}'`);
+    out[key] = value;
+  }
+  return out;
+}
 
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
 
@@ -296,6 +322,12 @@ export class LocalStepFunctions {
           return this.describeMapRun(input);
         case 'ListMapRuns':
           return this.listMapRuns(input);
+        case 'TagResource':
+          return this.tagResource(input);
+        case 'UntagResource':
+          return this.untagResource(input);
+        case 'ListTagsForResource':
+          return { tags: Object.entries(this.taggable(input.resourceArn).tags ?? {}).map(([key, value]) => ({ key, value })) };
         case 'SendTaskSuccess': {
           let output: Json;
           try {
@@ -384,6 +416,7 @@ export class LocalStepFunctions {
       tracingConfiguration: input.tracingConfiguration,
       versions: [],
       nextVersion: 1,
+      ...(input.tags?.length ? { tags: tagMap(input.tags) } : {}),
     };
     this.machines.set(arn, machine);
     let versionArn: string | undefined;
@@ -473,6 +506,36 @@ export class LocalStepFunctions {
     const version = machine.versions.find((v) => v.version === parsed.version);
     if (!version) throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
     return { machine, version };
+  }
+
+  // --- tags: state machines only (activities are not emulated) -------------------------------------------------
+
+  /** Tags belong to the unqualified machine: AWS refuses version and alias ARNs here. */
+  private taggable(resourceArn: unknown): StateMachineRecord {
+    const parsed = parseStateMachineArn(resourceArn);
+    if (!parsed || parsed.version !== undefined) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${String(resourceArn)}'`);
+    const machine = this.machines.get(buildStateMachineArn(this.opts, parsed.name));
+    if (!machine) throw new SfnServiceError('ResourceNotFound', `Resource not found: '${String(resourceArn)}'`);
+    return machine;
+  }
+
+  private tagResource(input: Json): Json {
+    const machine = this.taggable(input.resourceArn);
+    const tags = { ...(machine.tags ?? {}), ...tagMap(input.tags) };
+    if (Object.keys(tags).length > MAX_TAGS) throw new SfnServiceError('TooManyTags', `A resource can have at most ${MAX_TAGS} tags.`);
+    machine.tags = tags;
+    this.persistMachine(machine);
+    return {};
+  }
+
+  private untagResource(input: Json): Json {
+    const machine = this.taggable(input.resourceArn);
+    if (!Array.isArray(input.tagKeys)) throw new SfnServiceError('ValidationException', 'tagKeys must be a list of tag keys.');
+    const tags = { ...(machine.tags ?? {}) };
+    for (const key of input.tagKeys as unknown[]) delete tags[String(key)];
+    machine.tags = tags;
+    this.persistMachine(machine);
+    return {};
   }
 
   private describeStateMachine(input: Json): Json {

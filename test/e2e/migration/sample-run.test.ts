@@ -1,7 +1,7 @@
 /**
  * The product's first use, end to end through the public API only: the sample COBOL corpus goes in, compiling
- * Java and a report come out; the malformed program fails its item with its diagnostics; tokens and cost the
- * (offline) LLM provider reported show in the events and in GET /runs/{id}.
+ * Java and a report come out; the malformed program fails its item with its diagnostics; the tokens the offline
+ * LLM provider reported show in the events and in GET /runs/{id}, at cost 0 and attributed to provider `offline`.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -81,16 +81,32 @@ describe('Sample migration: cobol-to-java on the platform', () => {
     expect(readFileSync(join(runDir, 'reports', 'migration-report.md'), 'utf8')).toMatch(/EODRECON/);
   });
 
-  it('should report the tokens and cost the LLM provider reported, in the events and in GET /runs/{id}', async () => {
-    const completed = events.filter((e) => e.event === 'ItemCompleted');
-    const tokens = completed.reduce((n, e) => n + e.payload.metrics.tokensUsed, 0);
-    const cost = completed.reduce((n, e) => n + e.payload.metrics.costUsd, 0);
+  it('should report the tokens the offline provider reported at cost 0, saying provider offline, in the events, the summaries and GET /runs/{id}', async () => {
+    const attempts = events.filter((e) => e.event === 'ItemCompleted' || e.event === 'ItemFailed');
+    const tokens = attempts.reduce((n, e) => n + (e.payload.metrics?.tokensUsed ?? 0), 0);
+    const cost = attempts.reduce((n, e) => n + (e.payload.metrics?.costUsd ?? 0), 0);
     expect(tokens).toBeGreaterThan(0);
-    expect(cost).toBeGreaterThan(0);
+    // The offline provider calls nobody: no invented price.
+    expect(cost).toBe(0);
+    const spent = attempts.filter((e) => (e.payload.metrics?.tokensUsed ?? 0) > 0);
+    expect(spent.length).toBeGreaterThan(0);
+    for (const e of spent) expect(e.payload.metrics).toMatchObject({ costUsd: 0, provider: 'offline', model: 'offline-deterministic-1' });
+    const usage = [{ provider: 'offline', model: 'offline-deterministic-1', tokens, costUsd: 0 }];
+
+    const generate = events.find((e) => e.event === 'StepCompleted' && e.payload.stepId === 'generate')!.payload.summary;
+    expect(generate).toMatchObject({ totalCostUsd: 0, providers: ['offline'] });
+    expect(generate.totalTokens).toBeGreaterThan(0);
+    const succeeded = events.find((e) => e.event === 'RunSucceeded')!.payload.summary;
+    expect(succeeded).toMatchObject({ totalTokens: tokens, totalCostUsd: 0, providers: ['offline'], usage });
+
     const run = await http('GET', `/runs/${view.runId}`);
     expect(run.body.status).toBe('SUCCEEDED');
-    expect(run.body.summary.totalTokens).toBe(tokens);
-    expect(run.body.summary.totalCostUsd).toBeCloseTo(cost, 6);
-    expect(view.tokens).toBe(tokens);
+    expect(run.body.summary).toMatchObject({ totalTokens: tokens, totalCostUsd: 0, providers: ['offline'], usage });
+    expect(run.body.steps.generate).toMatchObject({ costUsd: 0, providers: ['offline'] });
+    expect(view).toMatchObject({ tokens, costUsd: 0, providers: ['offline'] });
+
+    // The migration report and the run's summary.json say whose figures these are.
+    expect(readFileSync(join(runDir, 'reports', 'migration-report.md'), 'utf8')).toContain('- LLM: offline (offline-deterministic-1)');
+    expect(JSON.parse(readFileSync(join(runDir, 'reports', 'summary.json'), 'utf8')).summary).toMatchObject({ totalTokens: tokens, totalCostUsd: 0, providers: ['offline'] });
   });
 });

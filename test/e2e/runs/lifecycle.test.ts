@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { http } from '../../support/target';
+import { http, target } from '../../support/target';
 import { events, fanOutWorkflow, inputs, registerWorkflow, startRun, unique, waitForEvent, waitForStatus, workspace } from './support';
 
 describe('Runs API: lifecycle', () => {
@@ -16,6 +16,9 @@ describe('Runs API: lifecycle', () => {
       expect(run.summary.durationMs).toBeGreaterThan(0);
       expect(run.agents).toEqual({ work: 'diagnostics.delay' });
       expect(run.parameters).toEqual({ label: 'x', mode: 'fast', count: 3 });
+      // The execution's Step Functions console page, where there is a console (a deployed stack, not the local cloud).
+      if (target().assemblyDir) expect(run.links).not.toHaveProperty('console');
+      else expect(run.links.console).toContain(encodeURIComponent(run.executionArn));
 
       const names = (await events(runId)).map((e) => e.event);
       expect(names[0]).toBe('RunQueued');

@@ -65,7 +65,7 @@ describe('LLM accounting through the platform (fake OpenAI-compatible endpoint)'
     Object.assign(process.env, llmEnv);
     try {
       const { buildApp } = await import('../../../bin/app');
-      buildApp({ outdir: join(workDir, 'cdk.out'), nag: false }).app.synth();
+      buildApp({ outdir: join(workDir, 'cdk.out'), nag: false, local: true }).app.synth();
     } finally {
       for (const key of Object.keys(llmEnv)) if (!(key in saved)) delete process.env[key];
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DescribeStateMachineCommand, ListStateMachineVersionsCommand } from '@aws-sdk/client-sfn';
+import { DescribeStateMachineCommand, ListStateMachineVersionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-sfn';
 import { http } from '../../support/target';
 import { register, sfnClient } from './support';
 
@@ -27,6 +27,23 @@ describe('Registration: state machines and their versions on the local Step Func
       expect(latest.roleArn).toMatch(/^arn:aws:iam::/);
       expect(latest.tracingConfiguration?.enabled).toBe(true);
       expect(latest.loggingConfiguration?.level).toBe('ERROR');
+    });
+  });
+
+  describe('Tags', () => {
+    it('should tag the machine with tenant, workflow and deployment, and keep them when a new version is registered', async () => {
+      const id = `sm-tags-${Date.now().toString(36)}`;
+      const v1 = await register({ id, steps: [{ id: 'a', capability: { skill: 'diagnostics.delay' } }] });
+      const expected = expect.arrayContaining([
+        { key: 'agentplane:tenant', value: expect.any(String) },
+        { key: 'agentplane:workflow', value: id },
+        { key: 'agentplane:deployment', value: 'default' },
+      ]);
+      expect((await sfnClient().send(new ListTagsForResourceCommand({ resourceArn: v1.stateMachineArn }))).tags).toEqual(expected);
+      await register({ id, steps: [{ id: 'a', capability: { skill: 'diagnostics.delay' } }, { id: 'b', dependsOn: ['a'], capability: { skill: 'diagnostics.delay' } }] });
+      const tags = (await sfnClient().send(new ListTagsForResourceCommand({ resourceArn: v1.stateMachineArn }))).tags!;
+      expect(tags).toEqual(expected);
+      expect(tags).toHaveLength(3);
     });
   });
 });

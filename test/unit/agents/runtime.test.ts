@@ -141,6 +141,68 @@ describe('Middleware: agentRuntime', () => {
       expect(events.filter((e) => e.event === 'ItemFailed').map((e) => e.payload.retry)).toEqual([{ attempt: 2, nextDelayMs: 1000 }, null]);
     });
 
+    describe('spend of every attempt', () => {
+      const usage = (tokensUsed: number, costUsd: number) => ({ tokensUsed, costUsd, provider: 'openai', model: 'gpt-x' });
+
+      it('should report what a failing attempt spent (retryable or fatal), with its provider and model, and mark results as counted', async () => {
+        const { deps, events } = fakeDeps();
+        const handler = defineAgent({
+          agentId: 'a1',
+          deps,
+          processItem: async (item, ctx) => {
+            // One LLM call spent before the failure: reported through progress, as it happens.
+            await ctx.progress(0.5, usage(120, 0.0006));
+            if (item.key === 'inputs/a') throw new RetryableAgentError('model answer unusable');
+            throw new Error('bad item');
+          },
+        });
+        const policy = { maxAttempts: 1, intervalSeconds: 1, backoffRate: 2 };
+        await expect(handler(input({ retry: policy, attempt: 1 }), context)).rejects.toMatchObject({ name: 'Agentplane.Retryable' });
+        const last = await handler(input({ retry: policy, attempt: 2 }), context);
+        const failed = events.filter((e) => e.event === 'ItemFailed').map((e) => [e.payload.item, e.payload.retry?.attempt ?? null, e.payload.metrics]);
+        const spent = { tokensUsed: 120, costUsd: 0.0006, provider: 'openai', model: 'gpt-x' };
+        expect(failed).toEqual([
+          ['inputs/a', 2, expect.objectContaining({ ...spent, retryCount: 0 })],
+          ['inputs/b', null, expect.objectContaining({ ...spent, retryCount: 0 })],
+          // Attempt 2 runs a again (b failed fatally: its stored result is replayed, not run again).
+          ['inputs/a', null, expect.objectContaining({ ...spent, retryCount: 1 })],
+        ]);
+        expect(events.filter((e) => e.event === 'ItemProgress')[0]!.payload).toMatchObject({ tokensUsed: 120, costUsd: 0.0006, provider: 'openai', model: 'gpt-x' });
+        expect(last.results.map((r) => [r.status, r.spendRecorded, r.metrics.costUsd])).toEqual([
+          ['failed', true, 0.0006],
+          ['failed', true, 0.0006],
+        ]);
+      });
+
+      it("should take the item's own figures when it returns them, else what progress last reported", async () => {
+        const { deps, events } = fakeDeps();
+        const handler = defineAgent({
+          agentId: 'a1',
+          deps,
+          processItem: async (item, ctx) => {
+            await ctx.progress(0.3, usage(50, 0.002));
+            await ctx.progress(0.6, { tokensUsed: 40 }); // cumulative: never goes back
+            const outputKey = await ctx.workspace.put(`outputs/${item.key}`, 'x');
+            return item.key === 'inputs/a' ? { outputKey } : { outputKey, ...usage(300, 0.01), provider: 'bedrock', model: 'nova' };
+          },
+        });
+        const out = await handler(input(), context);
+        const completed = events.filter((e) => e.event === 'ItemCompleted').map((e) => e.payload.metrics);
+        expect(completed[0]).toMatchObject({ tokensUsed: 50, costUsd: 0.002, provider: 'openai', model: 'gpt-x' });
+        expect(completed[1]).toMatchObject({ tokensUsed: 300, costUsd: 0.01, provider: 'bedrock', model: 'nova' });
+        expect(out.results.every((r) => r.spendRecorded === true)).toBe(true);
+      });
+
+      it('should say nothing about a provider when the agent spent nothing and named none', async () => {
+        const { deps, events } = fakeDeps();
+        const handler = defineAgent({ agentId: 'a1', deps, processItem: async (item, ctx) => ({ outputKey: await ctx.workspace.put(`outputs/${item.key}`, 'x') }) });
+        await handler(input(), context);
+        const metrics = events.find((e) => e.event === 'ItemCompleted')!.payload.metrics;
+        expect(metrics).toMatchObject({ tokensUsed: 0, costUsd: 0 });
+        expect(metrics).not.toHaveProperty('provider');
+      });
+    });
+
     it('should run a step without items once, on the @step pseudo item, and answer health checks', async () => {
       const { deps } = fakeDeps();
       const seen: string[] = [];

@@ -31,6 +31,19 @@ describe('Function: applyEvent', () => {
     expect(view.costUsd).toBeCloseTo(0.02);
   });
 
+  it("should count the spend of every attempt, a retried one's too, and list the providers it came from", () => {
+    const view = emptyRunView('r1');
+    const spent = (tokens: number, cost: number, provider: string) => ({ ...metrics(tokens, cost), provider, model: `${provider}-model` });
+    applyEvent(view, ev(1, 'StepStarted', { stepId: 's', skill: 'k', agentId: 'a', totalItems: 1 }));
+    applyEvent(view, ev(2, 'ItemFailed', { stepId: 's', item: 'x', error: { type: 'Agentplane.Retryable', message: 'm' }, retry: { attempt: 2, nextDelayMs: 10 }, metrics: spent(100, 0.5, 'openai') }));
+    expect(view.steps[0]).toMatchObject({ failed: 0, tokens: 100 });
+    applyEvent(view, ev(3, 'ItemCompleted', { stepId: 's', item: 'x', outputKey: 'o', metrics: spent(40, 0, 'offline') }));
+    expect(view.steps[0]).toMatchObject({ succeeded: 1, failed: 0, tokens: 140, costUsd: 0.5 });
+    expect(view).toMatchObject({ tokens: 140, costUsd: 0.5, providers: ['offline', 'openai'] });
+    applyEvent(view, ev(4, 'StepCompleted', { stepId: 's', summary: { totalItems: 1, successCount: 1, failureCount: 0, totalTokens: 140, totalCostUsd: 0.5, durationMs: 9, providers: ['offline', 'openai'] } }));
+    expect(view).toMatchObject({ tokens: 140, costUsd: 0.5, providers: ['offline', 'openai'] });
+  });
+
   it('should ignore events it has already applied, so a replay after a reconnect changes nothing', () => {
     const view = emptyRunView('r1');
     const done = ev(2, 'ItemCompleted', { stepId: 's', item: { key: 'a' }, outputKey: 'o', metrics: metrics(5, 0) });

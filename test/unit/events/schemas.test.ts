@@ -53,6 +53,21 @@ const samples: { [E in EventName]: PayloadOf<E> } = {
 
 const at = '2026-03-01T12:00:00.000Z';
 
+describe('Spend attribution (optional fields)', () => {
+  it('should keep the provider and model of item metrics, progress spend, and the providers and usage of summaries', () => {
+    const spent = { ...metrics, provider: 'offline', model: 'offline-deterministic-1', costUsd: 0 };
+    expect(validatePayload('ItemCompleted', { ...samples.ItemCompleted, metrics: spent }).metrics).toEqual(spent);
+    expect(validatePayload('ItemFailed', { ...samples.ItemFailed, metrics: spent, lastProgress: { progress: 0.5, tokensUsed: 9, costUsd: 0.1 } })).toMatchObject({ metrics: spent, lastProgress: { costUsd: 0.1 } });
+    expect(validatePayload('ItemProgress', { ...samples.ItemProgress, costUsd: 0.002, provider: 'openai', model: 'gpt-x' })).toMatchObject({ costUsd: 0.002, provider: 'openai', model: 'gpt-x' });
+    const attributed = { ...summary, providers: ['offline', 'openai'], usage: [{ provider: 'openai', model: 'gpt-x', tokens: 10, costUsd: 0.04 }, { tokens: 5, costUsd: 0 }] };
+    expect(validatePayload('StepCompleted', { stepId: 's', summary: attributed }).summary).toEqual(attributed);
+    expect(validatePayload('RunSucceeded', { summary: attributed }).summary).toEqual(attributed);
+    // Older payloads (no attribution) stay valid; a provider cannot be empty.
+    expect(validatePayload('RunSucceeded', { summary })).toEqual({ summary });
+    expect(() => validatePayload('ItemCompleted', { ...samples.ItemCompleted, metrics: { ...metrics, provider: '' } })).toThrow(/metrics\.provider/);
+  });
+});
+
 describe('Function: validatePayload', () => {
   it.each(EVENT_NAMES)('should accept a well-formed %s payload', (name) => {
     expect(validatePayload(name, samples[name])).toEqual(samples[name]);

@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { AgentInput, outputKeyFor, runDelayAgent, WorkspaceViolationError } from '../../../lambdas/diagnostics-delay/delay-agent';
+import type { Context } from 'aws-lambda';
+import { AgentInput, outputKeyFor, processDelayItem, runDelayAgent, WorkspaceViolationError } from '../../../lambdas/diagnostics-delay/delay-agent';
+import { defineAgent, type RuntimeDeps } from '../../../lambdas/shared/agent-runtime';
+import { DEFAULT_CIRCUIT_CONFIG, initialCircuit } from '../../../lambdas/shared/registry/circuit';
+import { OfflineProvider, type LlmProvider } from '../../../lambdas/shared/llm/index';
 
 const input = (over: Partial<Record<string, unknown>> = {}) =>
   AgentInput.parse({ runId: 'r1', stepId: 's1', items: [{ key: 'a' }, { key: 'x-fail' }], workspace: { bucket: 'b', prefix: 'runs/r1/' }, config: { delayMs: 10, failPattern: 'fail', tokensPerItem: 7 }, ...over });
@@ -32,5 +36,101 @@ describe('Function: outputKeyFor', () => {
 
   it('should refuse a workspace prefix other than the run prefix', () => {
     expect(() => outputKeyFor(input({ workspace: { bucket: 'b', prefix: 'runs/r2/' } }), 'a')).toThrow(WorkspaceViolationError);
+  });
+});
+
+describe('Function: processDelayItem with llmPrompt (on the agent runtime)', () => {
+  /** An OpenAI-like provider with fixed usage and price: 100 in + 20 out tokens, $0.0006 a call. */
+  function fixedLlm() {
+    const prompts: string[] = [];
+    const llm: LlmProvider = {
+      name: 'openai',
+      model: 'stub-model',
+      contextTokens: 8_000,
+      async complete(request) {
+        prompts.push(request.messages[0]!.content);
+        return { text: 'ok', usage: { inputTokens: 100, outputTokens: 20, reasoningTokens: 0, totalTokens: 120 }, model: 'stub-model', finishReason: 'stop', costUsd: 0.0006, priced: true };
+      },
+    };
+    return { llm, prompts };
+  }
+
+  function runtime() {
+    const events: Array<{ event: string; payload: any }> = [];
+    const cache = new Map<string, unknown>();
+    const deps: RuntimeDeps = {
+      events: { emit: async (_r, event, payload) => void events.push({ event, payload }) },
+      objects: { put: async () => {}, get: async () => undefined, list: async () => [] },
+      agent: async (id) => ({ id, circuit: initialCircuit() }),
+      recordMetrics: async () => {},
+      updateCircuit: async () => {},
+      claimProbe: async () => true,
+      acquireLease: async () => ({ ok: true, lease: { id: 'l', expiresAt: 0 } }),
+      releaseLease: async () => {},
+      idempotent: async (agentId, key, fn) => {
+        const k = JSON.stringify([agentId, key]);
+        if (cache.has(k)) return cache.get(k) as never;
+        const result = await fn();
+        cache.set(k, result);
+        return result;
+      },
+      circuitConfig: DEFAULT_CIRCUIT_CONFIG,
+      clock: Date.now,
+      log: { warn() {}, error() {} },
+    };
+    return { deps, events };
+  }
+
+  const context = { getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+  const agentInput = (attempt: number, config: Record<string, unknown>) => ({
+    runId: 'r1',
+    stepId: 's1',
+    items: [{ key: 'runs/r1/inputs/ok.txt' }, { key: 'runs/r1/inputs/fatal.txt' }, { key: 'runs/r1/inputs/retry.txt' }],
+    workspace: { bucket: 'b', prefix: 'runs/r1/' },
+    attempt,
+    retry: { maxAttempts: 1, intervalSeconds: 1, backoffRate: 1 },
+    config,
+  });
+
+  it('should call the LLM once per attempt before the patterns apply, and report its spend on success and failure alike', async () => {
+    const { llm, prompts } = fixedLlm();
+    const { deps, events } = runtime();
+    const handler = defineAgent({ agentId: 'diagnostics.delay', deps, processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: async () => {}, llm: async () => llm }) });
+    const config = { llmPrompt: 'Say ok.', failPattern: 'fatal', retryablePattern: 'retry' };
+    await expect(handler(agentInput(1, config), context)).rejects.toMatchObject({ name: 'Agentplane.Retryable' });
+    const last = await handler(agentInput(2, config), context);
+    // ok and fatal once (then replayed), retry at both attempts.
+    expect(prompts).toHaveLength(4);
+    expect(prompts[0]).toBe('Say ok.\n\nrun r1 step s1 item runs/r1/inputs/ok.txt attempt 1');
+    const spent = { tokensUsed: 120, costUsd: 0.0006, provider: 'openai', model: 'stub-model' };
+    const settled = events.filter((e) => e.event === 'ItemCompleted' || e.event === 'ItemFailed').map((e) => [e.event, e.payload.item.split('/').pop(), e.payload.metrics]);
+    expect(settled).toEqual([
+      ['ItemCompleted', 'ok.txt', expect.objectContaining(spent)],
+      ['ItemFailed', 'fatal.txt', expect.objectContaining(spent)],
+      ['ItemFailed', 'retry.txt', expect.objectContaining(spent)],
+      ['ItemFailed', 'retry.txt', expect.objectContaining({ ...spent, retryCount: 1 })],
+    ]);
+    expect(last.results.map((r) => [r.status, r.metrics.tokensUsed, r.metrics.costUsd])).toEqual([
+      ['succeeded', 120, 0.0006],
+      ['failed', 120, 0.0006],
+      ['failed', 120, 0.0006],
+    ]);
+  });
+
+  it('should report the offline provider at cost 0 when no LLM is configured, and add tokensPerItem as synthetic tokens', async () => {
+    const { deps, events } = runtime();
+    const offline = new OfflineProvider();
+    const handler = defineAgent({ agentId: 'diagnostics.delay', deps, processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: async () => {}, llm: async () => offline }) });
+    await handler({ ...agentInput(1, { llmPrompt: 'Say ok.', tokensPerItem: 5 }), items: [{ key: 'runs/r1/inputs/ok.txt' }] }, context);
+    const metrics = events.find((e) => e.event === 'ItemCompleted')!.payload.metrics;
+    expect(metrics).toMatchObject({ costUsd: 0, provider: 'offline', model: 'offline-deterministic-1' });
+    expect(metrics.tokensUsed).toBeGreaterThan(5);
+  });
+
+  it('should fail the item as fatal when llmPrompt is set but no provider is', async () => {
+    const { deps } = runtime();
+    const handler = defineAgent({ agentId: 'diagnostics.delay', deps, processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: async () => {} }) });
+    const out = await handler({ ...agentInput(1, { llmPrompt: 'x' }), items: [{ key: 'runs/r1/inputs/a' }] }, context);
+    expect(out.results[0]).toMatchObject({ status: 'failed', error: { type: 'Agentplane.Fatal', message: expect.stringMatching(/no LLM provider/) } });
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lastFencedBlock, OFFLINE_MODEL, OfflineProvider, estimateTokens } from '../../../lambdas/shared/llm/index';
+import { createProvider, DEFAULT_PRICES, lastFencedBlock, llmConfigFromEnv, OFFLINE_MODEL, OfflineProvider, estimateTokens } from '../../../lambdas/shared/llm/index';
 
 const request = (content: string, maxTokens = 1_000) => ({ system: 'sys', messages: [{ role: 'user' as const, content }], maxTokens });
 
@@ -15,13 +15,23 @@ describe('Class: OfflineProvider', () => {
       expect(c.text).not.toBe(a.text);
     });
 
-    it('should report non-zero, consistent token counts and a cost', async () => {
+    it('should report non-zero, consistent token counts and cost nothing: free, not unpriced', async () => {
       const r = await new OfflineProvider().complete(request('x'.repeat(700)));
       expect(r.usage.inputTokens).toBeGreaterThan(200);
       expect(r.usage.outputTokens).toBe(estimateTokens(r.text));
       expect(r.usage.totalTokens).toBe(r.usage.inputTokens + r.usage.outputTokens + r.usage.reasoningTokens);
-      expect(r.costUsd).toBeGreaterThan(0);
+      expect(r.costUsd).toBe(0);
       expect(r.priced).toBe(true);
+    });
+
+    it('should stay free whatever a price table says about its model (no invented price)', async () => {
+      expect(DEFAULT_PRICES).not.toHaveProperty(OFFLINE_MODEL);
+      const r = await new OfflineProvider({ prices: { [OFFLINE_MODEL]: { input: 5, output: 10 } } }).complete(request('x'.repeat(700)));
+      expect(r.usage.totalTokens).toBeGreaterThan(0);
+      expect(r).toMatchObject({ costUsd: 0, priced: true });
+      const configured = await createProvider(llmConfigFromEnv({ AGENTPLANE_LLM_PRICES: JSON.stringify({ [OFFLINE_MODEL]: { input: 5, output: 10 } }) }));
+      expect(configured.name).toBe('offline');
+      expect(await configured.complete(request('y'.repeat(700)))).toMatchObject({ costUsd: 0, priced: true });
     });
 
     it('should answer with the reference block of the last user message', async () => {

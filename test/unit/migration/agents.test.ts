@@ -78,7 +78,7 @@ describe('Agents on the agent runtime', () => {
     expect(failed.error.message).toContain('BADPROG.cbl: 15 error(s) in the COBOL source: 11:12 error: indexed file LOAN-FILE has no RECORD KEY');
   });
 
-  it('java-generation should put the LLM tokens and cost in ItemCompleted and report progress', async () => {
+  it('java-generation should put the LLM tokens, cost and provider in ItemCompleted and report progress', async () => {
     const { deps, events, objects } = runtime();
     const analyze = defineAgent({ agentId: 'cobol-analysis', deps, processItem: (item, ctx) => analysisItem(item, ctx) });
     await analyze(event('analyze', ['inputs/INTACCR.cbl']), context);
@@ -89,10 +89,13 @@ describe('Agents on the agent runtime', () => {
     const completed = events.filter((e) => e.event === 'ItemCompleted' && e.payload.stepId === 'generate').map((e) => e.payload);
     expect(completed[0].outputKey).toBe(`runs/${RUN}/outputs/generate/INTACCR.json`);
     expect(completed[0].metrics.tokensUsed).toBeGreaterThan(1_000);
-    expect(completed[0].metrics.costUsd).toBeGreaterThan(0);
+    // Offline: real-looking tokens, no invented price, and it says so.
+    expect(completed[0].metrics).toMatchObject({ costUsd: 0, provider: 'offline', model: 'offline-deterministic-1' });
     expect(completed[1].metrics.tokensUsed).toBe(0);
+    expect(completed[1].metrics).not.toHaveProperty('provider');
     const progress = events.filter((e) => e.event === 'ItemProgress');
-    expect(progress.at(-1)!.payload).toMatchObject({ progress: 1, tokensUsed: completed[0].metrics.tokensUsed });
+    expect(progress.at(-1)!.payload).toMatchObject({ progress: 1, tokensUsed: completed[0].metrics.tokensUsed, costUsd: 0, provider: 'offline' });
+    expect(out.results[0]).toMatchObject({ spendRecorded: true, metrics: { provider: 'offline' } });
     expect([...objects.objects.keys()]).toContain(`runs/${RUN}/outputs/java/org/acme/bank/intaccr/Intaccr.java`);
   });
 

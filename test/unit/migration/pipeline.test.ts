@@ -78,7 +78,9 @@ describe('Function: runMigrationPipeline (sample corpus, offline provider)', () 
     expect(m.llm!.stats.maxPromptTokens).toBeLessThan(32_000 - 4_096);
     expect(m.llm!.stats.translated).toBe(m.llm!.stats.methods);
     expect(m.usage.totalTokens).toBeGreaterThan(10_000);
-    expect(m.usage.costUsd).toBeGreaterThan(0);
+    // The offline provider calls nobody: it costs nothing.
+    expect(m.usage.costUsd).toBe(0);
+    expect(m.llm?.provider).toBe('offline');
   });
 
   it.skipIf(!javacAvailable)('should compile every generated file with javac --release 17', () => {
@@ -103,8 +105,12 @@ describe('Function: runMigrationPipeline (sample corpus, offline provider)', () 
     expect(md).toContain('com/example/legacy/eodrecon/Eodrecon.java');
     const usage = result.report.input.usage;
     expect(usage.inputTokens).toBeGreaterThan(0);
-    expect(usage.costUsd).toBeGreaterThan(0);
+    expect(usage.costUsd).toBe(0);
+    expect(usage.byAgent![0]).toMatchObject({ agent: 'java-generation', provider: 'offline', model: 'offline-deterministic-1', costUsd: 0 });
     expect(md).toContain(`| java-generation | ${usage.byAgent![0]!.calls}`);
+    // The report says whose figures these are: cost 0 from the offline provider.
+    expect(md).toContain('- LLM: offline (offline-deterministic-1)');
+    expect(md).toMatch(/\| java-generation \| [\d,]+ \| [\d,]+ \| [\d,]+ \| 0 \| \$0\.0000 \| offline \(offline-deterministic-1\) \|/);
     expect(ws.text(LAYOUT.reportHtml)).toContain('<pre class="mermaid">graph LR');
   });
 });

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ledgerAdds, parseLedger } from '../../../lambdas/shared/runs/spend';
 import { admitItem, admitStep, cancelRun, pauseRun, releaseItem, resumeRun, setConcurrency, tallyOf, CANCELLED_ERROR } from '../../../lambdas/shared/runs/control';
 import { liveTally } from '../../../lambdas/shared/aws/run-store';
 import { executionEnded } from '../../../lambdas/shared/runs/finalize';
@@ -60,6 +61,9 @@ describe('Module: run control', () => {
       ];
       expect(tallyOf({ items: 2, results })).toEqual({ succeeded: 1, failed: 1, tokens: 7, costUsd: 0.01 });
       expect(tallyOf({ items: 3, error: 'Agentplane.Fatal' })).toEqual({ succeeded: 0, failed: 3, tokens: 0, costUsd: 0 });
+      // Results whose spend the runtime put in the run's ledger count as items, not as spend (no double count).
+      const recorded = results.map((r) => ({ ...r, spendRecorded: true }));
+      expect(tallyOf({ items: 2, results: recorded })).toEqual({ succeeded: 1, failed: 1, tokens: 0, costUsd: 0 });
       const store = new MemoryStore();
       store.seed({ runId: 'r1' });
       const { deps, rec } = fakeDeps(store);
@@ -209,6 +213,34 @@ describe('Module: run control', () => {
       expect(rec.events).toEqual([
         { runId: 'r1', event: 'RunSucceeded', payload: { summary: { totalItems: 2, successCount: 2, failureCount: 0, totalTokens: 10, totalCostUsd: 0.5, durationMs: 5_000 } } },
       ]);
+    });
+
+    it("should end a run with the ledger's spend: every attempt, also a cancelled step's whose reporter never ran", async () => {
+      const store = new MemoryStore();
+      store.seed({
+        runId: 'r1',
+        startedAt: new Date(store.now - 5_000).toISOString(),
+        cancel: { requestedAt: new Date(store.now).toISOString() },
+        status: 'CANCELLING',
+        steps: {
+          a: { status: 'succeeded', totalItems: 2, succeeded: 1, failed: 1, tokens: 120, costUsd: 0.0006 },
+          b: { status: 'running', totalItems: 4, succeeded: 0, failed: 0, tokens: 0, costUsd: 0 },
+        },
+      });
+      const { deps, rec } = fakeDeps(store);
+      // Step a: its reporter saw one attempt's results; two more attempts failed and were retried. Step b never reported.
+      const ledger = parseLedger(Object.fromEntries(ledgerAdds([
+        { stepId: 'a', provider: 'openai', model: 'gpt-x', tokens: 360, costUsd: 0.0018 },
+        { stepId: 'b', provider: 'offline', model: 'offline-deterministic-1', tokens: 50, costUsd: 0 },
+      ])));
+      deps.spend = async () => ledger;
+      await executionEnded(deps, 'r1', { status: 'ABORTED', endedAt: new Date(store.now).toISOString() });
+      const final = (await store.get('r1'))!;
+      expect(final.status).toBe('CANCELLED');
+      expect(final.summary).toMatchObject({ totalTokens: 410, totalCostUsd: 0.0018, providers: ['offline', 'openai'] });
+      const report = rec.written['runs/r1/reports/summary.json'] as { summary: unknown; steps: Record<string, unknown> };
+      expect(report.summary).toEqual(final.summary);
+      expect(report.steps.b).toMatchObject({ status: 'running', tokens: 50, costUsd: 0, providers: ['offline'] });
     });
   });
 });

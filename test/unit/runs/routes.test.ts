@@ -2,11 +2,12 @@ import { describe, expect, it } from 'vitest';
 import { apiHandler } from '../../../lambdas/shared/http/api';
 import { runsRoutes, type RunsRoutesDeps } from '../../../lambdas/runs-api/routes';
 import type { RunRecord } from '../../../lambdas/shared/runs/model';
+import { ledgerAdds, parseLedger } from '../../../lambdas/shared/runs/spend';
 import { fakeDeps, MemoryStore } from './fakes';
 
 const silent = { error: () => {} };
 
-function setup() {
+function setup(extra: Partial<RunsRoutesDeps> = {}) {
   const store = new MemoryStore();
   const { deps, rec } = fakeDeps(store);
   const objects = new Map<string, string>();
@@ -65,6 +66,7 @@ function setup() {
     },
     retentionDays: 30,
     random: () => 'abcdef0123456789',
+    ...extra,
   };
   const handler = apiHandler(runsRoutes(routesDeps), silent);
   const call = async (method: string, resource: string, options: { id?: string; body?: unknown; tenant?: string; query?: Record<string, string> } = {}) => {
@@ -129,6 +131,32 @@ describe('Function: runsRoutes', () => {
       expect(live.body.runs[0]).toMatchObject({ runId, status: 'RUNNING', summary: { totalItems: 4, successCount: 3, failureCount: 1, totalTokens: 120, totalCostUsd: 0.5 } });
       Object.assign(run, { status: 'SUCCEEDED', endedAt: new Date(store.now).toISOString(), summary: { totalItems: 9, successCount: 9, failureCount: 0, totalTokens: 1, totalCostUsd: 0, durationMs: 5 } });
       expect((await call('GET', '/runs')).body.runs[0].summary).toEqual({ totalItems: 9, successCount: 9, failureCount: 0, totalTokens: 1, totalCostUsd: 0, durationMs: 5 });
+    });
+  });
+
+  describe('Method: GET /runs/{id} (spend)', () => {
+    it("should show every attempt's tokens and cost from the run's ledger, live and at the end, with the providers", async () => {
+      let ledgerItem: Record<string, unknown> = {};
+      const { call, store } = setup({ spend: async () => parseLedger(ledgerItem) });
+      const runId = (await call('POST', '/runs', { body: { workflowId: 'wf' } })).body.runId;
+      const run = store.runs.get(runId)!;
+      // A running step: its counts from the item releases (their spend, off the ledger, is 0 here), its spend from the ledger.
+      run.steps = { s: { status: 'running', totalItems: 3, succeeded: 0, failed: 0, tokens: 0, costUsd: 0 } } as never;
+      await store.release(runId, undefined, 1, { stepId: 's', succeeded: 0, failed: 1, tokens: 0, costUsd: 0 });
+      ledgerItem = Object.fromEntries(ledgerAdds([
+        { stepId: 's', provider: 'openai', model: 'gpt-x', tokens: 120, costUsd: 0.0006 },
+        { stepId: 's', provider: 'openai', model: 'gpt-x', tokens: 120, costUsd: 0.0006 },
+      ]));
+      const live = (await call('GET', '/runs/{id}', { id: runId })).body;
+      expect(live.steps.s).toMatchObject({ status: 'running', failed: 1, tokens: 240, costUsd: 0.0012, providers: ['openai'], usage: [{ provider: 'openai', model: 'gpt-x', tokens: 240, costUsd: 0.0012 }] });
+      expect(live.summary).toMatchObject({ totalTokens: 240, totalCostUsd: 0.0012, failureCount: 1, providers: ['openai'] });
+      // Without a ledger (a deployment before it, or a run that spent nothing), the recorded figures.
+      const plain = setup();
+      const other = (await plain.call('POST', '/runs', { body: { workflowId: 'wf' } })).body.runId;
+      plain.store.runs.get(other)!.steps = { s: { status: 'succeeded', totalItems: 1, succeeded: 1, tokens: 7, costUsd: 0.07 } } as never;
+      const recorded = (await plain.call('GET', '/runs/{id}', { id: other })).body;
+      expect(recorded.steps.s).toEqual({ status: 'succeeded', totalItems: 1, succeeded: 1, tokens: 7, costUsd: 0.07 });
+      expect(recorded.summary).not.toHaveProperty('providers');
     });
   });
 

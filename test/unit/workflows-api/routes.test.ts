@@ -75,6 +75,15 @@ describe('Module: workflows-api routes', () => {
       expect(res.body).toMatchObject({ id: 'wf', version: 1, warnings: [] });
       expect(res.body.stateMachineArn).toContain(stateMachineName('acme', 'wf'));
       expect(deploy.mock.calls[0]![0].definition).toContain('arn:gate');
+      expect((deploy.mock.calls[0]![0] as { tags?: Record<string, string> }).tags).toEqual({ 'agentplane:tenant': 'acme', 'agentplane:workflow': 'wf', 'agentplane:deployment': 'default' });
+    });
+
+    it('should name and tag the machine after a named deployment', async () => {
+      const { call, deploy } = setup({ deployment: { stateMachinePrefix: 'agentplane_staging-', name: 'staging' } });
+      const res = await call('POST', '/workflows', { body: simple() });
+      expect(res.body.stateMachineArn).toContain(stateMachineName('acme', 'wf', 'agentplane_staging-'));
+      expect(res.body.stateMachineArn).toMatch(/:agentplane_staging-acme-wf-[0-9a-f]{8}$/);
+      expect((deploy.mock.calls[0]![0] as { tags?: Record<string, string> }).tags).toMatchObject({ 'agentplane:deployment': 'staging' });
     });
 
     it('should number versions per workflow and keep each version ARN', async () => {
@@ -178,6 +187,9 @@ describe('Module: registration', () => {
       expect(long).toMatch(/^agentplane-[A-Za-z0-9_-]+$/);
       expect(stateMachineName('a-b', 'c')).not.toBe(stateMachineName('a', 'b-c'));
       expect(stateMachineName('acme', 'wf')).toMatch(/^agentplane-acme-wf-[0-9a-f]{8}$/);
+      const named = stateMachineName('t'.repeat(63), 'w'.repeat(64), 'agentplane_staging-');
+      expect(named.length).toBeLessThanOrEqual(80);
+      expect(named).toMatch(/^agentplane_staging-t+-[0-9a-f]{8}$/);
     });
   });
 

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
-import { CreateStateMachineCommand, SFNClient, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
+import { CreateStateMachineCommand, SFNClient, TagResourceCommand, UpdateStateMachineCommand } from '@aws-sdk/client-sfn';
 import { DefinitionRejectedError, sfnStateMachines } from '../../../lambdas/workflows-api/state-machines';
 
 const sfn = mockClient(SFNClient);
@@ -39,5 +39,29 @@ describe('Function: sfnStateMachines', () => {
       sfn.on(CreateStateMachineCommand).rejects(named('InvalidDefinition'));
       await expect(machines().deploy(input)).rejects.toBeInstanceOf(DefinitionRejectedError);
     });
+  });
+});
+
+describe('Function: sfnStateMachines (tags)', () => {
+  const tags = { 'agentplane:tenant': 'acme', 'agentplane:workflow': 'wf', 'agentplane:deployment': 'default' };
+
+  it('should tag a machine it creates with tenant, workflow and deployment', async () => {
+    sfn.on(CreateStateMachineCommand).resolves({ stateMachineArn: 'arn:sm', stateMachineVersionArn: 'arn:sm:1' });
+    await machines().deploy({ ...input, tags });
+    expect(sfn.commandCalls(CreateStateMachineCommand)[0]!.args[0].input.tags).toEqual([
+      { key: 'agentplane:tenant', value: 'acme' },
+      { key: 'agentplane:workflow', value: 'wf' },
+      { key: 'agentplane:deployment', value: 'default' },
+    ]);
+    expect(sfn.commandCalls(TagResourceCommand)).toHaveLength(0);
+  });
+
+  it('should tag a machine it updates, since UpdateStateMachine carries no tags', async () => {
+    sfn.on(UpdateStateMachineCommand).resolves({ stateMachineVersionArn: 'v2' });
+    sfn.on(TagResourceCommand).resolves({});
+    await machines().deploy({ ...input, exists: true, tags });
+    const tagged = sfn.commandCalls(TagResourceCommand)[0]!.args[0].input;
+    expect(tagged.resourceArn).toBe(`arn:aws:states:us-east-1:1:stateMachine:${input.name}`);
+    expect(tagged.tags).toHaveLength(3);
   });
 });

@@ -6,6 +6,9 @@ import {
   DescribeStateMachineCommand,
   GetExecutionHistoryCommand,
   ListExecutionsCommand,
+  ListTagsForResourceCommand,
+  TagResourceCommand,
+  UntagResourceCommand,
   ListStateMachineVersionsCommand,
   SendTaskFailureCommand,
   SendTaskHeartbeatCommand,
@@ -528,5 +531,27 @@ describe('Class: LocalStepFunctions', () => {
         expect.objectContaining({ code: 'StateMachineAlreadyExists' }),
       );
     });
+  });
+});
+
+describe('Tags (local Step Functions)', () => {
+  it('should keep tags given at creation and by TagResource, list them, and remove them by key', async () => {
+    const { h } = await setup();
+    const out = await h.client.send(
+      new CreateStateMachineCommand({ name: 'tagged', definition: JSON.stringify({ StartAt: 'P', States: { P: { Type: 'Pass', End: true } } }), roleArn: ROLE, tags: [{ key: 'agentplane:tenant', value: 'acme' }] }),
+    );
+    await h.client.send(new TagResourceCommand({ resourceArn: out.stateMachineArn!, tags: [{ key: 'agentplane:workflow', value: 'wf' }] }));
+    const listed = await h.client.send(new ListTagsForResourceCommand({ resourceArn: out.stateMachineArn! }));
+    expect(listed.tags).toEqual([{ key: 'agentplane:tenant', value: 'acme' }, { key: 'agentplane:workflow', value: 'wf' }]);
+    await h.client.send(new UntagResourceCommand({ resourceArn: out.stateMachineArn!, tagKeys: ['agentplane:tenant'] }));
+    expect((await h.client.send(new ListTagsForResourceCommand({ resourceArn: out.stateMachineArn! }))).tags).toEqual([{ key: 'agentplane:workflow', value: 'wf' }]);
+  });
+
+  it('should refuse tags AWS refuses, and unknown or versioned machines', async () => {
+    const { h } = await setup();
+    const arn = await createMachine(h, { StartAt: 'P', States: { P: { Type: 'Pass', End: true } } });
+    await expect(h.client.send(new TagResourceCommand({ resourceArn: arn, tags: [{ key: 'aws:reserved', value: 'x' }] }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+    await expect(h.client.send(new TagResourceCommand({ resourceArn: `${arn}-missing`, tags: [{ key: 'k', value: 'v' }] }))).rejects.toMatchObject({ name: 'ResourceNotFound' });
+    await expect(h.client.send(new ListTagsForResourceCommand({ resourceArn: `${arn}:1` }))).rejects.toMatchObject({ name: 'InvalidArn' });
   });
 });

@@ -10,11 +10,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
-import { agentRuntimeDeps } from '../lambdas/shared/aws/agent-runtime-deps';
-import { defineAgent } from '../lambdas/shared/agent-runtime';
-import { newAgentRecord, parseAgentRegistration, skillsOf } from '../lambdas/shared/registry/agent';
-import { summaryOf } from '../lambdas/shared/aws/registry-store';
-import { agentPk, RECORD_SK, skillSk } from '../lambdas/shared/aws/registry-keys';
+import { agentRuntimeDeps } from '../lambdas/aws/agent-runtime';
+import { defineAgent } from '../lambdas/core/agent-runtime';
+import { newAgentRecord, parseAgentRegistration, skillsOf } from '../lambdas/core/registry/agent';
+import { summaryOf } from '../lambdas/aws/registry-store';
+import { agentPk, RECORD_SK, skillSk } from '../lambdas/aws/registry-keys';
 
 export interface BenchCloud {
   restUrl: string;

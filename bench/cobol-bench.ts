@@ -1,7 +1,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { analyzeCobol } from '../lambdas/shared/cobol/index';
+import { analyzeCobol } from '../lambdas/migration/cobol/index';
 
 const CORPUS = join(dirname(fileURLToPath(import.meta.url)), '..', 'samples', 'cobol');
 const LARGE = 'EODRECON.cbl';

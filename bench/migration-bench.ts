@@ -2,8 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OfflineProvider } from '../lambdas/shared/llm/index';
-import { MemoryWorkspace, runMigrationPipeline, type Javac } from '../lambdas/shared/migration/index';
+import { OfflineProvider } from '../lambdas/llm/index';
+import { MemoryWorkspace, runMigrationPipeline, type Javac } from '../lambdas/migration/agents/index';
 
 const CORPUS = join(dirname(fileURLToPath(import.meta.url)), '..', 'samples', 'cobol');
 

@@ -2,7 +2,7 @@ import WebSocket from 'ws';
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { EventStore } from '../lambdas/shared/aws/event-store';
+import { EventStore } from '../lambdas/aws/event-store';
 
 /**
  * Progress streaming on the local cloud: emitters write a simulated run's events (the production EventStore,

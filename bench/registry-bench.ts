@@ -1,6 +1,6 @@
-import type { Capability } from '../lambdas/shared/registry/agent';
-import { percentileRank } from '../lambdas/shared/registry/histogram';
-import { type AgentView, type SelectionRequest, selectAgents } from '../lambdas/shared/registry/selection';
+import type { Capability } from '../lambdas/core/registry/agent';
+import { percentileRank } from '../lambdas/core/registry/histogram';
+import { type AgentView, type SelectionRequest, selectAgents } from '../lambdas/core/registry/selection';
 import { seededRandom } from './stats';
 
 /**

@@ -1,7 +1,7 @@
-import { compileWorkflow, workflowDag } from '../lambdas/shared/workflow/compile';
-import { criticalPath, decomposeSeriesParallel, spTreeCriticalPath } from '../lambdas/shared/workflow/graph';
-import type { WorkflowDefinition, WorkflowStep } from '../lambdas/shared/workflow/schema';
-import { validateWorkflow } from '../lambdas/shared/workflow/validate';
+import { compileWorkflow, workflowDag } from '../lambdas/core/workflow/compile';
+import { criticalPath, decomposeSeriesParallel, spTreeCriticalPath } from '../lambdas/core/workflow/graph';
+import type { WorkflowDefinition, WorkflowStep } from '../lambdas/core/workflow/schema';
+import { validateWorkflow } from '../lambdas/core/workflow/validate';
 import { seededRandom } from './stats';
 
 export interface BenchMetric {

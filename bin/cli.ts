@@ -7,11 +7,11 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { hashToken, newToken, tokenId, TENANT_PATTERN } from '../lambdas/shared/auth/tokens';
+import { hashToken, newToken, tokenId, TENANT_PATTERN } from '../lambdas/core/auth/tokens';
 import { parse as parseYaml } from 'yaml';
-import { validateWorkflow } from '../lambdas/shared/workflow/validate';
-import { compileWorkflow } from '../lambdas/shared/workflow/compile';
-import { aslToMermaid, workflowToMermaid } from '../lambdas/shared/workflow/mermaid';
+import { validateWorkflow } from '../lambdas/core/workflow/validate';
+import { compileWorkflow } from '../lambdas/core/workflow/compile';
+import { aslToMermaid, workflowToMermaid } from '../lambdas/core/workflow/mermaid';
 
 interface Target {
   restUrl: string;

@@ -7,12 +7,12 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { fileURLToPath } from 'node:url';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface AgentplaneFunctionProps extends Partial<NodejsFunctionProps> {
-  /** Folder under `lambdas/` holding `handler.ts`. */
+  /** Folder under `lambdas/` holding `handler.ts` (`runs-api`, or an application's `migration/functions/agent-x`). */
   handlerDir: string;
   logRetention?: RetentionDays;
 }
@@ -49,7 +49,7 @@ export class AgentplaneFunction extends NodejsFunction {
       projectRoot,
       environment: {
         NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: `agentplane-${handlerDir}`,
+        POWERTOOLS_SERVICE_NAME: `agentplane-${basename(handlerDir)}`,
         POWERTOOLS_METRICS_NAMESPACE: 'Agentplane',
         ...environment,
       },

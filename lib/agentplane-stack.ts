@@ -4,7 +4,7 @@ import { AgentplaneFunction } from './agentplane-function';
 import { AgentplaneTables } from './tables';
 import { RUN_OBJECTS, WorkspaceBucket } from './workspace-bucket';
 import { deploymentNamesOf } from './deployment';
-import { BODY_PREFIX } from '../lambdas/shared/aws/workflow-store';
+import { BODY_PREFIX } from '../lambdas/aws/workflow-store';
 import { ControlApi } from './control-api';
 import { ProgressSocket } from './progress-socket';
 import { Engine } from './engine';
@@ -39,7 +39,7 @@ export class AgentplaneStack extends Stack {
       .bindTable(tables.runs, 'RUNS_TABLE', 'readWrite')
       .bindTable(tables.events, 'EVENTS_TABLE', 'read')
       .bindBucket(workspace.bucket, 'WORKSPACE_BUCKET', 'readWrite', RUN_OBJECTS);
-    // Workflow bodies too large for a DynamoDB item live under workflows/ (lambdas/shared/aws/workflow-store.ts).
+    // Workflow bodies too large for a DynamoDB item live under workflows/ (lambdas/aws/workflow-store.ts).
     workspace.bucket.grantRead(runsApi, `${BODY_PREFIX}*`);
     const agentsApi = bindRegistryReader(
       fn('AgentsApi', 'agents-api', 'Agent registry: register, discover, health, metrics').bindTable(tables.agents, 'AGENTS_TABLE', 'readWrite'),

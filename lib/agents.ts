@@ -4,10 +4,10 @@ import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { AgentplaneFunction } from './agentplane-function';
 import { AGENT_TAG, bindAgentRuntime, type RegistryTables } from './registry';
-import type { AgentRegistrationInput } from '../lambdas/shared/registry/agent';
+import type { AgentRegistrationInput } from '../lambdas/core/registry/agent';
 import { HEALTH_CHECK_TAG } from '../lambdas/agent-health-check/checks';
-import { migrationAgentRegistrations } from '../lambdas/shared/migration/registrations';
-import type { MigrationSkill } from '../lambdas/shared/migration/agents';
+import { migrationAgentRegistrations } from '../lambdas/migration/agents/registrations';
+import type { MigrationSkill } from '../lambdas/migration/agents/agents';
 import { grantLlm, llmEnvironment, llmSettings, llmSettingsOf, LOCAL_CONTEXT, type LlmSettings } from './llm-settings';
 
 /** The migration agents' Lambda sizing (docs/migration.md): javac wants memory (CPU) and scratch space. */
@@ -77,7 +77,7 @@ export class BuiltInAgents extends Construct {
     this.migration = {} as Record<MigrationSkill, AgentplaneFunction>;
     for (const [skill, sizing] of Object.entries(MIGRATION_AGENTS) as Array<[MigrationSkill, (typeof MIGRATION_AGENTS)[MigrationSkill]]>) {
       const fn = new AgentplaneFunction(this, pascal(skill), {
-        handlerDir: `agent-${skill}`,
+        handlerDir: `migration/functions/agent-${skill}`,
         description: `Built-in agent ${skill} (COBOL to Java migration)`,
         memorySize: sizing.memorySize,
         timeout: sizing.timeout,
@@ -91,7 +91,7 @@ export class BuiltInAgents extends Construct {
       Tags.of(fn).add(AGENT_TAG.key, AGENT_TAG.value);
       this.migration[skill] = fn;
     }
-    // javac in AWS comes from a JDK layer (lambdas/agent-java-validation/jdk-layer): pass its ARN at deploy.
+    // javac in AWS comes from a JDK layer (lambdas/migration/functions/agent-java-validation/jdk-layer): pass its ARN at deploy.
     const jdkLayerArn = this.node.tryGetContext('agentplane:jdkLayerArn') as string | undefined;
     if (jdkLayerArn) {
       this.migration['java-validation'].addLayers(LayerVersion.fromLayerVersionArn(this, 'JdkLayer', jdkLayerArn));

@@ -1,6 +1,6 @@
 import { Aws } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
-import { DEFAULT_STATE_MACHINE_PREFIX } from '../lambdas/shared/aws/workflow-store';
+import { DEFAULT_STATE_MACHINE_PREFIX } from '../lambdas/aws/workflow-store';
 
 /**
  * What one deployment of the stack is called, read from CDK context (`-c agentplane:name=staging`), so several

@@ -42,7 +42,7 @@ const CONTEXT = {
 } as const;
 export const LOCAL_CONTEXT = 'agentplane:local';
 
-/** Environment names of the same settings, as the agents read them (lambdas/shared/llm/config.ts). */
+/** Environment names of the same settings, as the agents read them (lambdas/llm/config.ts). */
 const ENV = {
   provider: 'AGENTPLANE_LLM_PROVIDER',
   model: 'AGENTPLANE_LLM_MODEL',
@@ -132,7 +132,7 @@ function passThrough(env: Record<string, string | undefined>): Record<string, st
   return out;
 }
 
-/** The agents' environment for these settings (lambdas/shared/llm/config.ts reads it). */
+/** The agents' environment for these settings (lambdas/llm/config.ts reads it). */
 export function llmEnvironment(settings: LlmSettings): Record<string, string> {
   const out: Record<string, string> = { ...settings.passThrough, [ENV.provider]: settings.provider, [ENV.model]: settings.model };
   if (settings.region) out[ENV.region] = settings.region;

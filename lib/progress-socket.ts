@@ -87,7 +87,7 @@ export class ProgressSocket extends Construct {
         reportBatchItemFailures: true,
         parallelizationFactor: 1,
         onFailure: new SqsDlq(this.failures),
-        // Only new events: not the per-run counter item (seq 0, see lambdas/shared/aws/event-store.ts), nor TTL removes.
+        // Only new events: not the per-run counter item (seq 0, see lambdas/aws/event-store.ts), nor TTL removes.
         filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { seq: { N: FilterRule.notEquals('0') } } } })],
       }),
     );

@@ -7,7 +7,7 @@ import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { AgentplaneFunction } from './agentplane-function';
 import { acknowledge } from './nag-suppressions';
-import type { AgentRegistrationInput } from '../lambdas/shared/registry/agent';
+import type { AgentRegistrationInput } from '../lambdas/core/registry/agent';
 import { AGENTS_PROPERTY } from '../lambdas/registry-seeder/seed';
 
 /**
@@ -32,7 +32,7 @@ export interface RegistryTables {
 /**
  * Registry tuning read at synth time, so every function that reads or writes agent state agrees. Tests
  * start the local cloud with a short cool-down (AGENTPLANE_CIRCUIT_COOL_DOWN_MS); unset, the defaults of
- * lambdas/shared/registry/circuit.ts apply.
+ * lambdas/core/registry/circuit.ts apply.
  */
 export function registryEnvironment(env: Record<string, string | undefined> = process.env): Record<string, string> {
   const out: Record<string, string> = {};
@@ -45,7 +45,7 @@ function applyRegistryEnvironment(fn: AgentplaneFunction): void {
   for (const [name, value] of Object.entries(registryEnvironment())) fn.bindValue(name, value);
 }
 
-/** Tables and settings of the agent runtime (lambdas/shared/agent-runtime), for any agent Lambda in this stack. */
+/** Tables and settings of the agent runtime (lambdas/core/agent-runtime), for any agent Lambda in this stack. */
 export function bindAgentRuntime(fn: AgentplaneFunction, tables: RegistryTables): AgentplaneFunction {
   fn.bindTable(tables.agents, 'AGENTS_TABLE', 'readWrite')
     .bindTable(tables.events, 'EVENTS_TABLE', 'readWrite')

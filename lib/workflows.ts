@@ -8,7 +8,7 @@ import { AgentplaneFunction } from './agentplane-function';
 import { acknowledgeAgentInvoke, bindRegistryReader, grantInvokeAgents } from './registry';
 import { acknowledge, logicalIdOf } from './nag-suppressions';
 import { stateMachineArns, type DeploymentNames } from './deployment';
-import { BODY_PREFIX } from '../lambdas/shared/aws/workflow-store';
+import { BODY_PREFIX } from '../lambdas/aws/workflow-store';
 
 export interface WorkflowEngineProps {
   tables: { runs: ITableV2; events: ITableV2; agents: ITableV2; workflows: ITableV2; idempotency: ITableV2 };

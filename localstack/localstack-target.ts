@@ -5,7 +5,7 @@
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
-import { hashToken, newToken, tokenId } from '../lambdas/shared/auth/tokens';
+import { hashToken, newToken, tokenId } from '../lambdas/core/auth/tokens';
 
 const [outputsFile, targetFile] = process.argv.slice(2);
 if (!outputsFile || !targetFile) throw new Error('usage: localstack-target.ts OUTPUTS.json TARGET.json');

@@ -5,9 +5,9 @@
  */
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
-import { ProgressClient } from '../lambdas/shared/client/progress-client';
-import { applyEvent, emptyRunView, isFinal, type RunView } from '../lambdas/shared/client/run-view';
-import { ProgressBars } from '../lambdas/shared/client/progress-bars';
+import { ProgressClient } from '../lambdas/client/progress-client';
+import { applyEvent, emptyRunView, isFinal, type RunView } from '../lambdas/client/run-view';
+import { ProgressBars } from '../lambdas/client/progress-bars';
 
 export interface SampleTarget {
   restUrl: string;

@@ -1,10 +1,10 @@
-import { apiHandler, json, type RouteTable } from '../shared/http/api';
-import { NotImplementedError } from '../shared/http/errors';
-import { parseBody } from '../shared/http/validation';
-import { requireAdmin } from '../shared/auth/principal';
-import { TokenStore } from '../shared/aws/token-store';
-import { requiredEnv } from '../shared/aws/env';
-import { logger } from '../shared/observability/logger';
+import { apiHandler, json, type RouteTable } from '../edge/http/api';
+import { NotImplementedError } from '../core/errors';
+import { parseBody } from '../core/validation';
+import { requireAdmin } from '../core/auth/principal';
+import { TokenStore } from '../aws/token-store';
+import { requiredEnv } from '../aws/env';
+import { logger } from '../edge/observability/logger';
 import { CreateTokenRequest } from './tokens';
 
 const tokens = new TokenStore(requiredEnv('TOKENS_TABLE'));

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { TENANT_PATTERN } from '../shared/auth/tokens';
+import { TENANT_PATTERN } from '../core/auth/tokens';
 
 export const CreateTokenRequest = z
   .object({

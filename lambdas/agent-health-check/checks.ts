@@ -1,5 +1,5 @@
-import type { HealthCheckResult } from '../shared/registry/health';
-import type { AgentSummary } from '../shared/aws/registry-store';
+import type { HealthCheckResult } from '../core/registry/health';
+import type { AgentSummary } from '../aws/registry-store';
 
 /**
  * Agents opt in to the scheduled health check with this tag: the check sends `{agentplaneHealthCheck: true}`,

@@ -1,7 +1,7 @@
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { requiredEnv } from '../shared/aws/env';
-import { RegistryStore, type AgentSummary } from '../shared/aws/registry-store';
-import { logger } from '../shared/observability/logger';
+import { requiredEnv } from '../aws/env';
+import { RegistryStore, type AgentSummary } from '../aws/registry-store';
+import { logger } from '../edge/observability/logger';
 import { HEALTH_CHECK_TAG, runHealthChecks } from './checks';
 
 const store = new RegistryStore({ tableName: requiredEnv('AGENTS_TABLE') });

@@ -1,7 +1,7 @@
-import { apiHandler } from '../shared/http/api';
-import { requiredEnv } from '../shared/aws/env';
-import { RegistryStore } from '../shared/aws/registry-store';
-import { logger } from '../shared/observability/logger';
+import { apiHandler } from '../edge/http/api';
+import { requiredEnv } from '../aws/env';
+import { RegistryStore } from '../aws/registry-store';
+import { logger } from '../edge/observability/logger';
 import { agentRoutes } from './routes';
 
 const store = new RegistryStore({ tableName: requiredEnv('AGENTS_TABLE') });

@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { json, type RouteTable } from '../shared/http/api';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/http/errors';
-import { parseBody } from '../shared/http/validation';
-import { requireAdmin, requirePrincipal } from '../shared/auth/principal';
-import { AgentIdSchema, CapabilityConstraintsSchema, parseAgentRegistration, SkillSchema } from '../shared/registry/agent';
-import { selectAgents } from '../shared/registry/selection';
-import { RegistryConflictError, summaryOf, type RegistryStore, type StoredAgent } from '../shared/aws/registry-store';
+import { json, type RouteTable } from '../edge/http/api';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import { parseBody } from '../core/validation';
+import { requireAdmin, requirePrincipal } from '../core/auth/principal';
+import { AgentIdSchema, CapabilityConstraintsSchema, parseAgentRegistration, SkillSchema } from '../core/registry/agent';
+import { selectAgents } from '../core/registry/selection';
+import { RegistryConflictError, summaryOf, type RegistryStore, type StoredAgent } from '../aws/registry-store';
 
 /**
  * The registry routes. The registry is shared by every tenant: any token may read it (list, get,

@@ -3,10 +3,10 @@ import type {
   APIGatewayRequestAuthorizerEvent,
   APIGatewayTokenAuthorizerEvent,
 } from 'aws-lambda';
-import { bearerToken, looksLikeToken } from '../shared/auth/tokens';
-import { TokenStore } from '../shared/aws/token-store';
-import { requiredEnv } from '../shared/aws/env';
-import { logger } from '../shared/observability/logger';
+import { bearerToken, looksLikeToken } from '../core/auth/tokens';
+import { TokenStore } from '../aws/token-store';
+import { requiredEnv } from '../aws/env';
+import { logger } from '../edge/observability/logger';
 
 const tokens = new TokenStore(requiredEnv('TOKENS_TABLE'));
 

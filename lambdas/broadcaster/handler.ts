@@ -2,13 +2,13 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
-import { requiredEnv } from '../shared/aws/env';
-import { ConnectionStore } from '../shared/aws/connections';
-import { COUNTER_SEQ, EventStore, fromItem, type StoredEvent } from '../shared/aws/event-store';
-import { BroadcastBatch, SubscriptionStore, type DeliveryDeps } from '../shared/aws/events-subscriptions';
-import { managementPoster } from '../shared/aws/events-poster';
-import { encodeEventFrame } from '../shared/events/frames';
-import { logger } from '../shared/observability/logger';
+import { requiredEnv } from '../aws/env';
+import { ConnectionStore } from '../aws/connections';
+import { COUNTER_SEQ, EventStore, fromItem, type StoredEvent } from '../aws/event-store';
+import { BroadcastBatch, SubscriptionStore, type DeliveryDeps } from '../aws/events-subscriptions';
+import { managementPoster } from '../aws/events-poster';
+import { encodeEventFrame } from '../core/events/frames';
+import { logger } from '../edge/observability/logger';
 import { faultOf, InjectedFailureError } from './fault-injection';
 
 const connectionsTable = requiredEnv('CONNECTIONS_TABLE');

@@ -1,9 +1,9 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { defineAgent } from '../shared/agent-runtime';
-import { dynamo } from '../shared/aws/clients';
-import { createProvider, llmConfigFromEnv } from '../shared/llm/config';
-import type { LlmProvider } from '../shared/llm/types';
+import { defineAgent } from '../aws/agent-runtime';
+import { dynamo } from '../aws/clients';
+import { createProvider, llmConfigFromEnv } from '../llm/config';
+import type { LlmProvider } from '../llm/types';
 import { processDelayItem, type ConcurrencyProbe } from './delay-agent';
 
 export const AGENT_ID = 'diagnostics.delay';

@@ -1,7 +1,7 @@
 /**
  * When a step may start. The gate asks before doing any work for the step (lambdas/engine-gate/gate.ts).
  *
- * The runs issue's policy (lambdas/shared/runs/control.ts, `admitStep`):
+ * The runs issue's policy (lambdas/core/runs/control.ts, `admitStep`):
  * - a paused run: the event (and so its task token) is parked on the run and `{admit: false}` returned; the
  *   `resume` command invokes the gate again with the same event, which asks again and, once admitted, does
  *   the step's work and answers the token. The execution waits on the token without timeout; nothing polls.
@@ -9,18 +9,10 @@
  * - otherwise `{admit: true}`, with a fan-out step's maxConcurrency capped by the run's current limit
  *   (setConcurrency); the per-item semaphore enforces the limit within the step as well.
  */
-import type { GateEvent } from './gate';
-import { requiredEnv } from '../shared/aws/env';
-import { runDepsFromEnv } from '../shared/aws/run-store';
-import { admitStep, type ControlDeps } from '../shared/runs/control';
-
-export type Admission =
-  | { admit: true; /** Overrides the step's maxConcurrency (0 = no limit). */ maxConcurrency?: number }
-  | { admit: false; reason: string };
-
-export interface AdmissionPolicy {
-  decide(event: GateEvent): Promise<Admission>;
-}
+import type { AdmissionPolicy } from './gate';
+import { requiredEnv } from '../aws/env';
+import { runDepsFromEnv } from '../aws/run-store';
+import { admitStep, type ControlDeps } from '../core/runs/control';
 
 export const admitNow: AdmissionPolicy = {
   async decide() {

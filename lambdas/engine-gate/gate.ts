@@ -1,11 +1,10 @@
-import { resolveConfig } from '../shared/workflow/params';
-import { AgentplaneErrorName } from '../shared/workflow/errors';
-import type { ScalarValue } from '../shared/workflow/schema';
-import { MAX_EVENT_CANDIDATES, type EventName } from '../shared/events/schemas';
-import type { SelectionItem } from '../shared/registry/selection';
-import { OUTPUTS_FILE, stepStateKey, type StepState } from '../shared/aws/step-state';
-import type { AgentRoute } from '../shared/runs/fallback';
-import type { Admission, AdmissionPolicy } from './admission';
+import { resolveConfig } from '../core/workflow/params';
+import { AgentplaneErrorName } from '../core/workflow/errors';
+import type { ScalarValue } from '../core/workflow/schema';
+import { MAX_EVENT_CANDIDATES, type EventName } from '../core/events/schemas';
+import type { SelectionItem } from '../core/registry/selection';
+import { OUTPUTS_FILE, stepStateKey, type StepState } from '../aws/step-state';
+import type { AgentRoute } from '../core/runs/fallback';
 
 /**
  * The gate before each step (docs/engine.md, "Gate"): asks admission, lists the step's items, selects
@@ -25,6 +24,15 @@ export interface GateStepSpec {
   manifestKey?: string;
   /** Agent passes the step's batches may make (1: its items cannot fall back). */
   maxPasses?: number;
+}
+
+/** When a step may start: the gate asks before doing any work for it (./admission.ts has the run-control policy). */
+export type Admission =
+  | { admit: true; /** Overrides the step's maxConcurrency (0 = no limit). */ maxConcurrency?: number }
+  | { admit: false; reason: string };
+
+export interface AdmissionPolicy {
+  decide(event: GateEvent): Promise<Admission>;
 }
 
 export interface GateEvent {
@@ -51,7 +59,7 @@ export interface UpstreamRef {
 }
 
 export interface GateOutput {
-  /** The step's agent, and where its items start their fallback route (lambdas/shared/runs/fallback.ts). */
+  /** The step's agent, and where its items start their fallback route (lambdas/core/runs/fallback.ts). */
   agent: AgentRoute;
   config: Record<string, unknown>;
   upstream: UpstreamRef[];

@@ -1,13 +1,13 @@
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SendTaskFailureCommand, SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { s3 } from '../shared/aws/s3';
-import { readJson, writeJson } from '../shared/aws/s3-json';
-import { requiredEnv } from '../shared/aws/env';
-import { EventStore } from '../shared/aws/event-store';
-import { RegistryStore } from '../shared/aws/registry-store';
-import { agentSelectedPayload, selectForStep, type StepCapability } from '../shared/aws/registry-selection';
-import { StepStateStore } from '../shared/aws/step-state';
-import { logger } from '../shared/observability/logger';
+import { s3 } from '../aws/s3';
+import { readJson, writeJson } from '../aws/s3-json';
+import { requiredEnv } from '../aws/env';
+import { EventStore } from '../aws/event-store';
+import { RegistryStore } from '../aws/registry-store';
+import { agentSelectedPayload, selectForStep, type StepCapability } from '../aws/registry-selection';
+import { StepStateStore } from '../aws/step-state';
+import { logger } from '../edge/observability/logger';
 import { defaultAdmission } from './admission';
 import { runGate, type GateDeps, type GateEvent } from './gate';
 

@@ -1,11 +1,11 @@
-import { requiredEnv } from '../shared/aws/env';
-import { runDepsFromEnv } from '../shared/aws/run-store';
-import { EventStore } from '../shared/aws/event-store';
-import { StepStateStore } from '../shared/aws/step-state';
-import { RegistryStore } from '../shared/aws/registry-store';
-import { chooseFallback, type StepCapability } from '../shared/aws/registry-selection';
-import { admitItem, releaseItem } from '../shared/runs/control';
-import { logger } from '../shared/observability/logger';
+import { requiredEnv } from '../aws/env';
+import { runDepsFromEnv } from '../aws/run-store';
+import { EventStore } from '../aws/event-store';
+import { StepStateStore } from '../aws/step-state';
+import { RegistryStore } from '../aws/registry-store';
+import { chooseFallback, type StepCapability } from '../aws/registry-selection';
+import { admitItem, releaseItem } from '../core/runs/control';
+import { logger } from '../edge/observability/logger';
 import { handleRelease, type ReleaseAnswer, type ReleaseDeps, type ReleaseEvent } from './release';
 
 /**

@@ -1,5 +1,5 @@
-import { STEP_ITEM_KEY } from '../shared/agent-runtime/input';
-import type { ReleaseRequest } from '../shared/runs/control';
+import { STEP_ITEM_KEY } from '../core/agent-runtime/input';
+import type { ReleaseRequest } from '../core/runs/control';
 import {
   routeAfterInvocation,
   type AgentRoute,
@@ -9,7 +9,7 @@ import {
   type FallbackDeps,
   type ItemResult,
   type RouteItem,
-} from '../shared/runs/fallback';
+} from '../core/runs/fallback';
 
 /**
  * `<step>.release` of a compiled machine (docs/engine.md, "Item admission" and "Fallback"): gives the item's

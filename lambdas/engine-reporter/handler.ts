@@ -1,7 +1,7 @@
-import { readJson, writeJson } from '../shared/aws/s3-json';
-import { requiredEnv } from '../shared/aws/env';
-import { EventStore } from '../shared/aws/event-store';
-import { StepStateStore } from '../shared/aws/step-state';
+import { readJson, writeJson } from '../aws/s3-json';
+import { requiredEnv } from '../aws/env';
+import { EventStore } from '../aws/event-store';
+import { StepStateStore } from '../aws/step-state';
 import { report, type ReporterDeps, type ReporterEvent } from './reporter';
 
 const events = new EventStore({ tableName: requiredEnv('EVENTS_TABLE'), progress: false });

@@ -1,12 +1,12 @@
-import { StepFailedError } from '../shared/workflow/errors';
-import type { EventName } from '../shared/events/schemas';
-import { OUTPUTS_FILE, stepStateKey, type StepState } from '../shared/aws/step-state';
-import { attribution, resultsMark, spendItem, type RunSpend, type SpendItem, type StepSpend } from '../shared/runs/spend';
+import { StepFailedError } from '../core/workflow/errors';
+import type { EventName } from '../core/events/schemas';
+import { OUTPUTS_FILE, stepStateKey, type StepState } from '../aws/step-state';
+import { attribution, resultsMark, spendItem, type RunSpend, type SpendItem, type StepSpend } from '../core/runs/spend';
 
 /**
  * The reporter after each step (docs/engine.md, "Reporter"): tallies the step's results (counts, outputs),
  * takes the step's tokens and cost from the run's spend ledger (every attempt, failed and retried ones
- * included; lambdas/shared/runs/spend.ts), records the step's end on the run record, keeps a fan-out step's
+ * included; lambdas/core/runs/spend.ts), records the step's end on the run record, keeps a fan-out step's
  * outputs for the steps that iterate them, emits StepSkipped / StepCompleted, and fails the step
  * (Agentplane.StepFailed) when its failed items exceed the tolerance. No AWS here: the handler supplies the deps.
  */

@@ -1,8 +1,8 @@
 import type { EventBridgeEvent } from 'aws-lambda';
-import { requiredEnv } from '../shared/aws/env';
-import { runDepsFromEnv } from '../shared/aws/run-store';
-import { executionEnded } from '../shared/runs/finalize';
-import { logger } from '../shared/observability/logger';
+import { requiredEnv } from '../aws/env';
+import { runDepsFromEnv } from '../aws/run-store';
+import { executionEnded } from '../core/runs/finalize';
+import { logger } from '../edge/observability/logger';
 
 interface ExecutionStatusChange {
   executionArn: string;
@@ -17,7 +17,7 @@ interface ExecutionStatusChange {
 const deps = runDepsFromEnv({ runsTable: requiredEnv('RUNS_TABLE'), eventsTable: requiredEnv('EVENTS_TABLE'), bucket: requiredEnv('WORKSPACE_BUCKET') });
 
 /**
- * The end of an execution, whatever way it ended (lambdas/shared/runs/finalize.ts): the run is closed to new
+ * The end of an execution, whatever way it ended (lambdas/core/runs/finalize.ts): the run is closed to new
  * items and, once none is in flight, gets its final status, reports/summary.json, an empty temp/ and its final
  * event. EventBridge delivers at least once; a second delivery finds the run finished and changes nothing.
  * A Distributed Map child execution is named by Step Functions, not after a run: it is not found and ignored.

@@ -1,6 +1,6 @@
-import { requiredEnv } from '../shared/aws/env';
-import { RegistryStore } from '../shared/aws/registry-store';
-import { logger } from '../shared/observability/logger';
+import { requiredEnv } from '../aws/env';
+import { RegistryStore } from '../aws/registry-store';
+import { logger } from '../edge/observability/logger';
 import { PHYSICAL_ID, planFor, type CustomResourceEvent } from './seed';
 
 const store = new RegistryStore({ tableName: requiredEnv('AGENTS_TABLE') });

@@ -1,4 +1,4 @@
-import { parseAgentRegistration, type AgentRegistration } from '../shared/registry/agent';
+import { parseAgentRegistration, type AgentRegistration } from '../core/registry/agent';
 
 /**
  * The built-in agents' registrations, as the stack hands them to the seeder custom resource: one JSON

@@ -1,8 +1,8 @@
 import { DescribeExecutionCommand } from '@aws-sdk/client-sfn';
-import { requiredEnv } from '../shared/aws/env';
-import { LIVE_SHARDS, runDepsFromEnv, sfn } from '../shared/aws/run-store';
-import { sweepRun, type SweepOutcome } from '../shared/runs/sweep';
-import { logger } from '../shared/observability/logger';
+import { requiredEnv } from '../aws/env';
+import { LIVE_SHARDS, runDepsFromEnv, sfn } from '../aws/run-store';
+import { sweepRun, type SweepOutcome } from '../core/runs/sweep';
+import { logger } from '../edge/observability/logger';
 
 const deps = runDepsFromEnv({ runsTable: requiredEnv('RUNS_TABLE'), eventsTable: requiredEnv('EVENTS_TABLE'), bucket: requiredEnv('WORKSPACE_BUCKET') });
 const graceMs = Number(process.env.SWEEP_GRACE_SECONDS ?? 120) * 1000;

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { apiHandler, json, type Log, type RouteTable } from '../shared/http/api';
-import { ValidationError } from '../shared/http/errors';
-import { problemsOf } from '../shared/http/validation';
-import { requirePrincipal } from '../shared/auth/principal';
-import { requiredEnv } from '../shared/aws/env';
-import { EventStore, toEnvelope } from '../shared/aws/event-store';
-import { RunAccess } from '../shared/aws/run-access';
+import { apiHandler, json, type Log, type RouteTable } from '../edge/http/api';
+import { ValidationError } from '../core/errors';
+import { problemsOf } from '../core/validation';
+import { requirePrincipal } from '../core/auth/principal';
+import { requiredEnv } from '../aws/env';
+import { EventStore, toEnvelope } from '../aws/event-store';
+import { RunAccess } from '../aws/run-access';
 
 /**
  * `GET /runs/{id}/events?afterSeq=&limit=`: the run's event log, in seq order, the same the WebSocket replays.

@@ -1,12 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { apiHandler } from '../shared/http/api';
-import { logger } from '../shared/observability/logger';
-import { requiredEnv } from '../shared/aws/env';
-import { runCommandDepsFromEnv } from '../shared/aws/run-store';
-import { WorkflowStore } from '../shared/aws/workflow-store';
+import { apiHandler } from '../edge/http/api';
+import { logger } from '../edge/observability/logger';
+import { requiredEnv } from '../aws/env';
+import { runCommandDepsFromEnv } from '../aws/run-store';
+import { WorkflowStore } from '../aws/workflow-store';
 import { eventsRoutes } from './events-route';
 import { runsRoutes } from './routes';
-import { powertoolsIdempotency } from '../shared/aws/idempotency';
+import { powertoolsIdempotency } from '../aws/idempotency';
 
 const control = runCommandDepsFromEnv();
 

@@ -1,18 +1,19 @@
-import { executionConsoleUrl } from '../shared/runs/console-link';
-import type { IdempotentRunner as SharedIdempotentRunner } from '../shared/aws/idempotency';
+import { executionConsoleUrl } from '../core/runs/console-link';
+import type { IdempotentRunner as SharedIdempotentRunner } from '../aws/idempotency';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { json, type ApiResponse, type RouteTable } from '../shared/http/api';
-import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError, type ProblemDetail } from '../shared/http/errors';
-import { parseBody, problemsOf } from '../shared/http/validation';
-import { requirePrincipal } from '../shared/auth/principal';
-import { executeCommand, startRun, type CommandDeps } from '../shared/runs/commands';
-import { CommandSchema, emptySummary, isLiveStep, newRunId, overlaySpend, RUN_STATUSES, summarize, type RunRecord } from '../shared/runs/model';
-import type { RunSpend } from '../shared/runs/spend';
-import { inputObjectKey, normaliseInputKey, parseS3Uri, runPrefix, WORKSPACE_AREAS } from '../shared/runs/keys';
-import { resolveParameters } from '../shared/runs/params';
-import { UNLIMITED_SLOTS, agentsOf, liveTally, type ControlRecord, type RunStore } from '../shared/aws/run-store';
-import type { WorkflowVersion } from '../shared/aws/workflow-store';
+import { json, type ApiResponse, type RouteTable } from '../edge/http/api';
+import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError, type ProblemDetail } from '../core/errors';
+import { parseBody, problemsOf } from '../core/validation';
+import { requirePrincipal } from '../core/auth/principal';
+import { executeCommand, startRun, type CommandDeps } from '../core/runs/commands';
+import { CommandSchema, emptySummary, isLiveStep, newRunId, overlaySpend, RUN_STATUSES, summarize, type RunRecord } from '../core/runs/model';
+import type { RunSpend } from '../core/runs/spend';
+import { inputObjectKey, normaliseInputKey, parseS3Uri, runPrefix, WORKSPACE_AREAS } from '../core/runs/keys';
+import { resolveParameters } from '../core/runs/params';
+import { type RunStore } from '../aws/run-store';
+import { UNLIMITED_SLOTS, agentsOf, liveTally, type ControlRecord } from '../core/runs/control-record';
+import type { WorkflowVersion } from '../aws/workflow-store';
 
 /**
  * The runs routes (CONTRACT.md, docs/api.md "Runs"). Starting a run: validate, create the record and the
@@ -43,7 +44,7 @@ export interface RunsRoutesDeps extends CommandDeps {
   downloadUrlSeconds?: number;
   /** Link runs to the Step Functions console (`links.console`): deployed to AWS, not in the local cloud. */
   consoleLinks?: boolean;
-  /** The run's spend ledger (lambdas/shared/runs/spend.ts); absent: the steps' recorded figures. */
+  /** The run's spend ledger (lambdas/core/runs/spend.ts); absent: the steps' recorded figures. */
   spend?(runId: string): Promise<RunSpend>;
 }
 

@@ -1,15 +1,15 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { SFNClient } from '@aws-sdk/client-sfn';
-import { apiHandler } from '../shared/http/api';
-import { dynamo } from '../shared/aws/clients';
-import { requiredEnv } from '../shared/aws/env';
-import { WorkflowStore } from '../shared/aws/workflow-store';
-import { SKILL_INDEX } from '../shared/aws/registry-keys';
-import { logger } from '../shared/observability/logger';
+import { apiHandler } from '../edge/http/api';
+import { dynamo } from '../aws/clients';
+import { requiredEnv } from '../aws/env';
+import { WorkflowStore } from '../aws/workflow-store';
+import { SKILL_INDEX } from '../aws/registry-keys';
+import { logger } from '../edge/observability/logger';
 import { workflowRoutes, type KnownSkills } from './routes';
 import { sfnStateMachines } from './state-machines';
-import { powertoolsIdempotency } from '../shared/aws/idempotency';
+import { powertoolsIdempotency } from '../aws/idempotency';
 
 const agentsTable = requiredEnv('AGENTS_TABLE');
 const workspaceBucket = requiredEnv('WORKSPACE_BUCKET');

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import { compileWorkflow, type CompileOptions, type CompileReport } from '../shared/workflow/compile';
-import { validateWorkflow, type Problem } from '../shared/workflow/validate';
-import type { WorkflowDefinition } from '../shared/workflow/schema';
-import { DEFAULT_STATE_MACHINE_PREFIX } from '../shared/aws/workflow-store';
+import { compileWorkflow, type CompileOptions, type CompileReport } from '../core/workflow/compile';
+import { validateWorkflow, type Problem } from '../core/workflow/validate';
+import type { WorkflowDefinition } from '../core/workflow/schema';
+import { DEFAULT_STATE_MACHINE_PREFIX } from '../aws/workflow-store';
 
 /**
  * Registration without AWS: validate, compile, and refuse what Step Functions would refuse or could not

@@ -1,12 +1,12 @@
-import type { IdempotentRunner as SharedIdempotentRunner } from '../shared/aws/idempotency';
+import type { IdempotentRunner as SharedIdempotentRunner } from '../aws/idempotency';
 import { z } from 'zod';
-import { json, type ApiResponse, type RouteTable } from '../shared/http/api';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/http/errors';
-import { parseBody } from '../shared/http/validation';
-import { requirePrincipal } from '../shared/auth/principal';
-import { WORKFLOW_ID_PATTERN, WORKFLOW_LIMITS } from '../shared/workflow/schema';
-import { InvalidCursorError, VersionConflictError, type WorkflowStore } from '../shared/aws/workflow-store';
-import type { CompileOptions } from '../shared/workflow/compile';
+import { json, type ApiResponse, type RouteTable } from '../edge/http/api';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import { parseBody } from '../core/validation';
+import { requirePrincipal } from '../core/auth/principal';
+import { WORKFLOW_ID_PATTERN, WORKFLOW_LIMITS } from '../core/workflow/schema';
+import { InvalidCursorError, VersionConflictError, type WorkflowStore } from '../aws/workflow-store';
+import type { CompileOptions } from '../core/workflow/compile';
 import { prepareWorkflow, skillsIn, stateMachineName, unwrapBody, type Prepared } from './registration';
 import { DefinitionRejectedError, type StateMachines } from './state-machines';
 

@@ -1,8 +1,8 @@
 import type { DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
-import { requiredEnv } from '../shared/aws/env';
-import { WorkspaceStore } from '../shared/aws/workspace-store';
-import { runPrefix } from '../shared/runs/keys';
-import { logger } from '../shared/observability/logger';
+import { requiredEnv } from '../aws/env';
+import { WorkspaceStore } from '../aws/workspace-store';
+import { runPrefix } from '../core/runs/keys';
+import { logger } from '../edge/observability/logger';
 
 const workspace = new WorkspaceStore(requiredEnv('WORKSPACE_BUCKET'));
 

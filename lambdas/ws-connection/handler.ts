@@ -1,8 +1,8 @@
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2WithRequestContext } from 'aws-lambda';
-import { ConnectionStore } from '../shared/aws/connections';
-import { requiredEnv } from '../shared/aws/env';
-import { principalFromAuthorizer } from '../shared/auth/principal';
-import { logger } from '../shared/observability/logger';
+import { ConnectionStore } from '../aws/connections';
+import { requiredEnv } from '../aws/env';
+import { principalFromAuthorizer } from '../core/auth/principal';
+import { logger } from '../edge/observability/logger';
 
 const connections = new ConnectionStore(requiredEnv('CONNECTIONS_TABLE'));
 

@@ -1,24 +1,24 @@
 import type { APIGatewayProxyResult, APIGatewayProxyWebsocketEventV2 } from 'aws-lambda';
-import { encodeResponseFrame, errorResponse, parseRequestFrame, responseForParseFailure, type ResponseFrame } from '../shared/events/frames';
-import { encodeEventFrame } from '../shared/events/frames';
-import { requiredEnv } from '../shared/aws/env';
-import { ConnectionStore } from '../shared/aws/connections';
-import { EventStore } from '../shared/aws/event-store';
-import { SubscriptionStore } from '../shared/aws/events-subscriptions';
-import { managementPoster } from '../shared/aws/events-poster';
-import { RunAccess } from '../shared/aws/run-access';
-import { principalFromAuthorizer } from '../shared/auth/principal';
-import { logger } from '../shared/observability/logger';
+import { encodeResponseFrame, errorResponse, parseRequestFrame, responseForParseFailure, type ResponseFrame } from '../core/events/frames';
+import { encodeEventFrame } from '../core/events/frames';
+import { requiredEnv } from '../aws/env';
+import { ConnectionStore } from '../aws/connections';
+import { EventStore } from '../aws/event-store';
+import { SubscriptionStore } from '../aws/events-subscriptions';
+import { managementPoster } from '../aws/events-poster';
+import { RunAccess } from '../aws/run-access';
+import { principalFromAuthorizer } from '../core/auth/principal';
+import { logger } from '../edge/observability/logger';
 import { dispatch, type MethodDeps } from './methods';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { dynamo } from '../shared/aws/clients';
+import { dynamo } from '../aws/clients';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { runCommandDepsFromEnv } from '../shared/aws/run-store';
-import { executeCommand } from '../shared/runs/commands';
-import { CommandSchema } from '../shared/runs/model';
-import { powertoolsIdempotency } from '../shared/aws/idempotency';
-import { json } from '../shared/http/api';
-import { parseBody } from '../shared/http/validation';
+import { runCommandDepsFromEnv } from '../aws/run-store';
+import { executeCommand } from '../core/runs/commands';
+import { CommandSchema } from '../core/runs/model';
+import { powertoolsIdempotency } from '../aws/idempotency';
+import { json } from '../edge/http/api';
+import { parseBody } from '../core/validation';
 
 /**
  * Requests are small; a larger frame gets a `frame_too_large` answer. (Above 32 KB API Gateway itself closes the

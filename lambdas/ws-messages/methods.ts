@@ -1,10 +1,10 @@
-import type { RequestFrame, ResponseFrame, ParamsOf } from '../shared/events/frames';
-import { errorResponse, okResponse } from '../shared/events/frames';
-import type { EventStore } from '../shared/aws/event-store';
-import { replayThenGoLive, type DeliveryDeps, type SubscriptionStore } from '../shared/aws/events-subscriptions';
-import { publicRun, runSnapshot, type RunAccess } from '../shared/aws/run-access';
-import { overlaySpend, type StepState } from '../shared/runs/model';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/http/errors';
+import type { RequestFrame, ResponseFrame, ParamsOf } from '../core/events/frames';
+import { errorResponse, okResponse } from '../core/events/frames';
+import type { EventStore } from '../aws/event-store';
+import { replayThenGoLive, type DeliveryDeps, type SubscriptionStore } from '../aws/events-subscriptions';
+import { publicRun, runSnapshot, type RunAccess } from '../aws/run-access';
+import { overlaySpend, type StepState } from '../core/runs/model';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 
 /**
  * The WebSocket methods (CONTRACT.md). Each returns the `res` frame; events of a subscribe go out through

@@ -22,7 +22,7 @@ import { startRestApi, startWebSocketApi } from './apigateway';
 import { LocalSqs } from './sqs';
 import { StreamMappingRunner } from './streams';
 import { LocalStepFunctions } from './stepfunctions';
-import { hashToken, newToken, tokenId } from '../../lambdas/shared/auth/tokens';
+import { hashToken, newToken, tokenId } from '../../lambdas/core/auth/tokens';
 import { isCustomResourceType, runCustomResources } from './custom-resources';
 
 /** Types the local cloud stands up, and those it accepts as having no local effect (with the reason). */

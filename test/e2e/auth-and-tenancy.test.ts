@@ -27,6 +27,9 @@ const CONTRACT_ROUTES: Array<[string, string]> = [
   ['POST', '/tokens'],
 ];
 
+/** Routes docs/api.md lists as planned: they answer 501 naming the route until their issue lands. Every other is built. */
+const PLANNED_ROUTES = new Set(['GET /quotas', 'PUT /quotas']);
+
 describe('Public API: authentication and tenancy', () => {
   describe('REST', () => {
     it('should answer GET /health without a token', async () => {
@@ -82,9 +85,15 @@ describe('Public API: authentication and tenancy', () => {
       const unauthenticated = await http(method, path, { token: null });
       expect(unauthenticated.status).toBe(401);
       const res = await http(method, path, { body: method === 'GET' || method === 'DELETE' ? undefined : {} });
-      // The handler answered (its error shape has a lowercase code), not the gateway's missing-route 403/404.
-      expect(res.status).toBeLessThan(600);
-      expect(res.body?.error?.code ?? 'ok').toMatch(/^[a-z_]+$|^ok$/);
+      // The handler answered (its error shape has a lowercase code), not the gateway's missing-route 403/404, and
+      // never with a server error: an empty or missing body is the caller's mistake (4xx).
+      if (PLANNED_ROUTES.has(`${method} ${path}`)) {
+        expect(res.status, JSON.stringify(res.body)).toBe(501);
+        expect(res.body.error.code).toBe('not_implemented');
+      } else {
+        expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
+        expect(res.body?.error?.code ?? 'ok').toMatch(/^[a-z_]+$|^ok$/);
+      }
     });
   });
 

@@ -9,7 +9,6 @@ import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import { mapRunArn, mapRunChildExecutionArn } from './arns';
 import type { DistributedMapSpec } from './definition';
 import { executionClosedError, StatesError } from './errors';
-import type { Engine } from './engine';
 import { getObjectText, listObjectItems, putObjectText } from './integrations';
 import { ExecutionRuntime } from './runtime';
 
@@ -34,7 +33,21 @@ export interface MapRun {
   childExecutionArns: string[];
 }
 
-export async function runDistributedMap(engine: Engine, parent: ExecutionRuntime, spec: DistributedMapSpec, envelope: Json): Promise<Json> {
+/**
+ * What a Distributed Map needs of the engine that runs it (./engine.ts implements it): declared here so the map
+ * does not import the engine that imports it.
+ */
+export interface MapRunHost {
+  readonly scope: Parameters<typeof mapRunArn>[0];
+  readonly mapRuns: Map<string, MapRun>;
+  readonly s3: Parameters<typeof getObjectText>[0];
+  contextOf(execution: ExecutionRuntime): Json;
+  addEvent(execution: ExecutionRuntime, type: string, detailsKey?: string, details?: Json): void;
+  runChild(child: ExecutionRuntime, input: Json): Promise<unknown>;
+  finish(execution: ExecutionRuntime, status: 'ABORTED', result: { error: string; cause: string }): void;
+}
+
+export async function runDistributedMap(engine: MapRunHost, parent: ExecutionRuntime, spec: DistributedMapSpec, envelope: Json): Promise<Json> {
   const input = envelope?.input;
   let items = spec.readerResource ? await readItems(engine, spec, envelope) : (envelope?.items ?? input);
   if (!Array.isArray(items)) {
@@ -161,7 +174,7 @@ function positiveOr(value: unknown, fallback: number | undefined): number | unde
 
 // --- reading ---------------------------------------------------------------------------------------------------
 
-async function readItems(engine: Engine, spec: DistributedMapSpec, envelope: Json): Promise<Json[]> {
+async function readItems(engine: MapRunHost, spec: DistributedMapSpec, envelope: Json): Promise<Json[]> {
   const params = envelope?.reader ?? {};
   const config = spec.readerConfig ?? {};
   const maxItems = numberOrUndefined(envelope?.readerMaxItems) ?? numberOrUndefined(config.MaxItems) ?? Number.POSITIVE_INFINITY;
@@ -275,7 +288,7 @@ function batch(spec: DistributedMapSpec, envelope: Json, items: Json[]): Array<{
 // --- writing ---------------------------------------------------------------------------------------------------
 
 async function writeResults(
-  engine: Engine,
+  engine: MapRunHost,
   run: MapRun,
   params: Json,
   id: string,

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { http, target } from '../../support/target';
 import { runSample } from '../../../localstack/sample-run';
-import type { RunView } from '../../../lambdas/shared/client/run-view';
+import type { RunView } from '../../../lambdas/client/run-view';
 
 const hasJavac = (() => {
   try {

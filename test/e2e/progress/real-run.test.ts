@@ -5,7 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { http, target } from '../../support/target';
-import { ProgressClient } from '../../../lambdas/shared/client/progress-client';
+import { ProgressClient } from '../../../lambdas/client/progress-client';
 import { registerWorkflow, fanOutWorkflow, unique, waitFor, command } from '../runs/support';
 
 const ITEMS = 500;

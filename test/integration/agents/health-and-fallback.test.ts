@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { http } from '../../support/target';
-import { RegistryStore } from '../../../lambdas/shared/aws/registry-store';
-import { registryConfigFromEnv } from '../../../lambdas/shared/aws/registry-config';
-import { fallbackCandidate, selectForStep, agentSelectedPayload } from '../../../lambdas/shared/aws/registry-selection';
+import { RegistryStore } from '../../../lambdas/aws/registry-store';
+import { registryConfigFromEnv } from '../../../lambdas/aws/registry-config';
+import { fallbackCandidate, selectForStep, agentSelectedPayload } from '../../../lambdas/aws/registry-selection';
 import { agentCloud, eventually, uniqueSuffix } from './support';
 
 /**

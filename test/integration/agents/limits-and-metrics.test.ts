@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { http } from '../../support/target';
-import { MetricsRecorder } from '../../../lambdas/shared/aws/registry-metrics';
-import { RegistryStore } from '../../../lambdas/shared/aws/registry-store';
-import { bucketIndexFor } from '../../../lambdas/shared/registry/histogram';
-import { DEFAULT_WINDOW } from '../../../lambdas/shared/registry/histogram';
+import { MetricsRecorder } from '../../../lambdas/aws/registry-metrics';
+import { RegistryStore } from '../../../lambdas/aws/registry-store';
+import { bucketIndexFor } from '../../../lambdas/core/registry/histogram';
+import { DEFAULT_WINDOW } from '../../../lambdas/core/registry/histogram';
 import { agentCloud, exactPercentile, uniqueSuffix } from './support';
 
 describe('Agent runtime: concurrency limit and latency histogram on the local cloud', () => {

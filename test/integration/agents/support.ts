@@ -36,7 +36,7 @@ export function agentCloud() {
     },
     async events(runId: string): Promise<Array<{ seq: number; event: string; payload: any }>> {
       const out = await ddb.send(new QueryCommand({ TableName: eventsTable, KeyConditionExpression: 'runId = :r AND seq > :z', ExpressionAttributeValues: { ':r': runId, ':z': 0 }, ConsistentRead: true }));
-      // The event store keeps payloads as JSON strings (lambdas/shared/aws/event-store.ts); older items as maps.
+      // The event store keeps payloads as JSON strings (lambdas/aws/event-store.ts); older items as maps.
       return (out.Items ?? []).map((item) => ({ ...item, payload: typeof item.payload === 'string' ? JSON.parse(item.payload) : item.payload })) as any;
     },
     async keys(prefix: string): Promise<string[]> {

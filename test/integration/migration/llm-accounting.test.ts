@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { startLocalCloud, type LocalCloud } from '../../../localstack/cloud/local-cloud';
 import { consoleLogger } from '../../../localstack/cloud/console-logger';
 import { runSample } from '../../../localstack/sample-run';
-import type { RunView } from '../../../lambdas/shared/client/run-view';
+import type { RunView } from '../../../lambdas/client/run-view';
 
 const PRICES = { input: 2, output: 10, reasoning: 30 }; // USD per 1M tokens
 const quiet = Object.assign(Object.create(process.stdout), { write: () => true, isTTY: false }) as NodeJS.WriteStream;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { EventValidationError } from '../../../lambdas/shared/events/schemas';
+import { EventValidationError } from '../../../lambdas/core/events/schemas';
 import { createRun, docClient, emitter, itemEvent, range, tableName } from './support';
 
 async function storedSeqs(runId: string): Promise<number[]> {

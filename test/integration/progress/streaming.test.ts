@@ -7,8 +7,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { http } from '../../support/target';
 import type { TestSocket } from '../../support/ws-client';
-import { ProgressClient } from '../../../lambdas/shared/client/progress-client';
-import type { EventFrame } from '../../../lambdas/shared/events/frames';
+import { ProgressClient } from '../../../lambdas/client/progress-client';
+import type { EventFrame } from '../../../lambdas/core/events/frames';
 import { cloud, createRun, emitter, eventually, eventsOf, itemEvent, openSocket, range, restReplay, tokenFor, waitForEvents } from './support';
 
 const sockets: TestSocket[] = [];

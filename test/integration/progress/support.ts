@@ -7,8 +7,8 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { http, target, type Target } from '../../support/target';
 import { TestSocket } from '../../support/ws-client';
-import { EventStore, type EventStoreOptions } from '../../../lambdas/shared/aws/event-store';
-import type { EventName } from '../../../lambdas/shared/events/schemas';
+import { EventStore, type EventStoreOptions } from '../../../lambdas/aws/event-store';
+import type { EventName } from '../../../lambdas/core/events/schemas';
 
 export function cloud(): Required<Pick<Target, 'restUrl' | 'wsUrl' | 'token' | 'region'>> & Target {
   return target() as any;

@@ -3,7 +3,7 @@ import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { docClient, listKeys, runRecord, tableName } from '../workflows/support';
 import { events, fanOutWorkflow, inputs, registerWorkflow, snapshot, startRun, unique, waitFor, waitForEvent, waitForStatus } from '../../e2e/runs/support';
 import { invoke } from './support';
-import { liveShardOf } from '../../../lambdas/shared/aws/run-store';
+import { liveShardOf } from '../../../lambdas/aws/run-store';
 
 describe('Runs: ending, repair and retention on the local cloud', () => {
   describe('Method: a timed-out item', () => {

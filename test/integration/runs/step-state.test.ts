@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { StepStateStore, runKey } from '../../../lambdas/shared/aws/step-state';
+import { StepStateStore, runKey } from '../../../lambdas/aws/step-state';
 import { docClient, runRecord, tableName } from '../workflows/support';
 import { unique } from '../../e2e/runs/support';
 

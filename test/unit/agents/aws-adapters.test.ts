@@ -2,13 +2,13 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { LeaseSemaphore } from '../../../lambdas/shared/aws/semaphore';
-import { incrementOf, MetricsRecorder } from '../../../lambdas/shared/aws/registry-metrics';
-import { RegistryStore } from '../../../lambdas/shared/aws/registry-store';
-import { DEFAULT_WINDOW, bucketIndexFor } from '../../../lambdas/shared/registry/histogram';
+import { LeaseSemaphore } from '../../../lambdas/aws/semaphore';
+import { incrementOf, MetricsRecorder } from '../../../lambdas/aws/registry-metrics';
+import { RegistryStore } from '../../../lambdas/aws/registry-store';
+import { DEFAULT_WINDOW, bucketIndexFor } from '../../../lambdas/core/registry/histogram';
 import { planFor } from '../../../lambdas/registry-seeder/seed';
 import { runHealthChecks, HEALTH_CHECK_TAG } from '../../../lambdas/agent-health-check/checks';
-import { registryConfigFromEnv } from '../../../lambdas/shared/aws/registry-config';
+import { registryConfigFromEnv } from '../../../lambdas/aws/registry-config';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
-import { defineAgent, foldOutcomes, RetryableAgentError, WorkspaceClient, classifyError, parseAgentInput, nextRetry, type ObjectStore, type RuntimeDeps } from '../../../lambdas/shared/agent-runtime';
-import { initialCircuit, DEFAULT_CIRCUIT_CONFIG } from '../../../lambdas/shared/registry/circuit';
+import { defineAgent, foldOutcomes, RetryableAgentError, WorkspaceClient, classifyError, parseAgentInput, nextRetry, type ObjectStore, type RuntimeDeps } from '../../../lambdas/core/agent-runtime';
+import { DEFAULT_CIRCUIT_CONFIG, initialCircuit } from '../../../lambdas/core/registry/circuit';
+import { fakeRuntimeDeps } from '../../support/runtime-deps';
 
 function memoryStore(): ObjectStore & { objects: Map<string, string> } {
   const objects = new Map<string, string>();
@@ -21,39 +22,26 @@ function memoryStore(): ObjectStore & { objects: Map<string, string> } {
 }
 
 function fakeDeps(over: Partial<RuntimeDeps> & { maxConcurrency?: number; busy?: boolean } = {}) {
-  const events: Array<{ event: string; payload: any }> = [];
   const recorded: any[] = [];
   const circuitWrites: any[] = [];
   const leases: string[] = [];
   const released: string[] = [];
-  const cache = new Map<string, unknown>();
   let clock = 1_000;
   const objects = memoryStore();
-  const deps: RuntimeDeps = {
-    events: { emit: async (_runId, event, payload) => void events.push({ event, payload }) },
+  const { deps, events } = fakeRuntimeDeps({
     objects,
     agent: async (id) => (id === 'unknown' ? undefined : { id, ...(over.maxConcurrency ? { maxConcurrency: over.maxConcurrency } : {}), circuit: initialCircuit() }),
     recordMetrics: async (agentId, outcomes) => void recorded.push({ agentId, outcomes }),
     updateCircuit: async (agentId, apply, hint) => void circuitWrites.push({ agentId, state: apply(hint ?? initialCircuit()).state }),
-    claimProbe: async () => true,
     acquireLease: async () => {
       if (over.busy) return { ok: false, held: over.maxConcurrency ?? 1 };
       leases.push('lease-1');
       return { ok: true, lease: { id: 'lease-1', expiresAt: 0 } };
     },
     releaseLease: async (_a, id) => void released.push(id),
-    idempotent: async (agentId, key, fn) => {
-      const k = JSON.stringify([agentId, key]);
-      if (cache.has(k)) return cache.get(k) as never;
-      const result = await fn();
-      cache.set(k, result);
-      return result;
-    },
-    circuitConfig: DEFAULT_CIRCUIT_CONFIG,
     clock: () => (clock += 5),
-    log: { warn() {}, error() {} },
     ...over,
-  };
+  });
   return { deps, events, recorded, circuitWrites, leases, released, objects };
 }
 

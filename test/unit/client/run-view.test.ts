@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyEvent, emptyRunView, isFinal } from '../../../lambdas/shared/client/run-view';
+import { applyEvent, emptyRunView, isFinal } from '../../../lambdas/client/run-view';
 
 const ev = (seq: number, event: string, payload: Record<string, unknown>) => ({ seq, event, payload }) as never;
 const metrics = (tokens: number, cost: number) => ({ durationMs: 5, tokensUsed: tokens, costUsd: cost, retryCount: 0 });

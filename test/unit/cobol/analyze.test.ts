@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyzeCobol, type DataItem, type Statement } from '../../../lambdas/shared/cobol/index';
+import { analyzeCobol, type DataItem, type Statement } from '../../../lambdas/migration/cobol/index';
 import { fixed, program } from './fixtures';
 
 const find = (items: DataItem[], name: string): DataItem | undefined => {

@@ -16,3 +16,11 @@ export function loadCorpus(): { programs: Array<{ fileName: string; text: string
     .map((fileName) => ({ fileName, text: readFileSync(join(CORPUS_DIR, fileName), 'utf8') }));
   return { programs, resolveCopybook: (name) => copybooks.get(name.toUpperCase()) };
 }
+
+const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'golden');
+
+/** Where a program's golden analysis lives (written only by `npm run golden:update`). */
+export const goldenFileOf = (fileName: string) => join(GOLDEN_DIR, fileName.replace(/\.cbl$/, '.json'));
+
+/** The golden form of an analysis: stable JSON, one space indents. */
+export const goldenAnalysis = (analysis: unknown) => JSON.stringify(analysis, null, 1) + '\n';

@@ -1,24 +1,19 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { analyzeCobol } from '../../../lambdas/shared/cobol/index';
-import { loadCorpus } from './corpus';
+import { analyzeCobol } from '../../../lambdas/migration/cobol/index';
+import { goldenAnalysis, goldenFileOf, loadCorpus } from './corpus';
 
-// Golden analyses of samples/cobol. After an intended analyzer change, regenerate and review the diff:
-//   UPDATE_GOLDEN=1 npx vitest run test/unit/cobol/golden.test.ts
-const GOLDEN_DIR = join(dirname(fileURLToPath(import.meta.url)), 'golden');
-const update = process.env.UPDATE_GOLDEN === '1';
+// Golden analyses of samples/cobol, never written here: after an intended analyzer change, run
+// `npm run golden:update` and review the diff.
 
 describe('Function: analyzeCobol (sample corpus)', () => {
   const { programs, resolveCopybook } = loadCorpus();
 
   it.each(programs.map((p) => [p.fileName, p] as const))('should match the golden analysis of %s', (fileName, program) => {
     const analysis = analyzeCobol(program.text, { fileName, resolveCopybook });
-    const file = join(GOLDEN_DIR, fileName.replace(/\.cbl$/, '.json'));
-    const actual = JSON.stringify(analysis, null, 1) + '\n';
-    if (update || !existsSync(file)) writeFileSync(file, actual);
-    expect(actual).toBe(readFileSync(file, 'utf8'));
+    const file = goldenFileOf(fileName);
+    expect(existsSync(file), `${file} is missing: run npm run golden:update`).toBe(true);
+    expect(goldenAnalysis(analysis)).toBe(readFileSync(file, 'utf8'));
   });
 
   it('should analyze every valid program without errors and the malformed one with located errors', () => {

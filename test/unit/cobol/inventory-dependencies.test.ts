@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeCobol, discoverInventory, mapDependencies } from '../../../lambdas/shared/cobol/index';
+import { analyzeCobol, discoverInventory, mapDependencies } from '../../../lambdas/migration/cobol/index';
 import { loadCorpus } from './corpus';
 
 describe('Function: discoverInventory', () => {

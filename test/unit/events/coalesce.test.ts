@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ProgressCoalescer, type ProgressUpdate, progressKey } from '../../../lambdas/shared/events/coalesce';
+import { ProgressCoalescer, type ProgressUpdate, progressKey } from '../../../lambdas/core/events/coalesce';
 
 const p = (progress: number, tokensUsed = 0): ProgressUpdate => ({ progress, tokensUsed });
 

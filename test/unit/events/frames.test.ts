@@ -14,7 +14,7 @@ import {
   splitForFrameLimit,
   truncateToBytes,
   utf8ByteLength,
-} from '../../../lambdas/shared/events/frames';
+} from '../../../lambdas/core/events/frames';
 
 const req = (method: string, params?: unknown, id: unknown = 'c1') => JSON.stringify({ type: 'req', id, method, params });
 

@@ -1,4 +1,4 @@
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { describe, expect, expectTypeOf, it } from 'vitest';
 import {
   EVENT_NAMES,
@@ -11,7 +11,7 @@ import {
   parseEvent,
   safeParseEvent,
   validatePayload,
-} from '../../../lambdas/shared/events/schemas';
+} from '../../../lambdas/core/events/schemas';
 
 const metrics = { durationMs: 1200, tokensUsed: 800, costUsd: 0.0123, retryCount: 1 };
 const summary = { totalItems: 3, successCount: 2, failureCount: 1, totalTokens: 2400, totalCostUsd: 0.04, durationMs: 9000 };
@@ -140,12 +140,10 @@ describe('Function: makeEvent', () => {
 });
 
 describe('Function: eventsJsonSchema', () => {
-  // After changing a schema: UPDATE_EVENTS_SCHEMA=1 npx vitest run test/unit/events/schemas.test.ts
+  // Never written here: after changing a schema, run `npm run golden:update` and review the diff.
   it('should match the committed docs/events.schema.json', () => {
-    const file = new URL('../../../docs/events.schema.json', import.meta.url);
-    if (process.env.UPDATE_EVENTS_SCHEMA === '1') writeFileSync(file, `${JSON.stringify(eventsJsonSchema(), null, 2)}\n`);
-    const committed = JSON.parse(readFileSync(file, 'utf8'));
-    expect(committed, 'docs/events.schema.json is stale: rerun with UPDATE_EVENTS_SCHEMA=1').toEqual(eventsJsonSchema());
+    const committed = JSON.parse(readFileSync(new URL('../../../docs/events.schema.json', import.meta.url), 'utf8'));
+    expect(committed, 'docs/events.schema.json is stale: run npm run golden:update').toEqual(eventsJsonSchema());
   });
 
   it('should describe every event', () => {

@@ -6,7 +6,7 @@ import {
   SequenceError,
   blockFromCounter,
   findHoles,
-} from '../../../lambdas/shared/events/sequence';
+} from '../../../lambdas/core/events/sequence';
 
 describe('Function: blockFromCounter', () => {
   it('should turn the value returned by ADD into the reserved block', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderReport, type ReportInput } from '../../../lambdas/shared/report/index';
+import { renderReport, type ReportInput } from '../../../lambdas/migration/report/index';
 
 const input: ReportInput = {
   runId: 'run-1',

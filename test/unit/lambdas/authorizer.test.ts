@@ -1,7 +1,7 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
-import { hashToken } from '../../../lambdas/shared/auth/tokens';
+import { hashToken } from '../../../lambdas/core/auth/tokens';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 let handler: typeof import('../../../lambdas/authorizer/handler').handler;

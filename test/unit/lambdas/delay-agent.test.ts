@@ -1,41 +1,45 @@
 import { describe, expect, it } from 'vitest';
 import type { Context } from 'aws-lambda';
-import { AgentInput, outputKeyFor, processDelayItem, runDelayAgent, WorkspaceViolationError } from '../../../lambdas/diagnostics-delay/delay-agent';
-import { defineAgent, type RuntimeDeps } from '../../../lambdas/shared/agent-runtime';
-import { DEFAULT_CIRCUIT_CONFIG, initialCircuit } from '../../../lambdas/shared/registry/circuit';
-import { OfflineProvider, type LlmProvider } from '../../../lambdas/shared/llm/index';
+import { outputKeyFor, processDelayItem, WorkspaceViolationError } from '../../../lambdas/diagnostics-delay/delay-agent';
+import { defineAgent } from '../../../lambdas/core/agent-runtime';
+import { fakeRuntimeDeps } from '../../support/runtime-deps';
+import { OfflineProvider, type LlmProvider } from '../../../lambdas/llm/index';
 
-const input = (over: Partial<Record<string, unknown>> = {}) =>
-  AgentInput.parse({ runId: 'r1', stepId: 's1', items: [{ key: 'a' }, { key: 'x-fail' }], workspace: { bucket: 'b', prefix: 'runs/r1/' }, config: { delayMs: 10, failPattern: 'fail', tokensPerItem: 7 }, ...over });
+const runtime = () => fakeRuntimeDeps();
 
-describe('Function: runDelayAgent', () => {
-  it('should sleep per item, write succeeded items and report metrics', async () => {
+const context = { getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
+const run = { runId: 'r1', stepId: 's1', workspace: { bucket: 'b', prefix: 'runs/r1/' } };
+
+describe('Function: processDelayItem (on the agent runtime, as the deployed handler runs it)', () => {
+  it('should sleep per item, write succeeded items, fail matching ones with DiagnosticFailure and report tokensPerItem', async () => {
+    const { deps, events } = runtime();
     const writes: string[] = [];
+    deps.objects.put = async (_bucket, key) => void writes.push(key);
     const sleeps: number[] = [];
-    let clock = 1000;
-    const out = await runDelayAgent(input(), { put: async (key) => void writes.push(key) }, async (ms) => {
-      sleeps.push(ms);
-      clock += ms;
-    }, () => clock);
+    const handler = defineAgent({ agentId: 'diagnostics.delay', deps, processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: async (ms) => void sleeps.push(ms) }) });
+    const out = await handler({ ...run, items: [{ key: 'a' }, { key: 'x-fail' }], attempt: 1, config: { delayMs: 10, failPattern: 'fail', tokensPerItem: 7 } }, context);
     expect(sleeps).toEqual([10, 10]);
     expect(writes).toEqual(['runs/r1/outputs/s1/a.json']);
-    expect(out.results[0]).toMatchObject({ status: 'succeeded', metrics: { durationMs: 10, tokensUsed: 7, retryCount: 0 } });
-    expect(out.results[1]).toMatchObject({ status: 'failed', error: { type: 'DiagnosticFailure' } });
+    expect(out.results[0]).toMatchObject({ status: 'succeeded', outputKey: 'runs/r1/outputs/s1/a.json', metrics: { tokensUsed: 7, costUsd: 0, retryCount: 0 } });
+    expect(out.results[1]).toMatchObject({ status: 'failed', error: { type: 'DiagnosticFailure', message: expect.stringContaining('matches failPattern') } });
+    expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['ItemCompleted', 'ItemFailed']));
   });
 
   it('should count retries from the attempt number', async () => {
-    const out = await runDelayAgent(input({ attempt: 3, config: {} }), { put: async () => {} }, async () => {});
+    const { deps } = runtime();
+    const handler = defineAgent({ agentId: 'diagnostics.delay', deps, processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: async () => {} }) });
+    const out = await handler({ ...run, items: [{ key: 'a' }], attempt: 3, config: {} }, context);
     expect(out.results[0]!.metrics.retryCount).toBe(2);
   });
 });
 
 describe('Function: outputKeyFor', () => {
   it('should keep keys inside the run prefix, dropping dot segments', () => {
-    expect(outputKeyFor(input(), '../../etc/passwd')).toBe('runs/r1/outputs/s1/etc/passwd.json');
+    expect(outputKeyFor(run, '../../etc/passwd')).toBe('runs/r1/outputs/s1/etc/passwd.json');
   });
 
   it('should refuse a workspace prefix other than the run prefix', () => {
-    expect(() => outputKeyFor(input({ workspace: { bucket: 'b', prefix: 'runs/r2/' } }), 'a')).toThrow(WorkspaceViolationError);
+    expect(() => outputKeyFor({ ...run, workspace: { prefix: 'runs/r2/' } }, 'a')).toThrow(WorkspaceViolationError);
   });
 });
 
@@ -55,33 +59,6 @@ describe('Function: processDelayItem with llmPrompt (on the agent runtime)', () 
     return { llm, prompts };
   }
 
-  function runtime() {
-    const events: Array<{ event: string; payload: any }> = [];
-    const cache = new Map<string, unknown>();
-    const deps: RuntimeDeps = {
-      events: { emit: async (_r, event, payload) => void events.push({ event, payload }) },
-      objects: { put: async () => {}, get: async () => undefined, list: async () => [] },
-      agent: async (id) => ({ id, circuit: initialCircuit() }),
-      recordMetrics: async () => {},
-      updateCircuit: async () => {},
-      claimProbe: async () => true,
-      acquireLease: async () => ({ ok: true, lease: { id: 'l', expiresAt: 0 } }),
-      releaseLease: async () => {},
-      idempotent: async (agentId, key, fn) => {
-        const k = JSON.stringify([agentId, key]);
-        if (cache.has(k)) return cache.get(k) as never;
-        const result = await fn();
-        cache.set(k, result);
-        return result;
-      },
-      circuitConfig: DEFAULT_CIRCUIT_CONFIG,
-      clock: Date.now,
-      log: { warn() {}, error() {} },
-    };
-    return { deps, events };
-  }
-
-  const context = { getRemainingTimeInMillis: () => 60_000 } as unknown as Context;
   const agentInput = (attempt: number, config: Record<string, unknown>) => ({
     runId: 'r1',
     stepId: 's1',

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { apiHandler, json } from '../../../lambdas/shared/http/api';
-import { ConflictError, NotFoundError } from '../../../lambdas/shared/http/errors';
-import { parseBody, jsonPath } from '../../../lambdas/shared/http/validation';
+import { apiHandler, json } from '../../../lambdas/edge/http/api';
+import { ConflictError, NotFoundError } from '../../../lambdas/core/errors';
+import { parseBody, jsonPath } from '../../../lambdas/core/validation';
 
 const silent = { error: () => {} };
 const event = (over: Record<string, unknown> = {}) =>

@@ -1,8 +1,8 @@
 import { BedrockRuntimeClient, ConverseCommand, ThrottlingException, ValidationException } from '@aws-sdk/client-bedrock-runtime';
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { BedrockProvider } from '../../../lambdas/shared/llm/bedrock';
-import { createProvider, LlmHttpError, llmConfigFromEnv, type RetryDeps } from '../../../lambdas/shared/llm/index';
+import { BedrockProvider } from '../../../lambdas/llm/bedrock';
+import { createProvider, LlmHttpError, llmConfigFromEnv, type RetryDeps } from '../../../lambdas/llm/index';
 
 const MODEL = 'anthropic.claude-3-7-sonnet-20250219-v1:0';
 const bedrock = mockClient(BedrockRuntimeClient);

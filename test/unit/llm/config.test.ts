@@ -11,7 +11,7 @@ import {
   parseRetryAfter,
   priceOf,
   redact,
-} from '../../../lambdas/shared/llm/index';
+} from '../../../lambdas/llm/index';
 
 const headers = (h: Record<string, string>) => ({ get: (n: string) => h[n] ?? null });
 

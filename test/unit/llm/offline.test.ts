@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createProvider, DEFAULT_PRICES, lastFencedBlock, llmConfigFromEnv, OFFLINE_MODEL, OfflineProvider, estimateTokens } from '../../../lambdas/shared/llm/index';
+import { createProvider, DEFAULT_PRICES, lastFencedBlock, llmConfigFromEnv, OFFLINE_MODEL, OfflineProvider, estimateTokens } from '../../../lambdas/llm/index';
 
 const request = (content: string, maxTokens = 1_000) => ({ system: 'sys', messages: [{ role: 'user' as const, content }], maxTokens });
 

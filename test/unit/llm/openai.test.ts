@@ -8,7 +8,7 @@ import {
   LlmTimeoutError,
   OpenAiCompatibleProvider,
   type RetryDeps,
-} from '../../../lambdas/shared/llm/index';
+} from '../../../lambdas/llm/index';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 

@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Context } from 'aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { defineAgent, type ObjectStore, type RuntimeDeps } from '../../../lambdas/shared/agent-runtime';
-import { DEFAULT_CIRCUIT_CONFIG, initialCircuit } from '../../../lambdas/shared/registry/circuit';
-import { OfflineProvider } from '../../../lambdas/shared/llm/index';
-import { analysisItem, generationItem, MIGRATION_SKILLS, reportItem } from '../../../lambdas/shared/migration/agents';
-import { migrationAgentRegistrations } from '../../../lambdas/shared/migration/registrations';
-import { AgentRegistrationSchema } from '../../../lambdas/shared/registry/agent';
-import { compileWorkflow } from '../../../lambdas/shared/workflow/compile';
-import { validateWorkflow } from '../../../lambdas/shared/workflow/validate';
+import { defineAgent, type ObjectStore } from '../../../lambdas/core/agent-runtime';
+import { fakeRuntimeDeps } from '../../support/runtime-deps';
+import { OfflineProvider } from '../../../lambdas/llm/index';
+import { analysisItem, generationItem, MIGRATION_SKILLS, reportItem } from '../../../lambdas/migration/agents/agents';
+import { migrationAgentRegistrations } from '../../../lambdas/migration/agents/registrations';
+import { AgentRegistrationSchema } from '../../../lambdas/core/registry/agent';
+import { compileWorkflow } from '../../../lambdas/core/workflow/compile';
+import { validateWorkflow } from '../../../lambdas/core/workflow/validate';
 import { corpusWorkspace } from './support';
 
 const RUN = 'r-mig';
@@ -35,22 +35,9 @@ function corpusStore(): ObjectStore & { objects: Map<string, Uint8Array | string
 }
 
 function runtime() {
-  const events: Array<{ event: string; payload: any }> = [];
   const objects = corpusStore();
-  const deps: RuntimeDeps = {
-    events: { emit: async (_r, event, payload) => void events.push({ event, payload }) },
-    objects,
-    agent: async (id) => ({ id, circuit: initialCircuit() }),
-    recordMetrics: async () => {},
-    updateCircuit: async () => {},
-    claimProbe: async () => true,
-    acquireLease: async () => ({ ok: true, lease: { id: 'l', expiresAt: 0 } }),
-    releaseLease: async () => {},
-    idempotent: async (_a, _k, fn) => fn(),
-    circuitConfig: DEFAULT_CIRCUIT_CONFIG,
-    clock: Date.now,
-    log: { warn() {}, error() {} },
-  };
+  // No replay: each test invokes an agent once per item.
+  const { deps, events } = fakeRuntimeDeps({ objects, idempotent: async (_a, _k, fn) => fn() });
   return { deps, events, objects };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CobolAnalysisError, MemoryWorkspace, MigrationInputError, runAnalysis, runGeneration, type StoredAnalysis } from '../../../lambdas/shared/migration/index';
+import { CobolAnalysisError, MemoryWorkspace, MigrationInputError, runAnalysis, runGeneration, type StoredAnalysis } from '../../../lambdas/migration/agents/index';
 import { fixed, program } from '../cobol/fixtures';
 
 describe('Function: runAnalysis', () => {

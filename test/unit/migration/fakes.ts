@@ -1,4 +1,4 @@
-import { estimateRequestTokens, estimateTokens, lastFencedBlock, type LlmProvider, type LlmRequest, type LlmResponse } from '../../../lambdas/shared/llm/index';
+import { estimateRequestTokens, estimateTokens, lastFencedBlock, type LlmProvider, type LlmRequest, type LlmResponse } from '../../../lambdas/llm/index';
 
 /** An LLM whose answers the test writes: `answer` gets the request and the reference block of its prompt. */
 export class ScriptedProvider implements LlmProvider {

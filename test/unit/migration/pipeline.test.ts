@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { DependencyGraph } from '../../../lambdas/shared/cobol/index';
-import type { Inventory } from '../../../lambdas/shared/cobol/inventory';
-import { OfflineProvider } from '../../../lambdas/shared/llm/index';
+import type { DependencyGraph } from '../../../lambdas/migration/cobol/index';
+import type { Inventory } from '../../../lambdas/migration/cobol/inventory';
+import { OfflineProvider } from '../../../lambdas/llm/index';
 import {
   CobolAnalysisError,
   LAYOUT,
@@ -12,7 +12,7 @@ import {
   type PipelineResult,
   type StoredAnalysis,
   type ValidationReport,
-} from '../../../lambdas/shared/migration/index';
+} from '../../../lambdas/migration/agents/index';
 import { corpusWorkspace, javacAvailable } from './support';
 
 /** Stands in for javac where there is none, so the rest of the pipeline is still checked. */

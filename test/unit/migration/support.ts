@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { CORPUS_DIR } from '../cobol/corpus';
-import { MemoryWorkspace } from '../../../lambdas/shared/migration/index';
+import { MemoryWorkspace } from '../../../lambdas/migration/agents/index';
 
 export const javacAvailable = spawnSync('javac', ['-version']).status === 0;
 

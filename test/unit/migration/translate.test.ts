@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { analyzeCobol } from '../../../lambdas/shared/cobol/index';
-import { generateJava } from '../../../lambdas/shared/java/index';
-import { estimateTokens } from '../../../lambdas/shared/llm/index';
-import { bodyProblem, parseAnswer, translateParagraphs } from '../../../lambdas/shared/migration/index';
+import { analyzeCobol } from '../../../lambdas/migration/cobol/index';
+import { generateJava } from '../../../lambdas/migration/java/index';
+import { estimateTokens } from '../../../lambdas/llm/index';
+import { bodyProblem, parseAnswer, translateParagraphs } from '../../../lambdas/migration/agents/index';
 import { fixed, program } from '../cobol/fixtures';
 import { ScriptedProvider } from './fakes';
 

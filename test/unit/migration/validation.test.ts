@@ -8,7 +8,7 @@ import {
   runValidation,
   type Javac,
   type ValidationReport,
-} from '../../../lambdas/shared/migration/index';
+} from '../../../lambdas/migration/agents/index';
 import { ScriptedProvider } from './fakes';
 import { javacAvailable } from './support';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { ProgressClient, type WebSocketLike } from '../../../lambdas/shared/client/progress-client';
+import { ProgressClient, type WebSocketLike } from '../../../lambdas/client/progress-client';
 
 /** A WebSocket double: records what the client sends, lets the test play the server. */
 class FakeSocket implements WebSocketLike {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { BroadcastBatch, replayThenGoLive, type DeliveryDeps, type Subscription } from '../../../lambdas/shared/aws/events-subscriptions';
-import type { StoredEvent } from '../../../lambdas/shared/aws/event-store';
+import { BroadcastBatch, replayThenGoLive, type DeliveryDeps, type Subscription } from '../../../lambdas/aws/events-subscriptions';
+import type { StoredEvent } from '../../../lambdas/aws/event-store';
 
 /** Deterministic PRNG so a failing interleaving can be replayed. */
 function random(seed: number) {

@@ -5,7 +5,7 @@ import {
   newAgentRecord,
   parseAgentRegistration,
   skillsOf,
-} from '../../../lambdas/shared/registry/agent';
+} from '../../../lambdas/core/registry/agent';
 
 const body: AgentRegistrationInput = {
   id: 'cobol-analyzer',

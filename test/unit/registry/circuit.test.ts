@@ -10,7 +10,7 @@ import {
   recordFailure,
   recordOutcome,
   recordSuccess,
-} from '../../../lambdas/shared/registry/circuit';
+} from '../../../lambdas/core/registry/circuit';
 
 const config: CircuitConfig = { failureThreshold: 3, coolDownMs: 1000, probeTimeoutMs: 5000 };
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { initialCircuit, recordFailure } from '../../../lambdas/shared/registry/circuit';
-import { DEFAULT_HEALTH_THRESHOLDS, assessHealth } from '../../../lambdas/shared/registry/health';
+import { initialCircuit, recordFailure } from '../../../lambdas/core/registry/circuit';
+import { DEFAULT_HEALTH_THRESHOLDS, assessHealth } from '../../../lambdas/core/registry/health';
 
 const counters = (invocations: number, failures: number, lastError?: string) => ({
   invocations,

@@ -20,7 +20,7 @@ import {
   slotOf,
   summarize,
   summarizeSnapshot,
-} from '../../../lambdas/shared/registry/histogram';
+} from '../../../lambdas/core/registry/histogram';
 
 // Lambda latencies: sub-millisecond to the 15-minute limit, many small and some large.
 const latency = fc.oneof(

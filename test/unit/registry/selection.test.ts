@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { Capability } from '../../../lambdas/shared/registry/agent';
-import { initialCircuit, recordFailure } from '../../../lambdas/shared/registry/circuit';
+import type { Capability } from '../../../lambdas/core/registry/agent';
+import { initialCircuit, recordFailure } from '../../../lambdas/core/registry/circuit';
 import {
   type AgentView,
   NoCandidateError,
@@ -10,7 +10,7 @@ import {
   nextCandidate,
   selectAgents,
   selectOrThrow,
-} from '../../../lambdas/shared/registry/selection';
+} from '../../../lambdas/core/registry/selection';
 
 const NOW = 1_000_000;
 

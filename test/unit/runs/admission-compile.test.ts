@@ -1,7 +1,7 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import { describe, expect, it } from 'vitest';
-import { compileWorkflow, leaseSeconds, type CompileOptions } from '../../../lambdas/shared/workflow/compile';
-import type { WorkflowDefinition } from '../../../lambdas/shared/workflow/schema';
+import { compileWorkflow, leaseSeconds, type CompileOptions } from '../../../lambdas/core/workflow/compile';
+import type { WorkflowDefinition } from '../../../lambdas/core/workflow/schema';
 import { allStateNames, findState, validateAsl, type AslMachine } from '../workflow/support/asl';
 import { handleRelease, type ReleaseDeps } from '../../../lambdas/engine-item-gate/release';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { executionConsoleUrl } from '../../../lambdas/shared/runs/console-link';
+import { executionConsoleUrl } from '../../../lambdas/core/runs/console-link';
 import { publicView } from '../../../lambdas/runs-api/routes';
-import type { RunRecord } from '../../../lambdas/shared/runs/model';
+import type { RunRecord } from '../../../lambdas/core/runs/model';
 
 const executionArn = 'arn:aws:states:eu-west-1:123456789012:execution:agentplane-acme-wf-1a2b3c4d:r-01J';
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { ledgerAdds, parseLedger } from '../../../lambdas/shared/runs/spend';
-import { admitItem, admitStep, cancelRun, pauseRun, releaseItem, resumeRun, setConcurrency, tallyOf, CANCELLED_ERROR } from '../../../lambdas/shared/runs/control';
-import { liveTally } from '../../../lambdas/shared/aws/run-store';
-import { executionEnded } from '../../../lambdas/shared/runs/finalize';
+import { ledgerAdds, parseLedger } from '../../../lambdas/core/runs/spend';
+import { admitItem, admitStep, cancelRun, pauseRun, releaseItem, resumeRun, setConcurrency, tallyOf, CANCELLED_ERROR } from '../../../lambdas/core/runs/control';
+import { liveTally } from '../../../lambdas/core/runs/control-record';
+import { executionEnded } from '../../../lambdas/core/runs/finalize';
 import { fakeDeps, MemoryStore } from './fakes';
 
 const admit = (deps: any, token: string, runId = 'r1') => admitItem(deps, { taskToken: token, runId, stepId: 's', leaseSeconds: 60 });
@@ -47,7 +47,7 @@ describe('Module: run control', () => {
       await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0]!.output.leaseId, items: 1, error: 'States.Timeout', timeoutSeconds: 10 });
       expect(rec.successes.map((s) => s.token)).toEqual(['t1']);
       store.now += 11_000;
-      const { sweepRun } = await import('../../../lambdas/shared/runs/sweep');
+      const { sweepRun } = await import('../../../lambdas/core/runs/sweep');
       await sweepRun(deps, 'r1', { graceMs: 60_000, describe: async () => ({ status: 'RUNNING', error: null, cause: null }) });
       expect(rec.successes.map((s) => s.token)).toEqual(['t1', 't2']);
     });

@@ -1,8 +1,8 @@
-import type { AcquireOutcome, ControlRecord, ParkedToken } from '../../../lambdas/shared/aws/run-store';
-import type { ControlStore, ControlDeps } from '../../../lambdas/shared/runs/control';
-import type { FinalizeDeps } from '../../../lambdas/shared/runs/finalize';
-import type { RunRecord, RunStatus } from '../../../lambdas/shared/runs/model';
-import { emptySummary } from '../../../lambdas/shared/runs/model';
+import type { AcquireOutcome, ControlRecord, ParkedToken } from '../../../lambdas/core/runs/control-record';
+import type { ControlStore, ControlDeps } from '../../../lambdas/core/runs/control';
+import type { FinalizeDeps } from '../../../lambdas/core/runs/finalize';
+import type { RunRecord, RunStatus } from '../../../lambdas/core/runs/model';
+import { emptySummary } from '../../../lambdas/core/runs/model';
 
 /** The run store's semantics in memory: conditional transitions, the semaphore, parked tokens. */
 export class MemoryStore implements ControlStore {
@@ -171,7 +171,7 @@ export function fakeDeps(store: MemoryStore): { deps: FinalizeDeps; rec: Recorde
   };
   deps.complete = async (runId) => {
     rec.completed.push(runId);
-    const { completeRun } = await import('../../../lambdas/shared/runs/finalize');
+    const { completeRun } = await import('../../../lambdas/core/runs/finalize');
     await completeRun(deps, runId);
   };
   return { deps, rec };

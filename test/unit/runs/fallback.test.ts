@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { routeAfterInvocation, type AgentRoute, type CandidateChoice, type FallbackDeps, type RouteRequest } from '../../../lambdas/shared/runs/fallback';
+import { routeAfterInvocation, type AgentRoute, type CandidateChoice, type FallbackDeps, type RouteRequest } from '../../../lambdas/core/runs/fallback';
 import { causeMessage, handleRelease } from '../../../lambdas/engine-item-gate/release';
 
 const route = (over: Partial<AgentRoute> = {}): AgentRoute => ({ agentId: 'a', functionArn: 'arn:a', epoch: 0, tried: [], circuitBreaker: true, ...over });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { normaliseInputKey, parseS3Uri } from '../../../lambdas/shared/runs/keys';
-import { resolveParameters } from '../../../lambdas/shared/runs/params';
-import { commandConflict, finalStatusFor, newRunId, RUN_ID_PATTERN, summarize } from '../../../lambdas/shared/runs/model';
+import { normaliseInputKey, parseS3Uri } from '../../../lambdas/core/runs/keys';
+import { resolveParameters } from '../../../lambdas/core/runs/params';
+import { commandConflict, finalStatusFor, newRunId, RUN_ID_PATTERN, summarize } from '../../../lambdas/core/runs/model';
 
 describe('Function: normaliseInputKey', () => {
   it('should normalise harmless keys relative to inputs/', () => {

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { apiHandler } from '../../../lambdas/shared/http/api';
+import { apiHandler } from '../../../lambdas/edge/http/api';
 import { runsRoutes, type RunsRoutesDeps } from '../../../lambdas/runs-api/routes';
-import type { RunRecord } from '../../../lambdas/shared/runs/model';
-import { ledgerAdds, parseLedger } from '../../../lambdas/shared/runs/spend';
+import type { RunRecord } from '../../../lambdas/core/runs/model';
+import { ledgerAdds, parseLedger } from '../../../lambdas/core/runs/spend';
 import { fakeDeps, MemoryStore } from './fakes';
 
 const silent = { error: () => {} };

@@ -3,12 +3,12 @@ import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { EventStore } from '../../../lambdas/shared/aws/event-store';
-import { defineAgent, RetryableAgentError, type RuntimeDeps } from '../../../lambdas/shared/agent-runtime';
-import { DEFAULT_CIRCUIT_CONFIG, initialCircuit } from '../../../lambdas/shared/registry/circuit';
+import { EventStore } from '../../../lambdas/aws/event-store';
+import { defineAgent, RetryableAgentError } from '../../../lambdas/core/agent-runtime';
+import { fakeRuntimeDeps } from '../../support/runtime-deps';
 import { report, type ReporterDeps } from '../../../lambdas/engine-reporter/reporter';
-import type { StepState } from '../../../lambdas/shared/runs/model';
-import { overlaySpend, summarize } from '../../../lambdas/shared/runs/model';
+import type { StepState } from '../../../lambdas/core/runs/model';
+import { overlaySpend, summarize } from '../../../lambdas/core/runs/model';
 import {
   attribution,
   ledgerAdds,
@@ -19,7 +19,7 @@ import {
   resultsMark,
   spendOfEvent,
   type SpendItem,
-} from '../../../lambdas/shared/runs/spend';
+} from '../../../lambdas/core/runs/spend';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const client = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -185,34 +185,16 @@ describe('Class: EventStore (the ledger on the counter item)', () => {
 describe('Ledger end to end (runtime → events → reporter), under retries', () => {
   it('should count every LLM call of succeeded, failed and retried attempts exactly once', async () => {
     const ledgerItem: Record<string, unknown> = {};
-    const events: Array<{ event: string; payload: any }> = [];
-    const cache = new Map<string, unknown>();
     let calls = 0;
-    const deps: RuntimeDeps = {
-      events: {
-        emit: async (_runId, event, payload) => {
-          events.push({ event, payload });
-          const spent = spendOfEvent(event, payload);
-          if (spent) for (const [name, value] of ledgerAdds([spent])) ledgerItem[name] = Number(ledgerItem[name] ?? 0) + value;
-        },
+    const { deps, events } = fakeRuntimeDeps();
+    const emit = deps.events.emit;
+    // The sink keeps the ledger the way the EventStore does: each item event's spend added where it is emitted.
+    deps.events = {
+      emit: async (runId, event, payload) => {
+        await emit(runId, event, payload);
+        const spent = spendOfEvent(event, payload);
+        if (spent) for (const [name, value] of ledgerAdds([spent])) ledgerItem[name] = Number(ledgerItem[name] ?? 0) + value;
       },
-      objects: { put: async () => {}, get: async () => undefined, list: async () => [] },
-      agent: async (id) => ({ id, circuit: initialCircuit() }),
-      recordMetrics: async () => {},
-      updateCircuit: async () => {},
-      claimProbe: async () => true,
-      acquireLease: async () => ({ ok: true, lease: { id: 'l', expiresAt: 0 } }),
-      releaseLease: async () => {},
-      idempotent: async (agentId, key, fn) => {
-        const k = JSON.stringify([agentId, key]);
-        if (cache.has(k)) return cache.get(k) as never;
-        const result = await fn();
-        cache.set(k, result);
-        return result;
-      },
-      circuitConfig: DEFAULT_CIRCUIT_CONFIG,
-      clock: Date.now,
-      log: { warn() {}, error() {} },
     };
     // Every attempt makes one LLM call (120 tokens, $0.0006), reports it, then: ok-* succeed, retry-* fail retryably,
     // fatal-* fail for good.

@@ -1,8 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileWorkflow, workflowDag } from '../../../lambdas/shared/workflow/compile';
-import { criticalPath } from '../../../lambdas/shared/workflow/graph';
-import { validateWorkflow } from '../../../lambdas/shared/workflow/validate';
+import { compileWorkflow, workflowDag } from '../../../lambdas/core/workflow/compile';
+import { criticalPath } from '../../../lambdas/core/workflow/graph';
+import { validateWorkflow } from '../../../lambdas/core/workflow/validate';
 import { aslCriticalPath, maxParallelWidth, validateAsl, type AslMachine } from './support/asl';
 import { runCompiled, type Trace } from './support/harness';
 import {

@@ -1,12 +1,12 @@
 import { StateMachine } from 'aws-local-stepfunctions';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { compileWorkflow, type CompileOptions } from '../../../lambdas/shared/workflow/compile';
-import { AgentplaneErrorName, WorkflowCompileError } from '../../../lambdas/shared/workflow/errors';
-import { criticalPath } from '../../../lambdas/shared/workflow/graph';
-import { HISTORY_EVENT_LIMIT } from '../../../lambdas/shared/workflow/history';
-import type { WorkflowDefinition } from '../../../lambdas/shared/workflow/schema';
-import { validateWorkflow } from '../../../lambdas/shared/workflow/validate';
+import { compileWorkflow, type CompileOptions } from '../../../lambdas/core/workflow/compile';
+import { AgentplaneErrorName, WorkflowCompileError } from '../../../lambdas/core/workflow/errors';
+import { criticalPath } from '../../../lambdas/core/workflow/graph';
+import { HISTORY_EVENT_LIMIT } from '../../../lambdas/core/workflow/history';
+import type { WorkflowDefinition } from '../../../lambdas/core/workflow/schema';
+import { validateWorkflow } from '../../../lambdas/core/workflow/validate';
 import { allStateNames, findState, validateAsl, type AslMachine } from './support/asl';
 import { runCompiled } from './support/harness';
 import { contractExample } from './support/contract-example';

@@ -11,7 +11,7 @@ import {
   transitiveReduction,
   type Dag,
   type SpNode,
-} from '../../../lambdas/shared/workflow/graph';
+} from '../../../lambdas/core/workflow/graph';
 import { dagArb, spDagArb } from './support/workflows';
 
 const dag = (nodes: string, edges: string): Dag => ({

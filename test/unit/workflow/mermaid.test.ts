@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileWorkflow } from '../../../lambdas/shared/workflow/compile';
-import { aslToMermaid, workflowToMermaid } from '../../../lambdas/shared/workflow/mermaid';
-import type { WorkflowDefinition } from '../../../lambdas/shared/workflow/schema';
+import { compileWorkflow } from '../../../lambdas/core/workflow/compile';
+import { aslToMermaid, workflowToMermaid } from '../../../lambdas/core/workflow/mermaid';
+import type { WorkflowDefinition } from '../../../lambdas/core/workflow/schema';
 
 const definition: WorkflowDefinition = {
   id: 'demo',

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateWorkflow, type Problem } from '../../../lambdas/shared/workflow/validate';
+import { validateWorkflow, type Problem } from '../../../lambdas/core/workflow/validate';
 import { contractExample } from './support/contract-example';
 
 type Definition = Record<string, any>;

@@ -1,7 +1,7 @@
 import { describe, expect, it, vi } from 'vitest';
 import { runGate, type GateDeps, type GateEvent } from '../../../lambdas/engine-gate/gate';
 import { admitNow } from '../../../lambdas/engine-gate/admission';
-import type { StepState } from '../../../lambdas/shared/aws/step-state';
+import type { StepState } from '../../../lambdas/aws/step-state';
 
 function fakeDeps(overrides: Partial<GateDeps> = {}) {
   const written = new Map<string, unknown>();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { report, type ReporterDeps } from '../../../lambdas/engine-reporter/reporter';
-import type { StepState } from '../../../lambdas/shared/aws/step-state';
-import { ledgerAdds, parseLedger, type SpendItem } from '../../../lambdas/shared/runs/spend';
+import type { StepState } from '../../../lambdas/aws/step-state';
+import { ledgerAdds, parseLedger, type SpendItem } from '../../../lambdas/core/runs/spend';
 
 /** The events table's counter item as the ledger: the same ADDs and reads the EventStore does, in memory. */
 export function fakeLedger() {

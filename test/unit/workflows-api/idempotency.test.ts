@@ -2,8 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient, GetItemCommand, PutItemCommand, UpdateItemCommand, DeleteItemCommand, ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { marshall } from '@aws-sdk/util-dynamodb';
-import { powertoolsIdempotency } from '../../../lambdas/shared/aws/idempotency';
-import { ValidationError } from '../../../lambdas/shared/http/errors';
+import { powertoolsIdempotency } from '../../../lambdas/aws/idempotency';
+import { ValidationError } from '../../../lambdas/core/errors';
 
 const ddb = mockClient(DynamoDBClient);
 const client = new DynamoDBClient({ region: 'us-east-1' });

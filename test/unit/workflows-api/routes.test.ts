@@ -1,10 +1,10 @@
 import { describe, expect, it, vi } from 'vitest';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { apiHandler } from '../../../lambdas/shared/http/api';
+import { apiHandler } from '../../../lambdas/edge/http/api';
 import { workflowRoutes, type WorkflowRoutesDeps } from '../../../lambdas/workflows-api/routes';
 import { stateMachineName, unwrapBody } from '../../../lambdas/workflows-api/registration';
 import { DefinitionRejectedError } from '../../../lambdas/workflows-api/state-machines';
-import type { NewVersion, WorkflowStore, WorkflowVersion } from '../../../lambdas/shared/aws/workflow-store';
+import type { NewVersion, WorkflowStore, WorkflowVersion } from '../../../lambdas/aws/workflow-store';
 import { BAD_DEFINITIONS, oversizedDefinition } from './bad-definitions';
 
 /** An in-memory WorkflowStore with the same tenancy and numbering rules. */

@@ -3,8 +3,8 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { decodeCursor, encodeCursor, tenantPk, versionSk, workflowPk, WorkflowStore, VersionConflictError } from '../../../lambdas/shared/aws/workflow-store';
-import type { CompileReport } from '../../../lambdas/shared/workflow/compile';
+import { decodeCursor, encodeCursor, tenantPk, versionSk, workflowPk, WorkflowStore, VersionConflictError } from '../../../lambdas/aws/workflow-store';
+import type { CompileReport } from '../../../lambdas/core/workflow/compile';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const s3 = mockClient(S3Client);

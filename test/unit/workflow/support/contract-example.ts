@@ -1,4 +1,4 @@
-import type { WorkflowDefinition } from '../../../../lambdas/shared/workflow/schema';
+import type { WorkflowDefinition } from '../../../../lambdas/core/workflow/schema';
 
 /** The workflow example of CONTRACT.md, a fresh copy per call so tests can change it freely. */
 export function contractExample(): WorkflowDefinition {

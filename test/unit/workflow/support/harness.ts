@@ -1,5 +1,5 @@
 import { StateMachine } from 'aws-local-stepfunctions';
-import type { WorkflowDefinition } from '../../../../lambdas/shared/workflow/schema';
+import type { WorkflowDefinition } from '../../../../lambdas/core/workflow/schema';
 import type { AslMachine } from './asl';
 import type { RunParameters } from './workflows';
 

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import type { ParameterSpec, ScalarValue, WhenCondition, WorkflowDefinition, WorkflowStep } from '../../../../lambdas/shared/workflow/schema';
+import type { ParameterSpec, ScalarValue, WhenCondition, WorkflowDefinition, WorkflowStep } from '../../../../lambdas/core/workflow/schema';
 
 /** The parameters every generated workflow declares: one per type, with and without defaults. */
 export const GENERATED_PARAMETERS: Record<string, ParameterSpec> = {

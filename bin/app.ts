@@ -4,9 +4,6 @@ import { AgentplaneStack } from '../lib/agentplane-stack';
 import { deploymentNames, NAME_CONTEXT } from '../lib/deployment';
 import { LOCAL_CONTEXT } from '../lib/llm-settings';
 
-/** The default deployment's stack; `-c agentplane:name=staging` deploys `Agentplane-staging` beside it. */
-export const STACK_NAME = 'Agentplane';
-
 export interface BuildAppOptions {
   outdir?: string;
   /** cdk-nag runs on every synth; tests turn it on explicitly and assert no unsuppressed finding. */

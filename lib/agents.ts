@@ -20,7 +20,7 @@ const MIGRATION_AGENTS: Record<MigrationSkill, { memorySize: number; timeout: Du
   'report-writing': { memorySize: 512, timeout: Duration.minutes(2), llm: false },
 };
 
-export { AGENT_TAG };
+;
 
 const DIAGNOSTICS_LLM_PREFIX = 'AGENTPLANE_DIAGNOSTICS_LLM_';
 

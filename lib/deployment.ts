@@ -50,7 +50,7 @@ export const arn = {
 };
 
 /** The same ARNs as cdk-nag prints them in findings (`<AWS::Region>`…), for acknowledgements. */
-export const nagArn = {
+const nagArn = {
   states: (resource: string) => `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:${resource}`,
   lambdaFunctions: () => 'arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function',
   executeApi: (resource: string) => `arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:${resource}`,

@@ -11,7 +11,7 @@ import { acknowledge } from './nag-suppressions';
  * the offline provider in the local cloud (whose synth sets `agentplane:local`). The API key itself is never
  * taken: only the name of the secret or parameter holding it, which is also what the grants below are scoped to.
  */
-export type LlmProviderKind = 'offline' | 'openai' | 'bedrock';
+type LlmProviderKind = 'offline' | 'openai' | 'bedrock';
 
 export interface LlmSettings {
   provider: LlmProviderKind;
@@ -60,7 +60,7 @@ const KEY_ITSELF = 'AGENTPLANE_LLM_API_KEY';
  * Regions each geography's system-defined cross-Region inference profiles route to, as Bedrock documents them.
  * A profile can route to fewer; `-c agentplane:llmProfileRegions=a,b` names them exactly.
  */
-export const PROFILE_GEOGRAPHIES: Record<string, string[]> = {
+const PROFILE_GEOGRAPHIES: Record<string, string[]> = {
   us: ['us-east-1', 'us-east-2', 'us-west-2'],
   'us-gov': ['us-gov-east-1', 'us-gov-west-1'],
   eu: ['eu-central-1', 'eu-north-1', 'eu-south-1', 'eu-south-2', 'eu-west-1', 'eu-west-3'],

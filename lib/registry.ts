@@ -34,7 +34,7 @@ export interface RegistryTables {
  * start the local cloud with a short cool-down (AGENTPLANE_CIRCUIT_COOL_DOWN_MS); unset, the defaults of
  * lambdas/core/registry/circuit.ts apply.
  */
-export function registryEnvironment(env: Record<string, string | undefined> = process.env): Record<string, string> {
+function registryEnvironment(env: Record<string, string | undefined> = process.env): Record<string, string> {
   const out: Record<string, string> = {};
   if (env.AGENTPLANE_CIRCUIT_COOL_DOWN_MS) out.CIRCUIT_COOL_DOWN_MS = env.AGENTPLANE_CIRCUIT_COOL_DOWN_MS;
   if (env.AGENTPLANE_CIRCUIT_FAILURE_THRESHOLD) out.CIRCUIT_FAILURE_THRESHOLD = env.AGENTPLANE_CIRCUIT_FAILURE_THRESHOLD;

@@ -3,7 +3,7 @@ import { AttributeType, Billing, StreamViewType, TableEncryptionV2, TableV2, typ
 import { Construct } from 'constructs';
 
 /** Every table expires items through this attribute (epoch seconds). */
-export const TTL_ATTRIBUTE = 'expiresAt';
+const TTL_ATTRIBUTE = 'expiresAt';
 
 /**
  * The control plane's DynamoDB tables. Keys are generic (`pk`/`sk`) where one table holds several item kinds;

@@ -6,7 +6,7 @@ import { Construct } from 'constructs';
 export const RUN_OBJECTS = 'runs/*';
 
 /** Tag the workspace writer puts on every object under `runs/<id>/temp/`, so one lifecycle rule covers all runs. */
-export const TEMP_OBJECT_TAG = { key: 'agentplane:area', value: 'temp' } as const;
+const TEMP_OBJECT_TAG = { key: 'agentplane:area', value: 'temp' } as const;
 
 /**
  * The S3 bucket that holds every run's workspace (`runs/<runId>/…`). Private, encrypted, TLS only.

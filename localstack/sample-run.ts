@@ -16,8 +16,8 @@ export interface SampleTarget {
 }
 
 const ROOT = resolve(import.meta.dirname, '..');
-export const SAMPLE_CORPUS = join(ROOT, 'samples', 'cobol');
-export const SAMPLE_WORKFLOW = join(ROOT, 'samples', 'workflows', 'cobol-to-java.json');
+const SAMPLE_CORPUS = join(ROOT, 'samples', 'cobol');
+const SAMPLE_WORKFLOW = join(ROOT, 'samples', 'workflows', 'cobol-to-java.json');
 
 function filesUnder(dir: string): string[] {
   return readdirSync(dir).flatMap((name) => {

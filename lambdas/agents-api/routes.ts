@@ -13,7 +13,7 @@ import { RegistryConflictError, summaryOf, type RegistryStore, type StoredAgent 
  * registration makes the control plane invoke the given Lambda for everyone's runs.
  */
 
-export const DiscoverRequest = z.strictObject({
+const DiscoverRequest = z.strictObject({
   requiredSkills: z.array(SkillSchema).min(1).max(20),
   inputType: z.string().min(1).max(64).optional(),
   outputType: z.string().min(1).max(64).optional(),

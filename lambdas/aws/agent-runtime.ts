@@ -39,7 +39,7 @@ export interface AgentRuntimeAwsOptions {
   clock?: () => number;
 }
 
-export function s3ObjectStore(client: S3Client): ObjectStore {
+function s3ObjectStore(client: S3Client): ObjectStore {
   return {
     async put(bucket, key, body, contentType) {
       await client.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ...(contentType ? { ContentType: contentType } : {}) }));
@@ -143,7 +143,7 @@ export function agentRuntimeDeps(options: AgentRuntimeAwsOptions): RuntimeDeps {
 }
 
 /** The runtime's dependencies from the function's environment (set by lib/registry.ts bindAgentRuntime). */
-export function runtimeDepsFromEnv(): RuntimeDeps {
+function runtimeDepsFromEnv(): RuntimeDeps {
   return agentRuntimeDeps({
     agentsTable: requiredEnv(ENV.agentsTable),
     eventsTable: requiredEnv(ENV.eventsTable),

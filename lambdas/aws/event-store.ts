@@ -32,17 +32,17 @@ import { isConditionFailure, updateIf } from './conditions';
  */
 
 export const COUNTER_SEQ = 0;
-export const DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600;
+const DEFAULT_RETENTION_SECONDS = 30 * 24 * 3600;
 /**
  * A missing seq below a present one is presumed abandoned (its emitter died) once a reader has watched it stay
  * missing this long. Measured by the reader, not from timestamps: under load an emitter's Put can land seconds
  * after the `at` it stamped at emit time, and filling its number early would cost it a re-emit.
  */
-export const DEFAULT_HOLE_GRACE_MS = 5_000;
+const DEFAULT_HOLE_GRACE_MS = 5_000;
 /** A stateless reader (REST) fills a hole whose next event was emitted this long ago: no Put is that late. */
-export const DEFAULT_STALE_HOLE_MS = 60_000;
+const DEFAULT_STALE_HOLE_MS = 60_000;
 /** DynamoDB items are at most 400 KB; keep clear of it so the envelope and attributes fit. */
-export const MAX_PAYLOAD_BYTES = 350 * 1024;
+const MAX_PAYLOAD_BYTES = 350 * 1024;
 const MAX_FLUSH = 100;
 
 export interface StoredEvent {

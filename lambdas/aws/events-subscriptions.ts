@@ -24,7 +24,7 @@ import { isConditionFailure } from './conditions';
  * fencing off a sender still working for a previous subscribe of the same connection.
  */
 
-export type SubscriptionPhase = 'replay' | 'live';
+type SubscriptionPhase = 'replay' | 'live';
 
 export interface Subscription {
   pk: string;
@@ -42,7 +42,7 @@ export interface Subscription {
   expiresAt: number;
 }
 
-export const subscriptionKey = (connectionId: string, runId: string) => ({ pk: `CONN#${connectionId}`, sk: `SUB#${runId}` });
+const subscriptionKey = (connectionId: string, runId: string) => ({ pk: `CONN#${connectionId}`, sk: `SUB#${runId}` });
 
 export class SubscriptionStore {
   private readonly client: DynamoDBDocumentClient;

@@ -11,7 +11,7 @@ import type { ApiResponse } from '../edge/http/api';
  * duplicate) waits for the first one's answer, briefly, instead of failing. A failed request deletes its record
  * (Powertools does, on throw), so a corrected retry may reuse the key.
  */
-export const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
+const IDEMPOTENCY_TTL_SECONDS = 24 * 3600;
 const IN_PROGRESS_WAIT_MS = 10_000;
 
 export type IdempotentRunner<K extends Record<string, string>> = (key: K, body: unknown, run: () => Promise<ApiResponse>) => Promise<ApiResponse>;

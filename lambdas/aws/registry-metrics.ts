@@ -57,7 +57,7 @@ export function incrementOf(outcomes: readonly ItemOutcome[]): MetricsIncrement 
 }
 
 /** The UpdateItem input adding one increment to a counter item (exported for tests and the bench). */
-export function updateFor(tableName: string, agentId: string, sk: string, inc: MetricsIncrement, now: number, expiresAt?: number) {
+function updateFor(tableName: string, agentId: string, sk: string, inc: MetricsIncrement, now: number, expiresAt?: number) {
   const names: Record<string, string> = {};
   const values: Record<string, unknown> = {
     ':n': inc.invocations,

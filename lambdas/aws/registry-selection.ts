@@ -28,7 +28,7 @@ export interface StepCapability {
 }
 
 /** What a run pins for a step: enough to invoke the agent even if it is unregistered meanwhile. */
-export interface ChosenAgent {
+interface ChosenAgent {
   agentId: string;
   functionArn: string;
   revision: number;
@@ -52,7 +52,7 @@ export interface StepSelection {
 }
 
 /** No agent can serve the step; the message names the capability and why each agent was rejected. */
-export class NoAgentError extends AgentplaneError {
+class NoAgentError extends AgentplaneError {
   constructor(
     message: string,
     readonly rejected: Rejection[],
@@ -61,7 +61,7 @@ export class NoAgentError extends AgentplaneError {
   }
 }
 
-export function selectionRequestFor(capability: StepCapability, items: readonly SelectionItem[] = []): SelectionRequest {
+function selectionRequestFor(capability: StepCapability, items: readonly SelectionItem[] = []): SelectionRequest {
   return {
     requiredSkills: [capability.skill],
     ...(capability.input !== undefined ? { inputType: capability.input } : {}),
@@ -139,7 +139,7 @@ export async function chooseFallback(
   }
 }
 
-export function candidatesOf(matches: readonly Match[]): PayloadOf<'AgentSelected'>['candidates'] {
+function candidatesOf(matches: readonly Match[]): PayloadOf<'AgentSelected'>['candidates'] {
   return matches.map((m) => ({ agentId: m.agentId, score: m.score, reasons: m.reasons }));
 }
 
@@ -148,11 +148,3 @@ export function agentSelectedPayload(stepId: string, selection: Pick<StepSelecti
   return { stepId, agentId: selection.chosen.agentId, score: selection.chosen.score, candidates: candidatesOf(selection.candidates) };
 }
 
-/** What config.json keeps for a step: the pinned agent, the ranked candidates and their reasons. */
-export function configEntryFor(selection: Pick<StepSelection, 'chosen' | 'candidates' | 'rejected'>) {
-  return {
-    agent: selection.chosen,
-    candidates: candidatesOf(selection.candidates),
-    rejected: selection.rejected.filter((r) => !r.reasons.every((x) => x.startsWith('no capability with skill'))),
-  };
-}

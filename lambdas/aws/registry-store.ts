@@ -105,7 +105,7 @@ function canonical(value: unknown): string {
 
 const REGISTRATION_FIELDS = ['id', 'name', 'version', 'description', 'author', 'functionArn', 'capabilities', 'tags', 'configSchema', 'maxConcurrency'] as const;
 
-export function registrationOf(record: Partial<AgentRecord>): Record<string, unknown> {
+function registrationOf(record: Partial<AgentRecord>): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const field of REGISTRATION_FIELDS) if (record[field] !== undefined) out[field] = record[field];
   return out;
@@ -135,9 +135,9 @@ function stripKeys<T>(item: Record<string, unknown>): T {
   return rest as T;
 }
 
-export { encodeCursor };
+;
 
-export function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
+function decodeCursor(cursor: string | undefined): Record<string, unknown> | undefined {
   return cursor ? parseCursor(cursor) : undefined;
 }
 

@@ -39,10 +39,10 @@ import { isConditionFailure } from './conditions';
  * Every item carries the run's `expiresAt`; the META item's TTL delete is what triggers the workspace janitor.
  */
 
-export const CONTROL_SK = 'CONTROL';
-export const PARK_PREFIX = 'PARK#';
+const CONTROL_SK = 'CONTROL';
+const PARK_PREFIX = 'PARK#';
 export const LIVE_SHARDS = 8;
-export class RunFencedError extends Error {
+class RunFencedError extends Error {
   override readonly name = 'Agentplane.Cancelled';
 }
 
@@ -52,9 +52,9 @@ export const liveShardOf = (runId: string): string => {
   return `LIVE#${h % LIVE_SHARDS}`;
 };
 
-export { encodeCursor };
+;
 
-export function decodeCursor(cursor: string | undefined, tenant: string): Record<string, unknown> | undefined {
+function decodeCursor(cursor: string | undefined, tenant: string): Record<string, unknown> | undefined {
   if (!cursor) return undefined;
   const key = parseCursor(cursor);
   // A cursor is only ever a position in the caller's own tenant partition.
@@ -549,7 +549,7 @@ export function sfn(): SFNClient {
 }
 
 /** Rewrites config.json's selected agents from the run record's per-step state (the gate records each choice there). */
-export async function refreshConfigAgents(workspace: WorkspaceStore, run: RunRecord): Promise<void> {
+async function refreshConfigAgents(workspace: WorkspaceStore, run: RunRecord): Promise<void> {
   const agents = agentsOf(run);
   const key = `runs/${run.runId}/config.json`;
   const config = (await workspace.getJson<Record<string, unknown>>(key)) ?? {};

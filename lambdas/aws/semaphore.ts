@@ -1,4 +1,4 @@
-import type { AcquireResult, Lease } from '../core/agent-runtime/ports';
+import type { AcquireResult } from '../core/agent-runtime/ports';
 import { randomUUID } from 'node:crypto';
 import { GetCommand, PutCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { isConditionFailure } from './conditions';

@@ -1,7 +1,7 @@
-import { GetCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './clients';
 import type { StepState } from '../core/runs/model';
-import { isConditionFailure, updateIf } from './conditions';
+import { updateIf } from './conditions';
 
 /**
  * Per-step state on the run record `{pk: 'RUN#<runId>', sk: 'META'}`, under `steps.<stepId>`, written by the
@@ -15,7 +15,7 @@ import { isConditionFailure, updateIf } from './conditions';
  * creates a run.
  */
 
-export type { StepState, StepStatus } from '../core/runs/model';
+export type { StepState,  } from '../core/runs/model';
 
 export const runKey = (runId: string) => ({ pk: `RUN#${runId}`, sk: 'META' });
 

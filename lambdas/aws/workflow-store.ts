@@ -89,7 +89,7 @@ export interface WorkflowStoreOptions {
 export const DEFAULT_STATE_MACHINE_PREFIX = 'agentplane-';
 
 export const tenantPk = (tenant: string) => `TENANT#${tenant}`;
-export const headSk = (workflowId: string) => `WF#${workflowId}`;
+const headSk = (workflowId: string) => `WF#${workflowId}`;
 export const workflowPk = (tenant: string, workflowId: string) => `WF#${tenant}#${workflowId}`;
 export const versionSk = (version: number) => `V#${String(version).padStart(10, '0')}`;
 export const BODY_PREFIX = 'workflows/';

@@ -4,7 +4,7 @@
  */
 import type { EventEnvelope } from '../core/events/schemas';
 
-export type StepViewStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
+type StepViewStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 export type RunViewStatus = 'QUEUED' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
 
 export interface StepView {

@@ -21,7 +21,7 @@ import type { AgentItem } from '../core/agent-runtime/input';
 import { FatalAgentError, RetryableAgentError } from '../core/agent-runtime/errors';
 import type { LlmProvider } from '../llm/types';
 
-export const DelayConfig = z
+const DelayConfig = z
   .object({
     delayMs: z.number().int().min(0).max(900_000).default(0),
     failPattern: z.string().max(200).optional(),
@@ -34,7 +34,7 @@ export const DelayConfig = z
     llmMaxTokens: z.number().int().min(1).max(4_096).default(64),
   })
   .passthrough();
-export type DelayConfig = z.output<typeof DelayConfig>;
+type DelayConfig = z.output<typeof DelayConfig>;
 
 /** Counts invocations in flight under a name, in a place every execution environment shares. */
 export interface ConcurrencyProbe {
@@ -70,7 +70,7 @@ async function callLlm(item: AgentItem, ctx: ItemContext, config: DelayConfig, d
   return spent;
 }
 
-export class DiagnosticFailure extends Error {
+class DiagnosticFailure extends Error {
   override readonly name = 'DiagnosticFailure';
 }
 

@@ -21,7 +21,7 @@ export const admitNow: AdmissionPolicy = {
 };
 
 /** The run-control policy on the given dependencies (tests pass fakes). */
-export function runControlAdmission(deps: ControlDeps): AdmissionPolicy {
+function runControlAdmission(deps: ControlDeps): AdmissionPolicy {
   return {
     decide: (event) =>
       admitStep(deps, {

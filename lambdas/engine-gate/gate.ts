@@ -12,7 +12,7 @@ import type { AgentRoute } from '../core/runs/fallback';
  * AgentSelected and StepStarted, and answers the task token. No AWS here: the handler supplies the deps.
  */
 
-export interface GateStepSpec {
+interface GateStepSpec {
   capability: { skill: string; input?: string; output?: string; constraints?: Record<string, unknown> };
   dependsOn: string[];
   forEach?: string;
@@ -27,7 +27,7 @@ export interface GateStepSpec {
 }
 
 /** When a step may start: the gate asks before doing any work for it (./admission.ts has the run-control policy). */
-export type Admission =
+type Admission =
   | { admit: true; /** Overrides the step's maxConcurrency (0 = no limit). */ maxConcurrency?: number }
   | { admit: false; reason: string };
 
@@ -44,7 +44,7 @@ export interface GateEvent {
   parameters: Record<string, ScalarValue | undefined>;
 }
 
-export interface GateItem {
+interface GateItem {
   key: string;
   index: number;
   size?: number;
@@ -52,13 +52,13 @@ export interface GateItem {
   source?: string;
 }
 
-export interface UpstreamRef {
+interface UpstreamRef {
   stepId: string;
   status: string;
   prefix: string;
 }
 
-export interface GateOutput {
+interface GateOutput {
   /** The step's agent, and where its items start their fallback route (lambdas/core/runs/fallback.ts). */
   agent: AgentRoute;
   config: Record<string, unknown>;
@@ -68,7 +68,7 @@ export interface GateOutput {
   batches?: Array<Array<Omit<GateItem, 'source'> & { source?: string }>>;
 }
 
-export interface SelectedAgent {
+interface SelectedAgent {
   chosen: { agentId: string; functionArn: string; revision: number; score: number };
   /** Other candidates the step's items could fall back to. */
   alternatives: number;
@@ -95,7 +95,7 @@ export interface GateDeps {
 }
 
 /** Failures the gate reports on the token, by error name (Step Functions' Catch routes them to `<id>.failed`). */
-export class GateFailure extends Error {
+class GateFailure extends Error {
   constructor(
     readonly errorName: string,
     message: string,
@@ -158,7 +158,7 @@ async function listItems(event: GateEvent, deps: GateDeps): Promise<GateItem[] |
 }
 
 /** Everything but the token answer: exported for the runs issue's resume path and for tests. */
-export async function prepareStep(event: GateEvent, deps: GateDeps, maxConcurrencyOverride?: number): Promise<GateOutput> {
+async function prepareStep(event: GateEvent, deps: GateDeps, maxConcurrencyOverride?: number): Promise<GateOutput> {
   checkEvent(event);
   const { step, runId, stepId } = event;
   const [items, recorded] = await Promise.all([listItems(event, deps), deps.steps.steps(runId)]);

@@ -11,7 +11,7 @@ import { attribution, resultsMark, spendItem, type RunSpend, type SpendItem, typ
  * (Agentplane.StepFailed) when its failed items exceed the tolerance. No AWS here: the handler supplies the deps.
  */
 
-export interface ResultEntry {
+interface ResultEntry {
   item?: { key?: string };
   status?: string;
   outputKey?: string;
@@ -53,7 +53,7 @@ export interface ReporterDeps {
   clock(): number;
 }
 
-export interface Tally {
+interface Tally {
   succeeded: number;
   failed: number;
   /** Spend of results the ledger does not have (agents that emit no item events): added to it at the step's end. */
@@ -64,7 +64,7 @@ export interface Tally {
 const newTally = (): Tally => ({ succeeded: 0, failed: 0, offLedger: [], outputs: [] });
 const MAX_ERROR_MESSAGE = 2_000;
 
-export function addResults(tally: Tally, results: unknown, stepId: string): void {
+function addResults(tally: Tally, results: unknown, stepId: string): void {
   if (!Array.isArray(results)) return;
   for (const r of results as ResultEntry[]) {
     if (r?.status === 'succeeded') {
@@ -80,7 +80,7 @@ export function addResults(tally: Tally, results: unknown, stepId: string): void
 }
 
 /** Inline outcome: one entry per batch, `{results}` or `{failed: true, items, error}` (a batch that threw). */
-export function tallyInline(outcome: unknown[], stepId: string): Tally {
+function tallyInline(outcome: unknown[], stepId: string): Tally {
   const tally = newTally();
   for (const entry of outcome as Array<{ failed?: boolean; items?: unknown[]; results?: unknown }>) {
     if (entry?.failed === true) tally.failed += Array.isArray(entry.items) ? entry.items.length : 1;
@@ -93,7 +93,7 @@ export function tallyInline(outcome: unknown[], stepId: string): Tally {
  * The step's spend: the ledger's figures (every attempt's spend, counted where its item event was emitted), after
  * adding what only the results know (once per step). Nothing spent: zeros.
  */
-export async function stepSpend(deps: ReporterDeps, runId: string, stepId: string, offLedger: readonly SpendItem[] = []): Promise<StepSpend> {
+async function stepSpend(deps: ReporterDeps, runId: string, stepId: string, offLedger: readonly SpendItem[] = []): Promise<StepSpend> {
   if (offLedger.length > 0) await deps.ledger.addOnce(runId, resultsMark(stepId), offLedger);
   return (await deps.ledger.read(runId))[stepId] ?? { tokens: 0, costUsd: 0, usage: [] };
 }
@@ -104,7 +104,7 @@ function spendFields(spend: StepSpend) {
 }
 
 /** Distributed outcome: the ResultWriter's manifest names the files of succeeded and failed child executions. */
-export async function tallyDistributed(outcome: { ResultWriterDetails?: { Bucket?: string; Key?: string } }, deps: ReporterDeps, stepId: string): Promise<Tally> {
+async function tallyDistributed(outcome: { ResultWriterDetails?: { Bucket?: string; Key?: string } }, deps: ReporterDeps, stepId: string): Promise<Tally> {
   const tally = newTally();
   const details = outcome.ResultWriterDetails;
   if (!details?.Bucket || !details.Key) return tally;

@@ -60,7 +60,7 @@ export abstract class BaseProvider implements LlmProvider {
   }
 }
 
-export function validateRequest(request: LlmRequest): void {
+function validateRequest(request: LlmRequest): void {
   if (!Number.isInteger(request.maxTokens) || request.maxTokens < 1) throw new LlmConfigError(`maxTokens must be a positive integer, got ${request.maxTokens}`);
   if (!Array.isArray(request.messages) || request.messages.length === 0) throw new LlmConfigError('at least one message is required');
   if (request.temperature !== undefined && !(request.temperature >= 0 && request.temperature <= 2)) throw new LlmConfigError(`temperature must be in [0, 2], got ${request.temperature}`);

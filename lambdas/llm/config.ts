@@ -8,9 +8,9 @@ import { secretFromSecretsManager, secretFromSsm, type SecretFetcher, type Secre
 import type { LlmProvider } from './types';
 import type { ConverseClient } from './bedrock';
 
-export type ProviderKind = 'offline' | 'openai' | 'bedrock';
+type ProviderKind = 'offline' | 'openai' | 'bedrock';
 
-export type KeySource =
+type KeySource =
   | { kind: 'none' }
   | { kind: 'env'; value: string }
   | { kind: 'secretsmanager'; secretId: string; field?: string }

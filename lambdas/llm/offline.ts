@@ -61,7 +61,7 @@ export class OfflineProvider extends BaseProvider {
   }
 }
 
-export function offlineAnswer(request: LlmRequest): string {
+function offlineAnswer(request: LlmRequest): string {
   const last = [...request.messages].reverse().find((m) => m.role === 'user');
   const reference = last ? lastFencedBlock(last.content, REFERENCE_FENCE) : undefined;
   if (reference !== undefined) return reference;

@@ -10,7 +10,7 @@ export interface SecretSources {
 }
 
 /** Real AWS reads, through the SDK clients (loaded on first use: local runs never touch them). */
-export const awsSecretSources: SecretSources = {
+const awsSecretSources: SecretSources = {
   async secretsManager(secretId) {
     const { SecretsManagerClient, GetSecretValueCommand } = await import('@aws-sdk/client-secrets-manager');
     const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: secretId }));

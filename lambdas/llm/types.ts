@@ -3,9 +3,9 @@
  * offline provider). Agents only ever see this, so tests and local runs swap providers freely.
  */
 
-export type LlmRole = 'user' | 'assistant';
+type LlmRole = 'user' | 'assistant';
 
-export interface LlmMessage {
+interface LlmMessage {
   role: LlmRole;
   content: string;
 }
@@ -54,7 +54,7 @@ export interface LlmProvider {
   complete(request: LlmRequest): Promise<LlmResponse>;
 }
 
-export function emptyUsage(): LlmUsage {
+function emptyUsage(): LlmUsage {
   return { inputTokens: 0, outputTokens: 0, reasoningTokens: 0, totalTokens: 0 };
 }
 
@@ -79,13 +79,3 @@ export function addUsage(totals: UsageTotals, response: Pick<LlmResponse, 'usage
   return totals;
 }
 
-export function mergeTotals(a: UsageTotals, b: UsageTotals): UsageTotals {
-  return {
-    calls: a.calls + b.calls,
-    inputTokens: a.inputTokens + b.inputTokens,
-    outputTokens: a.outputTokens + b.outputTokens,
-    reasoningTokens: a.reasoningTokens + b.reasoningTokens,
-    totalTokens: a.totalTokens + b.totalTokens,
-    costUsd: Math.round((a.costUsd + b.costUsd) * 1e6) / 1e6,
-  };
-}

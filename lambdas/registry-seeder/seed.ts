@@ -20,7 +20,7 @@ export interface CustomResourceEvent {
   OldResourceProperties?: Record<string, unknown>;
 }
 
-export function registrationsOf(properties: Record<string, unknown> | undefined): AgentRegistration[] {
+function registrationsOf(properties: Record<string, unknown> | undefined): AgentRegistration[] {
   const raw = properties?.[AGENTS_PROPERTY];
   if (raw === undefined) return [];
   let parsed: unknown;

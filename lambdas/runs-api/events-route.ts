@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { apiHandler, json, type Log, type RouteTable } from '../edge/http/api';
+import { json, type RouteTable } from '../edge/http/api';
 import { ValidationError } from '../core/errors';
 import { problemsOf } from '../core/validation';
 import { requirePrincipal } from '../core/auth/principal';
@@ -13,7 +12,7 @@ import { RunAccess } from '../aws/run-access';
  * A page stops before a hole younger than the grace period (an event still being written) and fills an
  * older one with a Noop, so paging with `afterSeq = nextAfterSeq` never skips an event.
  */
-export const EventsQuerySchema = z
+const EventsQuerySchema = z
   .object({
     afterSeq: z.coerce.number().int().nonnegative().default(0),
     limit: z.coerce.number().int().min(1).max(1000).default(100),
@@ -45,8 +44,3 @@ export const eventsRoutes: RouteTable = {
   },
 };
 
-/** Serves the events route and hands every other route to `fallback` (the runs issue's handler). */
-export function withEventsRoute(fallback: (event: APIGatewayProxyEvent) => Promise<APIGatewayProxyResult>, log: Log) {
-  const events = apiHandler(eventsRoutes, log);
-  return (event: APIGatewayProxyEvent) => (event.httpMethod?.toUpperCase() === 'GET' && event.resource === '/runs/{id}/events' ? events(event) : fallback(event));
-}

@@ -21,9 +21,9 @@ import type { WorkflowVersion } from '../aws/workflow-store';
  * which the engine keeps current; nothing here scans events.
  */
 
-export type IdempotentRunner = SharedIdempotentRunner<{ tenant: string; idempotencyKey: string; route: string }>;
+type IdempotentRunner = SharedIdempotentRunner<{ tenant: string; idempotencyKey: string; route: string }>;
 
-export interface WorkspacePort {
+interface WorkspacePort {
   createLayout(runId: string, config: unknown): Promise<void>;
   put(key: string, body: string, contentType?: string): Promise<void>;
   copyIn(source: { bucket: string; key: string }, key: string): Promise<void>;
@@ -48,10 +48,10 @@ export interface RunsRoutesDeps extends CommandDeps {
   spend?(runId: string): Promise<RunSpend>;
 }
 
-export const MAX_INPUTS = 1_000;
-export const MAX_UPLOADS_PER_REQUEST = 100;
+const MAX_INPUTS = 1_000;
+const MAX_UPLOADS_PER_REQUEST = 100;
 /** Inline contents together; larger inputs go through presigned uploads (the body limit is 1 MiB anyway). */
-export const MAX_INLINE_BYTES = 768 * 1024;
+const MAX_INLINE_BYTES = 768 * 1024;
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
@@ -89,7 +89,7 @@ const WorkspaceQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).default(1000),
 });
 
-export function links(runId: string, consoleUrl?: string): Record<string, string> {
+function links(runId: string, consoleUrl?: string): Record<string, string> {
   const self = `/runs/${runId}`;
   return { self, events: `${self}/events`, commands: `${self}/commands`, workspace: `${self}/workspace`, uploads: `${self}/uploads`, ...(consoleUrl ? { console: consoleUrl } : {}) };
 }

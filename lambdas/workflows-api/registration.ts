@@ -10,7 +10,7 @@ import { DEFAULT_STATE_MACHINE_PREFIX } from '../aws/workflow-store';
  */
 
 /** Compile warnings that mean Step Functions would refuse the machine, or fail its executions. */
-export const REFUSING_COMPILE_CODES: ReadonlySet<string> = new Set(['history.limit', 'definition.size']);
+const REFUSING_COMPILE_CODES: ReadonlySet<string> = new Set(['history.limit', 'definition.size']);
 
 export interface Prepared {
   valid: boolean;
@@ -62,7 +62,7 @@ export function skillsIn(input: unknown): string[] {
 }
 
 /** Step Functions state machine names: 1–80 of letters, digits, `-` and `_`. */
-export const STATE_MACHINE_NAME_MAX = 80;
+const STATE_MACHINE_NAME_MAX = 80;
 
 /**
  * `<prefix><tenant>-<workflowId>-<hash>` (prefix `agentplane-` by default): readable in the console, within 80 characters, and unique per

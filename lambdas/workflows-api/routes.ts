@@ -22,7 +22,7 @@ export interface KnownSkills {
 }
 
 /** Wraps the registration so a retry with the same Idempotency-Key answers the first answer. */
-export type IdempotentRunner = SharedIdempotentRunner<{ tenant: string; idempotencyKey: string }>;
+type IdempotentRunner = SharedIdempotentRunner<{ tenant: string; idempotencyKey: string }>;
 
 export interface WorkflowRoutesDeps {
   store: WorkflowStore;
@@ -56,7 +56,7 @@ function problems(list: Prepared['errors']) {
 }
 
 /** Tags that make a run's machine findable in the Step Functions console (and in cost allocation reports). */
-export function stateMachineTags(tenant: string, workflowId: string, deployment: string | undefined): Record<string, string> {
+function stateMachineTags(tenant: string, workflowId: string, deployment: string | undefined): Record<string, string> {
   return { 'agentplane:tenant': tenant, 'agentplane:workflow': workflowId, 'agentplane:deployment': deployment ?? 'default' };
 }
 

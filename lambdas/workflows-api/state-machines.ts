@@ -13,7 +13,7 @@ import {
  * registrations of one workflow race (a separate Publish could publish the other's definition).
  */
 
-export interface StateMachineDeployment {
+interface StateMachineDeployment {
   stateMachineArn: string;
   stateMachineVersionArn: string;
 }

@@ -20,7 +20,7 @@ export function isCustomResourceType(type: string): boolean {
   return type.startsWith('Custom::') || type === 'AWS::CloudFormation::CustomResource';
 }
 
-export interface CustomResourceResponse {
+interface CustomResourceResponse {
   Status: 'SUCCESS' | 'FAILED';
   Reason?: string;
   PhysicalResourceId?: string;
@@ -287,7 +287,3 @@ export async function runCustomResources(options: CustomResourceOptions): Promis
   return report;
 }
 
-/** `Fn::GetAtt` values of a created custom resource (its response Data), for whoever needs them. */
-export function customResourceData(stateFile: string, logicalId: string): Record<string, unknown> | undefined {
-  return readState(stateFile).resources[logicalId]?.data;
-}

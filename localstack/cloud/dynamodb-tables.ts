@@ -7,7 +7,6 @@ import {
   UpdateTimeToLiveCommand,
   type CreateTableCommandInput,
 } from '@aws-sdk/client-dynamodb';
-import type { RawTemplate } from './template';
 
 export function localDynamoClient(endpoint: string, region: string): DynamoDBClient {
   return new DynamoDBClient({ endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -67,4 +66,4 @@ export function tableTypes(): string[] {
   return ['AWS::DynamoDB::Table', 'AWS::DynamoDB::GlobalTable'];
 }
 
-export type { RawTemplate };
+;

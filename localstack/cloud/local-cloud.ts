@@ -7,9 +7,9 @@
 import { mkdirSync, rmSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PutItemCommand, GetItemCommand } from '@aws-sdk/client-dynamodb';
-import { startDynamoDbLocal, type DynamoDbLocal } from './dynamodb-local';
+import { startDynamoDbLocal } from './dynamodb-local';
 import { ensureTable, localDynamoClient, tableTypes } from './dynamodb-tables';
-import { ensureBucket, localS3Client, startLocalS3, type LocalS3 } from './s3';
+import { ensureBucket, localS3Client, startLocalS3 } from './s3';
 import { readAssembly, resolveTemplate, resourcesOfType, type CloudAssembly } from './template';
 import { LambdaRuntime, functionFromResource } from './lambda/runtime';
 import { startLambdaApi } from './lambda/api';

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 
 /** Fixed ports by default (offsets from one base), so tools and docs can name them; all configurable. */
-export const PORT_OFFSETS = {
+const PORT_OFFSETS = {
   rest: 0,
   websocket: 1,
   dynamodb: 2,
@@ -20,7 +20,7 @@ export function portsFrom(base: number): Record<ServiceName, number> {
   return out;
 }
 
-export class PortInUseError extends Error {
+class PortInUseError extends Error {
   override readonly name = 'PortInUseError';
 }
 

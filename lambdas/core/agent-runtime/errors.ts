@@ -13,7 +13,7 @@ import {
  * `Agentplane.Retryable` is retried with the step's policy, `Agentplane.AgentBusy` with the throttling
  * schedule, `Agentplane.Fatal` never.
  */
-export { AgentBusyError, AgentplaneError, AgentplaneErrorName, CircuitOpenError, FatalAgentError, RetryableAgentError };
+export { AgentBusyError, AgentplaneError,  CircuitOpenError, FatalAgentError, RetryableAgentError };
 
 /** A key outside `runs/<runId>/`: the agent's bug or a hostile input, never worth a retry. */
 export class WorkspaceViolationError extends FatalAgentError {

@@ -17,7 +17,7 @@ import { InvalidAgentInputError } from './errors';
  *   the call while the agent's circuit is open (Agentplane.CircuitOpen) and claims the one probe call after
  *   the cool-down. Absent or false: the call goes through whatever the circuit says (nowhere else to go).
  */
-export const AgentItemSchema = z
+const AgentItemSchema = z
   .object({
     key: z.string().min(1).max(1024),
     index: z.number().int().nonnegative().optional(),
@@ -26,7 +26,7 @@ export const AgentItemSchema = z
   .passthrough();
 export type AgentItem = z.output<typeof AgentItemSchema>;
 
-export const RetryPolicySchema = z.object({
+const RetryPolicySchema = z.object({
   maxAttempts: z.number().int().min(0).max(100),
   intervalSeconds: z.number().nonnegative().default(STEP_DEFAULTS.retry.intervalSeconds),
   backoffRate: z.number().min(1).default(STEP_DEFAULTS.retry.backoffRate),
@@ -34,7 +34,7 @@ export const RetryPolicySchema = z.object({
 });
 export type RetryPolicy = z.output<typeof RetryPolicySchema>;
 
-export const AgentInputSchema = z.object({
+const AgentInputSchema = z.object({
   runId: z.string().regex(/^[A-Za-z0-9._-]{1,128}$/, '1 to 128 letters, digits, ".", "_" or "-"'),
   stepId: z.string().min(1).max(128),
   items: z.array(AgentItemSchema).max(10_000),

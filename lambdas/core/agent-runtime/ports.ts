@@ -4,7 +4,7 @@
  * (lambdas/aws/registry-metrics.ts). Declared here so the runtime stays free of the adapters that implement them.
  */
 
-export interface Lease {
+interface Lease {
   id: string;
   expiresAt: number;
 }

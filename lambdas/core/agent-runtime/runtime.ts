@@ -39,7 +39,7 @@ import { WorkspaceClient, type ObjectStore } from './workspace';
  */
 
 /** Where run events go (lambdas/aws/event-store.ts's EventStore in Lambda). */
-export interface EventSink {
+interface EventSink {
   emit<E extends EventName>(runId: string, event: E, payload: PayloadOf<E>): Promise<unknown>;
   /** Writes ItemProgress the sink held back for rate limiting; called before the invocation returns. */
   drainProgress?(): Promise<unknown>;
@@ -69,7 +69,7 @@ export interface RuntimeDeps {
   log: { warn(message: string, extra?: object): void; error(message: string, extra?: object): void };
 }
 
-export interface IdempotencyKey {
+interface IdempotencyKey {
   runId: string;
   stepId: string;
   item: string;
@@ -77,7 +77,7 @@ export interface IdempotencyKey {
 }
 
 /** An attempt's figures: what this attempt spent, whether it succeeded or failed. */
-export interface ItemMetrics {
+interface ItemMetrics {
   durationMs: number;
   tokensUsed: number;
   costUsd: number;
@@ -87,7 +87,7 @@ export interface ItemMetrics {
   model?: string;
 }
 
-export interface ItemResult {
+interface ItemResult {
   item: { key: string };
   status: 'succeeded' | 'failed';
   outputKey?: string;
@@ -106,7 +106,7 @@ export interface AgentOutput {
 }
 
 /** An item's spend so far, cumulative: the total of its LLM calls, and which provider and model made them. */
-export interface ItemUsage {
+interface ItemUsage {
   tokensUsed?: number;
   costUsd?: number;
   provider?: string;
@@ -146,7 +146,7 @@ export interface AgentRuntimeOptions {
   itemConcurrency?: number;
 }
 
-export interface AgentInvocationContext {
+interface AgentInvocationContext {
   input: AgentInput;
   agentId: string;
   runItems(fn: ItemFunction): Promise<AgentOutput>;

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 
 /** Tokens are 32 random bytes; at that entropy a plain SHA-256 is a safe storage hash (no salt or KDF needed). */
-export const TOKEN_PREFIX = 'ap_';
+const TOKEN_PREFIX = 'ap_';
 
 export function newToken(): string {
   return TOKEN_PREFIX + randomBytes(32).toString('base64url');

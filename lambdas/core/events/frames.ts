@@ -11,13 +11,13 @@ export const MAX_FRAME_BYTES = 32 * 1024;
 const nonEmpty = z.string().min(1);
 const runId = z.string().min(1).max(256);
 
-export const SubscribeParamsSchema = z.object({
+const SubscribeParamsSchema = z.object({
   runId,
   afterSeq: z.number().int().nonnegative().optional(),
 });
-export const UnsubscribeParamsSchema = z.object({ runId });
-export const RunsGetParamsSchema = z.object({ runId });
-export const RunsCommandParamsSchema = z
+const UnsubscribeParamsSchema = z.object({ runId });
+const RunsGetParamsSchema = z.object({ runId });
+const RunsCommandParamsSchema = z
   .object({
     runId,
     type: z.enum(['pause', 'resume', 'cancel', 'setConcurrency']),
@@ -28,7 +28,7 @@ export const RunsCommandParamsSchema = z
     message: 'setConcurrency needs maxConcurrency',
     path: ['maxConcurrency'],
   });
-export const PingParamsSchema = z.object({});
+const PingParamsSchema = z.object({});
 
 const paramsByMethod = {
   subscribe: SubscribeParamsSchema,
@@ -38,8 +38,8 @@ const paramsByMethod = {
   ping: PingParamsSchema,
 } as const;
 
-export type Method = keyof typeof paramsByMethod;
-export const METHODS = Object.keys(paramsByMethod) as Method[];
+type Method = keyof typeof paramsByMethod;
+const METHODS = Object.keys(paramsByMethod) as Method[];
 export type ParamsOf<M extends Method> = z.infer<(typeof paramsByMethod)[M]>;
 
 export type RequestFrame = {
@@ -47,7 +47,7 @@ export type RequestFrame = {
 }[Method];
 
 /** Errors a request can get. The first six come from parsing; the rest from the handlers. */
-export type FrameErrorCode =
+type FrameErrorCode =
   | 'frame_too_large'
   | 'invalid_json'
   | 'invalid_frame'
@@ -163,7 +163,7 @@ export function responseForParseFailure(result: Extract<ParseRequestResult, { ok
   return errorResponse(result.id, result.error);
 }
 
-export function eventFrame(event: EventLike): EventFrame {
+function eventFrame(event: EventLike): EventFrame {
   return {
     type: 'event',
     runId: event.runId,
@@ -176,7 +176,7 @@ export function eventFrame(event: EventLike): EventFrame {
 
 // Client side: the frames a client receives.
 const FrameErrorSchema = z.object({ code: nonEmpty, message: z.string(), details: z.unknown().optional() });
-export const ServerFrameSchema = z.union([
+const ServerFrameSchema = z.union([
   z.object({ type: z.literal('res'), id: z.string().nullable(), ok: z.literal(true), payload: z.unknown() }),
   z.object({ type: z.literal('res'), id: z.string().nullable(), ok: z.literal(false), error: FrameErrorSchema }),
   z.object({
@@ -200,7 +200,7 @@ export function parseServerFrame(raw: string): ServerFrame | undefined {
   }
 }
 
-export class FrameTooLargeError extends Error {
+class FrameTooLargeError extends Error {
   override readonly name = 'FrameTooLargeError';
 }
 

@@ -17,7 +17,7 @@ const stepId = nonEmpty.describe('Id of the workflow step');
 // The item's key relative to the run workspace (an object under inputs/ or an upstream output).
 const item = nonEmpty.describe('Key of the item the event is about');
 
-export const ErrorInfoSchema = z.object({
+const ErrorInfoSchema = z.object({
   type: nonEmpty.describe('Error class, e.g. RetryableError, FatalError, States.Timeout'),
   message: z.string(),
 });
@@ -30,7 +30,7 @@ const model = nonEmpty.describe('Model id the spend came from');
  * An attempt's figures: tokens and cost are what this attempt spent (a failed or retried attempt too; every
  * attempt's spend counts in the run's totals).
  */
-export const ItemMetricsSchema = z.object({
+const ItemMetricsSchema = z.object({
   durationMs,
   tokensUsed: count,
   costUsd: money,
@@ -39,14 +39,14 @@ export const ItemMetricsSchema = z.object({
   model: model.optional(),
 });
 
-export const UsageEntrySchema = z.object({
+const UsageEntrySchema = z.object({
   provider: provider.optional(),
   model: model.optional(),
   tokens: count,
   costUsd: money,
 });
 
-export const RunSummarySchema = z.object({
+const RunSummarySchema = z.object({
   totalItems: count,
   successCount: count,
   failureCount: count,
@@ -61,7 +61,7 @@ export const RunSummarySchema = z.object({
 /** AgentSelected carries at most this many candidates: the event stays small with a large fleet. */
 export const MAX_EVENT_CANDIDATES = 10;
 
-export const CandidateSchema = z.object({
+const CandidateSchema = z.object({
   agentId: nonEmpty,
   score: z.number(),
   reasons: z.array(z.string()),
@@ -178,7 +178,6 @@ const payloads = {
 export type EventName = keyof typeof payloads;
 export const EVENT_NAMES = Object.keys(payloads) as EventName[];
 
-export const PayloadSchemas: { readonly [E in EventName]: (typeof payloads)[E] } = payloads;
 
 export type PayloadOf<E extends EventName> = z.infer<(typeof payloads)[E]>;
 
@@ -195,7 +194,7 @@ function envelopeFor<E extends EventName>(name: E) {
 }
 
 // Spelled out rather than mapped so that the discriminated union keeps one precise member per event.
-export const EventEnvelopeSchema = z
+const EventEnvelopeSchema = z
   .discriminatedUnion('event', [
     envelopeFor('RunQueued'),
     envelopeFor('RunStarted'),
@@ -249,7 +248,7 @@ function describeIssues(issues: ValidationIssue[]): string {
   return issues.map((i) => `${i.path}: ${i.message}`).join('; ');
 }
 
-export function isEventName(name: string): name is EventName {
+function isEventName(name: string): name is EventName {
   return Object.prototype.hasOwnProperty.call(payloads, name);
 }
 

@@ -41,7 +41,7 @@ export function blockFromCounter(counterAfterAdd: number, size: number): SeqBloc
   return { first: counterAfterAdd - size + 1, last: counterAfterAdd };
 }
 
-export function blockSize(block: SeqBlock): number {
+function blockSize(block: SeqBlock): number {
   return block.last - block.first + 1;
 }
 

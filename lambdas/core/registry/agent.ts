@@ -17,7 +17,7 @@ export const SkillSchema = z
   .regex(/^[a-z0-9][a-z0-9._-]{0,63}$/, 'lowercase letters, digits, ".", "_" or "-", 1 to 64');
 
 /** A data type name; "*" (or an absent type) accepts anything. */
-export const TypeNameSchema = z.string().min(1).max(64);
+const TypeNameSchema = z.string().min(1).max(64);
 export const ANY_TYPE = '*';
 
 export const CapabilityConstraintsSchema = z.strictObject({
@@ -32,7 +32,7 @@ export type CapabilityConstraints = z.infer<typeof CapabilityConstraintsSchema>;
 
 export const DEFAULT_PRIORITY = 50;
 
-export const CapabilitySchema = z.strictObject({
+const CapabilitySchema = z.strictObject({
   skill: SkillSchema,
   input: TypeNameSchema.optional(),
   output: TypeNameSchema.optional(),
@@ -42,7 +42,7 @@ export const CapabilitySchema = z.strictObject({
 });
 export type Capability = z.infer<typeof CapabilitySchema>;
 
-export const FunctionArnSchema = z
+const FunctionArnSchema = z
   .string()
   .regex(
     /^arn:aws[a-z-]*:lambda:[a-z0-9-]+:\d{12}:function:[A-Za-z0-9_-]{1,64}(:[A-Za-z0-9_$-]{1,128})?$/,
@@ -80,7 +80,7 @@ export const AgentRegistrationSchema = z
 export type AgentRegistration = z.infer<typeof AgentRegistrationSchema>;
 export type AgentRegistrationInput = z.input<typeof AgentRegistrationSchema>;
 
-export const AgentStatusSchema = z.enum(['active', 'disabled']);
+const AgentStatusSchema = z.enum(['active', 'disabled']);
 export type AgentStatus = z.infer<typeof AgentStatusSchema>;
 
 const timestamp = z.iso.datetime();
@@ -110,7 +110,7 @@ export const AgentRecordSchema = z.object({
 });
 export type AgentRecord = z.infer<typeof AgentRecordSchema>;
 
-export interface RegistrationIssue {
+interface RegistrationIssue {
   path: string;
   message: string;
 }

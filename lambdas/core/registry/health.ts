@@ -14,7 +14,7 @@ export const HealthSchema = z.discriminatedUnion('status', [
 export type Health = z.infer<typeof HealthSchema>;
 export type HealthStatus = Health['status'];
 
-export interface RecentCounters {
+interface RecentCounters {
   invocations: number;
   successes: number;
   failures: number;

@@ -15,10 +15,10 @@
  * slots of `slotMs` each, every slot its own counter set with a TTL (slotExpiresAt).
  */
 
-export const GROWTH = 1.1;
+const GROWTH = 1.1;
 /** Index of the open-ended overflow bucket. */
 export const LAST_BUCKET = 160;
-export const BUCKET_COUNT = LAST_BUCKET + 1;
+const BUCKET_COUNT = LAST_BUCKET + 1;
 /** Worst relative error of a reported percentile for values ≥ 1 ms. */
 export const RELATIVE_PRECISION = (GROWTH - 1) / 2;
 /** Worst absolute error of a reported percentile below 1 ms. */
@@ -63,7 +63,7 @@ export function bucketBounds(index: number): { lower: number; upper: number } {
 }
 
 /** The value reported for a bucket: its midpoint, or its lower bound for the overflow bucket. */
-export function bucketValue(index: number): number {
+function bucketValue(index: number): number {
   const { lower, upper } = bucketBounds(index);
   return upper === Infinity ? lower : (lower + upper) / 2;
 }
@@ -88,7 +88,7 @@ export function percentileFromBuckets(counts: BucketCounts, p: number): number |
 }
 
 /** Several percentiles in one pass over the buckets. */
-export function percentilesFromBuckets(counts: BucketCounts, ps: readonly number[]): Array<number | null> {
+function percentilesFromBuckets(counts: BucketCounts, ps: readonly number[]): Array<number | null> {
   const entries = sortedEntries(counts);
   const total = entries.reduce((sum, [, value]) => sum + value, 0);
   if (total === 0) return ps.map(() => null);
@@ -166,7 +166,7 @@ export function mergeHistograms(...snapshots: HistogramSnapshot[]): HistogramSna
   return { counts, sumMs, count };
 }
 
-export const BUCKET_ATTRIBUTE_PREFIX = 'h';
+const BUCKET_ATTRIBUTE_PREFIX = 'h';
 
 export function bucketAttribute(index: number): string {
   return `${BUCKET_ATTRIBUTE_PREFIX}${index}`;

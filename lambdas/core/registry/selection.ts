@@ -13,7 +13,7 @@ import type { Health, HealthStatus } from './health';
  * standing and is tried when they fail or when the caller sends it its probe on purpose.
  */
 
-export interface AgentStats {
+interface AgentStats {
   invocations: number;
   successes: number;
   failures: number;

@@ -41,7 +41,7 @@ export async function executeCommand(deps: CommandDeps, tenant: string, runId: s
 }
 
 /** The execution input of docs/engine.md. */
-export function executionInput(run: RunRecord, bucket: string): string {
+function executionInput(run: RunRecord, bucket: string): string {
   return JSON.stringify({
     runId: run.runId,
     tenant: run.tenant,

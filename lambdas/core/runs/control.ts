@@ -30,7 +30,7 @@ export interface ControlStore {
   parked(runId: string, limit?: number): Promise<ParkedToken[]>;
 }
 
-export interface TaskCallbacks {
+interface TaskCallbacks {
   success(taskToken: string, output: unknown): Promise<void>;
   failure(taskToken: string, error: string, cause: string): Promise<void>;
 }
@@ -55,7 +55,7 @@ export interface ControlDeps {
 
 export const CANCELLED_ERROR = 'Agentplane.Cancelled';
 /** The lease id of an item admitted without a semaphore. */
-export const NO_LEASE = 'none';
+const NO_LEASE = 'none';
 
 export interface AdmitRequest {
   taskToken: string;
@@ -127,7 +127,7 @@ async function answer(deps: ControlDeps, parked: ParkedToken, send: () => Promis
 }
 
 /** Wakes parked items while slots are free, oldest first; parked steps are left to `resume`. */
-export async function wakeParked(deps: ControlDeps, runId: string, known?: ControlRecord): Promise<number> {
+async function wakeParked(deps: ControlDeps, runId: string, known?: ControlRecord): Promise<number> {
   let woken = 0;
   const control = known ?? (await deps.store.control(runId));
   if (!control || control.paused) return 0;
@@ -305,7 +305,7 @@ async function currentStatus(deps: ControlDeps, runId: string): Promise<CommandR
 }
 
 /** The Map's MaxConcurrency for a step under the run-wide cap (0 = unlimited, as in ASL). */
-export function capConcurrency(stepMax: number, runMax: number): number {
+function capConcurrency(stepMax: number, runMax: number): number {
   if (runMax <= 0 || runMax >= 1_000_000) return stepMax;
   return stepMax === 0 ? runMax : Math.min(stepMax, runMax);
 }

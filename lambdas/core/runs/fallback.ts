@@ -81,7 +81,7 @@ export interface FallbackDeps {
   countMoves(runId: string, stepId: string, agentId: string, items: number): Promise<void>;
 }
 
-export interface AgentSelectedFallback {
+interface AgentSelectedFallback {
   stepId: string;
   agentId: string;
   score: number;
@@ -92,7 +92,7 @@ export interface AgentSelectedFallback {
 }
 
 /** What the batch's iteration outputs when it is done: the shapes the reporter already reads. */
-export type SettledOutput = { results: ItemResult[] } | { failed: true; items: RouteItem[]; error: { Error: string; Cause: string } };
+type SettledOutput = { results: ItemResult[] } | { failed: true; items: RouteItem[]; error: { Error: string; Cause: string } };
 
 export type RouteDecision =
   | {

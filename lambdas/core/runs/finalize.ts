@@ -48,7 +48,7 @@ export async function executionEnded(deps: FinalizeDeps, runId: string, end: Exe
   return 'completed';
 }
 
-export function receiptOf(run: RunRecord, settled: number): { itemsDone: number; itemsAbandoned: number } {
+function receiptOf(run: RunRecord, settled: number): { itemsDone: number; itemsAbandoned: number } {
   const started = Object.values(run.steps ?? {}).reduce((n, s) => n + (s.totalItems ?? 0), 0);
   const done = Math.max(settled, Object.values(run.steps ?? {}).reduce((n, s) => n + (s.succeeded ?? 0) + (s.failed ?? 0), 0));
   return { itemsDone: done, itemsAbandoned: Math.max(0, started - done) };

@@ -6,7 +6,7 @@ export type WorkspaceArea = (typeof WORKSPACE_AREAS)[number];
 
 export const runPrefix = (runId: string) => `runs/${runId}/`;
 
-export const MAX_INPUT_KEY_LENGTH = 512;
+const MAX_INPUT_KEY_LENGTH = 512;
 
 /**
  * Normalises a client-supplied input key to a key relative to `inputs/`: `./a//b.cbl` → `a/b.cbl`. Refuses

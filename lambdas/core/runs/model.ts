@@ -25,12 +25,12 @@ export const RUN_STATUSES = [
 ] as const;
 export type RunStatus = (typeof RUN_STATUSES)[number];
 
-export const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 export const isTerminal = (status: string | undefined): boolean => TERMINAL_STATUSES.has(status as RunStatus);
 
-export const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'paused'] as const;
+const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'paused'] as const;
 
-export type StepStatus = (typeof STEP_STATUSES)[number];
+type StepStatus = (typeof STEP_STATUSES)[number];
 
 /**
  * Per-step state on the run record (`steps.<stepId>`), written by the gate, the item gate and the reporter.
@@ -70,7 +70,7 @@ export interface RunSummary {
   usage?: UsageEntry[];
 }
 
-export interface RunLimits {
+interface RunLimits {
   /** Run-wide cap on items in flight (0 = only the steps' own maxConcurrency). */
   maxConcurrency: number;
 }

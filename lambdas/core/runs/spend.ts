@@ -47,12 +47,12 @@ export interface SpendItem {
   costUsd: number;
 }
 
-export const LEDGER_PREFIX = 'spend|';
+const LEDGER_PREFIX = 'spend|';
 /**
  * Marks that a step's spend known only from its results (agents not on the runtime, which emit no item events)
  * was added by the reporter: the ADD is conditional on it, so a retried reporter adds nothing twice.
  */
-export const RESULTS_MARK_PREFIX = 'spendFromResults|';
+const RESULTS_MARK_PREFIX = 'spendFromResults|';
 
 type Figure = 'tokens' | 'costUsd';
 

@@ -73,9 +73,9 @@ export interface CompileResult {
   report: CompileReport;
 }
 
-export const DEFAULT_DISTRIBUTED_THRESHOLD = 200;
+const DEFAULT_DISTRIBUTED_THRESHOLD = 200;
 /** Step Functions rejects definitions above 1 MiB. */
-export const MAX_DEFINITION_BYTES = 1_048_576;
+const MAX_DEFINITION_BYTES = 1_048_576;
 
 const LAMBDA_INVOKE = 'arn:aws:states:::lambda:invoke';
 const LAMBDA_CALLBACK = 'arn:aws:states:::lambda:invoke.waitForTaskToken';
@@ -87,7 +87,7 @@ type State = Record<string, unknown>;
 type States = Record<string, State>;
 
 /** State names of one step: the console reads like the workflow. */
-export const stateNames = (id: string) => ({
+const stateNames = (id: string) => ({
   plan: `${id}.plan`,
   planRun: `${id}.plan.run`,
   planCondition: `${id}.plan.condition`,
@@ -132,7 +132,7 @@ export function workflowDag(definition: WorkflowDefinition): Dag {
  * Steps that may be skipped: those with a condition, and those whose dependencies may all be skipped.
  * The others always run and need no plan entry.
  */
-export function conditionalSteps(definition: WorkflowDefinition, order: readonly string[]): Set<string> {
+function conditionalSteps(definition: WorkflowDefinition, order: readonly string[]): Set<string> {
   const byId = new Map(definition.steps.map((s) => [s.id, s]));
   const conditional = new Set<string>();
   for (const id of order) {

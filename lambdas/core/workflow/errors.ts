@@ -52,8 +52,8 @@ export const RETRYABLE_AGENT_ERRORS = [
  */
 export const FALLBACK_ERRORS = [...RETRYABLE_AGENT_ERRORS, ...THROTTLING_ERRORS, AgentplaneErrorName.CircuitOpen] as const;
 
-/** Everything else (Agentplane.Fatal, States.TaskFailed, unknown errors) is fatal for the invocation. */
-export const FATAL_AGENT_ERRORS = [AgentplaneErrorName.Fatal, AgentplaneErrorName.NoAgent, AgentplaneErrorName.TooManyItems] as const;
+// Everything else (Agentplane.Fatal, Agentplane.NoAgent, Agentplane.TooManyItems, States.TaskFailed, unknown errors) is
+// fatal for the invocation.
 
 /** Retry schedule for throttling; its attempts are counted in the history estimate. */
 export const THROTTLING_RETRY = { intervalSeconds: 1, backoffRate: 2, maxAttempts: 6, maxDelaySeconds: 30 } as const;

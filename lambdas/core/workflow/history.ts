@@ -27,24 +27,24 @@ export type MapMode = 'inline' | 'distributed' | 'adaptive';
 
 const H = HISTORY_EVENTS;
 
-export function agentAttempts(step: WorkflowStep): number {
+function agentAttempts(step: WorkflowStep): number {
   return (step.retry?.maxAttempts ?? STEP_DEFAULTS.retry.maxAttempts) + THROTTLING_RETRY.maxAttempts;
 }
 
 /** One agent invocation with every retrier exhausted. */
-export function agentTaskEvents(step: WorkflowStep): number {
+function agentTaskEvents(step: WorkflowStep): number {
   return H.task + H.retryAttempt * agentAttempts(step);
 }
 
-export const ENGINE_TASK_EVENTS = H.task + H.retryAttempt * ENGINE_RETRY.maxAttempts;
-export const GATE_EVENTS = H.callbackTask + H.retryAttempt * ENGINE_RETRY.maxAttempts;
+const ENGINE_TASK_EVENTS = H.task + H.retryAttempt * ENGINE_RETRY.maxAttempts;
+const GATE_EVENTS = H.callbackTask + H.retryAttempt * ENGINE_RETRY.maxAttempts;
 
 /**
  * Item admission around an agent invocation (compile option `functions.itemGate`): the `.admit` callback
  * and the `.release` task. Budgets always count it, so a machine compiled with or without admission has
  * the same inline limits and never passes the history limit either way.
  */
-export const ADMISSION_EVENTS = GATE_EVENTS + ENGINE_TASK_EVENTS;
+const ADMISSION_EVENTS = GATE_EVENTS + ENGINE_TASK_EVENTS;
 
 /**
  * Agent passes one batch may make: its step's agent, then fallbacks to other candidates (docs/engine.md,
@@ -55,12 +55,12 @@ export const ADMISSION_EVENTS = GATE_EVENTS + ENGINE_TASK_EVENTS;
 export const AGENT_PASSES = { single: 3, inline: 2, distributed: 3 } as const;
 
 /** One pass: admission, the invocation and release, and the Choice that routes to a fallback or ends. */
-export function passEvents(step: WorkflowStep): number {
+function passEvents(step: WorkflowStep): number {
   return ADMISSION_EVENTS + agentTaskEvents(step) + H.choice;
 }
 
 /** One inline Map iteration (a batch): the iteration markers, every pass, and the state that ends it. */
-export function iterationEvents(step: WorkflowStep): number {
+function iterationEvents(step: WorkflowStep): number {
   return H.iteration + AGENT_PASSES.inline * passEvents(step) + H.pass;
 }
 

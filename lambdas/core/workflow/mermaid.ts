@@ -9,7 +9,7 @@ function label(text: string): string {
   return `"${escapeText(text)}"`;
 }
 
-export function describeWhen(when: WhenCondition): string {
+function describeWhen(when: WhenCondition): string {
   if (when.all) return when.all.map(describeWhen).join(' and ');
   if (when.any) return `(${when.any.map(describeWhen).join(' or ')})`;
   if (when.not) return `not (${describeWhen(when.not)})`;

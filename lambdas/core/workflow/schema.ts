@@ -29,10 +29,10 @@ export const WORKFLOW_LIMITS = {
 } as const;
 
 /** Step ids become state names and S3 key segments: no dots, slashes, quotes or braces. */
-export const STEP_ID_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
+const STEP_ID_PATTERN = /^[A-Za-z][A-Za-z0-9_-]*$/;
 export const WORKFLOW_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 /** Parameter names become JSONPath segments (`$.parameters.NAME`) and `${params.NAME}` references. */
-export const PARAMETER_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
+const PARAMETER_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** `inputs` is the run's input area in `forEach`, so no step may carry that id. */
 export const RESERVED_STEP_IDS: ReadonlySet<string> = new Set(['inputs']);
 
@@ -40,11 +40,11 @@ const L = WORKFLOW_LIMITS;
 
 const intIn = (range: { min: number; max: number }) => z.number().int().min(range.min).max(range.max);
 
-export const ParameterTypeSchema = z.enum(['string', 'number', 'integer', 'boolean']);
+const ParameterTypeSchema = z.enum(['string', 'number', 'integer', 'boolean']);
 
 const ScalarSchema = z.union([z.string(), z.number(), z.boolean()]);
 
-export const ParameterSpecSchema = z.strictObject({
+const ParameterSpecSchema = z.strictObject({
   type: ParameterTypeSchema,
   description: z.string().max(L.descriptionMaxLength).optional(),
   enum: z.array(ScalarSchema).min(1).max(L.whenMaxInValues).optional(),
@@ -52,14 +52,14 @@ export const ParameterSpecSchema = z.strictObject({
   required: z.boolean().optional(),
 });
 
-export const CapabilitySchema = z.strictObject({
+const CapabilitySchema = z.strictObject({
   skill: z.string().min(1).max(128),
   input: z.string().min(1).max(128).optional(),
   output: z.string().min(1).max(128).optional(),
   constraints: z.record(z.string(), z.unknown()).optional(),
 });
 
-export const RetryPolicySchema = z.strictObject({
+const RetryPolicySchema = z.strictObject({
   maxAttempts: intIn(L.retryMaxAttempts).optional(),
   intervalSeconds: intIn(L.retryIntervalSeconds).optional(),
   backoffRate: z.number().min(L.retryBackoffRate.min).max(L.retryBackoffRate.max).optional(),
@@ -86,7 +86,7 @@ export type WhenCondition = {
 const TEST_KEYS = ['equals', 'notEquals', 'in', 'exists'] as const;
 const COMBINATOR_KEYS = ['all', 'any', 'not'] as const;
 
-export const WhenSchema: z.ZodType<WhenCondition> = z.lazy(() =>
+const WhenSchema: z.ZodType<WhenCondition> = z.lazy(() =>
   z
     .strictObject({
       param: z.string().regex(PARAMETER_NAME_PATTERN).optional(),
@@ -119,7 +119,7 @@ export const WhenSchema: z.ZodType<WhenCondition> = z.lazy(() =>
     }),
 );
 
-export const StepSchema = z.strictObject({
+const StepSchema = z.strictObject({
   id: z.string().min(1).max(L.stepIdMaxLength).regex(STEP_ID_PATTERN),
   description: z.string().max(L.descriptionMaxLength).optional(),
   capability: CapabilitySchema,
@@ -146,8 +146,6 @@ export const WorkflowDefinitionSchema = z.strictObject({
 
 export type ParameterType = z.infer<typeof ParameterTypeSchema>;
 export type ParameterSpec = z.infer<typeof ParameterSpecSchema>;
-export type Capability = z.infer<typeof CapabilitySchema>;
-export type RetryPolicy = z.infer<typeof RetryPolicySchema>;
 export type WorkflowStep = z.infer<typeof StepSchema>;
 export type WorkflowDefinition = z.infer<typeof WorkflowDefinitionSchema>;
 export type ScalarValue = string | number | boolean;

@@ -21,7 +21,7 @@ export interface ApiResponse {
   headers?: Record<string, string>;
 }
 
-export type RouteHandler = (request: ApiRequest) => Promise<ApiResponse>;
+type RouteHandler = (request: ApiRequest) => Promise<ApiResponse>;
 export type RouteTable = Record<string, RouteHandler>;
 
 export interface Log {
@@ -29,14 +29,14 @@ export interface Log {
 }
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
-export const MAX_JSON_BODY_BYTES = 1024 * 1024;
+const MAX_JSON_BODY_BYTES = 1024 * 1024;
 
 export function json(status: number, body?: unknown, headers?: Record<string, string>): ApiResponse {
   return { status, body, headers };
 }
 
 /** The single place where errors become HTTP answers. Unknown errors are logged and answered 500, without details. */
-export function toHttpResponse(error: unknown, log: Log, requestId: string): APIGatewayProxyResult {
+function toHttpResponse(error: unknown, log: Log, requestId: string): APIGatewayProxyResult {
   if (error instanceof AgentplaneError) {
     return {
       statusCode: error.status,
@@ -75,7 +75,7 @@ function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>)
   }
 }
 
-export function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
+function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
   const headers = lowerCaseHeaders(event.headers);
   const { body, rawBody } = parseBody(event, headers);
   const query: Record<string, string> = {};

@@ -31,7 +31,7 @@ export interface AgentDeps {
 let shared: Promise<LlmProvider> | undefined;
 
 /** The environment's provider (AGENTPLANE_LLM_*), created on first use and reused by later invocations. */
-export function providerFromEnv(config: LlmConfig = llmConfigFromEnv(), deps: ProviderDeps = {}): Promise<LlmProvider> {
+function providerFromEnv(config: LlmConfig = llmConfigFromEnv(), deps: ProviderDeps = {}): Promise<LlmProvider> {
   shared ??= createProvider(config, deps).catch((e) => {
     shared = undefined;
     throw e;
@@ -55,9 +55,9 @@ const usageOutput = (outputKey: string, usage: UsageTotals, llm: LlmProvider | u
 const progressOf = (ctx: ItemContext, llm: LlmProvider | undefined) => (fraction: number, usage: UsageTotals) =>
   ctx.progress(fraction, { tokensUsed: usage.totalTokens, costUsd: usage.costUsd, ...attributed(usage, llm) });
 
-export const AnalysisConfig = z.object({ failOnErrors: z.boolean().default(true) }).passthrough();
+const AnalysisConfig = z.object({ failOnErrors: z.boolean().default(true) }).passthrough();
 
-export const GenerationConfig = z
+const GenerationConfig = z
   .object({
     javaPackage: z.string().min(1).max(200).optional(),
     useLlm: z.boolean().default(true),
@@ -66,7 +66,7 @@ export const GenerationConfig = z
   })
   .passthrough();
 
-export const ValidationConfig = z
+const ValidationConfig = z
   .object({
     useLlm: z.boolean().default(true),
     repairAttempts: z.number().int().min(0).max(5).default(2),
@@ -86,7 +86,7 @@ const UsageEntry = z.object({
   calls: z.number().int().nonnegative().optional(),
 });
 
-export const ReportConfig = z.object({ title: z.string().max(200).optional(), usage: z.array(UsageEntry).max(100).optional() }).passthrough();
+const ReportConfig = z.object({ title: z.string().max(200).optional(), usage: z.array(UsageEntry).max(100).optional() }).passthrough();
 
 export async function discoveryItem(_item: AgentItem, ctx: ItemContext, deps: AgentDeps = {}): Promise<ItemOutput> {
   const r = await runDiscovery(workspaceOf(ctx, deps));

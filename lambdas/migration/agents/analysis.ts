@@ -9,7 +9,7 @@ import { decodeText, getJson, putJson, relativeKey, type MigrationWorkspace } fr
 /** The analysis as stored: the parser's JSON plus where its source is, for the generator's prompts. */
 export type StoredAnalysis = CobolAnalysis & { sourceKey: string };
 
-export interface SkippedInput {
+interface SkippedInput {
   skipped: true;
   key: string;
   kind: InventoryKind;

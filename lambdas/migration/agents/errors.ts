@@ -29,11 +29,11 @@ export class JavacUnavailableError extends Error {
 
 const MAX_LISTED = 10;
 
-export function formatDiagnostic(d: Diagnostic): string {
+function formatDiagnostic(d: Diagnostic): string {
   return `${d.copybook ? `${d.copybook}:` : ''}${d.line}:${d.column} ${d.severity}: ${d.message}`;
 }
 
-export function analysisFailureMessage(fileName: string, diagnostics: Diagnostic[]): string {
+function analysisFailureMessage(fileName: string, diagnostics: Diagnostic[]): string {
   const errors = diagnostics.filter((d) => d.severity === 'error');
   const listed = errors.slice(0, MAX_LISTED).map(formatDiagnostic);
   const more = errors.length > MAX_LISTED ? `; … ${errors.length - MAX_LISTED} more` : '';

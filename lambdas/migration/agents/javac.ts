@@ -11,7 +11,7 @@ export interface JavacDiagnostic {
   message: string;
 }
 
-export interface CompileResult {
+interface CompileResult {
   ok: boolean;
   diagnostics: JavacDiagnostic[];
   durationMs: number;
@@ -26,7 +26,7 @@ export interface Javac {
 }
 
 /** `JAVAC`, else `$JAVA_HOME/bin/javac`, else `javac` on PATH. */
-export function javacCommand(env: Record<string, string | undefined> = process.env): string {
+function javacCommand(env: Record<string, string | undefined> = process.env): string {
   if (env.JAVAC) return env.JAVAC;
   if (env.JAVA_HOME) return join(env.JAVA_HOME, 'bin', 'javac');
   return 'javac';

@@ -22,7 +22,7 @@ export const LAYOUT = {
 } as const;
 
 /** File-system safe program name for keys (program-ids may carry characters S3 keys dislike). */
-export function keySafe(name: string): string {
+function keySafe(name: string): string {
   return name.replace(/[^A-Za-z0-9._-]/g, '_');
 }
 

@@ -7,7 +7,7 @@ import { LAYOUT } from './layout';
 import { getJson, type MigrationWorkspace } from './workspace';
 import type { ValidationReport } from './validation';
 
-export type AgentUsage = NonNullable<ReportInput['usage']['byAgent']>[number];
+type AgentUsage = NonNullable<ReportInput['usage']['byAgent']>[number];
 
 export interface ReportOptions {
   runId?: string;
@@ -67,7 +67,7 @@ function usageOfManifests(manifests: GenerationManifest[]): AgentUsage {
 }
 
 /** Everything the report shows, from what the other agents left in the workspace. */
-export async function collectReportInput(ws: MigrationWorkspace, opts: ReportOptions = {}): Promise<ReportInput> {
+async function collectReportInput(ws: MigrationWorkspace, opts: ReportOptions = {}): Promise<ReportInput> {
   const analyses = await loadAnalyses(ws);
   const failed: StoredAnalysis[] = [];
   for (const k of (await ws.list(LAYOUT.analysisFailures)).filter((x) => x.endsWith('.json'))) {

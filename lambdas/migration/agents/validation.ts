@@ -7,7 +7,7 @@ import { localJavac, type Javac, type JavacDiagnostic } from './javac';
 import { LAYOUT } from './layout';
 import { getText, putJson, type MigrationWorkspace } from './workspace';
 
-export const JAVA_RELEASE = 17;
+const JAVA_RELEASE = 17;
 
 export interface ValidationOptions {
   javac?: Javac;
@@ -21,7 +21,7 @@ export interface ValidationOptions {
   onProgress?: (fraction: number, usage: UsageTotals) => Promise<void> | void;
 }
 
-export interface ValidatedFile {
+interface ValidatedFile {
   key: string;
   path: string;
   program: string;

@@ -3,7 +3,7 @@ import { analyzePic } from './pic';
 import type { Token } from './tokenizer';
 import type { ConditionValue, DataItem, DataSection, Diagnostic, Usage } from './types';
 
-export interface FdEntry {
+interface FdEntry {
   name: string;
   descriptor: 'FD' | 'SD';
   line: number;

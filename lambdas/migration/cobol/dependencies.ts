@@ -1,8 +1,8 @@
 import type { CobolAnalysis } from './types';
 
-export type DependencyNodeKind = 'program' | 'copybook' | 'file' | 'external';
+type DependencyNodeKind = 'program' | 'copybook' | 'file' | 'external';
 
-export interface DependencyNode {
+interface DependencyNode {
   id: string;
   kind: DependencyNodeKind;
   label: string;
@@ -10,7 +10,7 @@ export interface DependencyNode {
   fileName?: string;
 }
 
-export interface DependencyEdge {
+interface DependencyEdge {
   from: string;
   to: string;
   kind: 'calls' | 'copybook' | 'file';

@@ -1,10 +1,10 @@
 export { analyzeCobol } from './analyze';
 export { discoverInventory } from './inventory';
-export type { Inventory, InventoryFile, InventoryKind } from './inventory';
-export { mapDependencies, programName } from './dependencies';
-export type { DependencyEdge, DependencyGraph, DependencyNode, DependencyNodeKind } from './dependencies';
-export { ENTRY_PARAGRAPH, walkStatements } from './procedure';
-export { tokenizeText } from './tokenizer';
-export type { Token, TokenKind } from './tokenizer';
-export { analyzePic, expandPic } from './pic';
+;
+export { mapDependencies,  } from './dependencies';
+export type {  DependencyGraph,   } from './dependencies';
+;
+;
+;
+;
 export * from './types';

@@ -3,7 +3,7 @@ import type { SourceFormat } from './types';
 
 export type InventoryKind = 'program' | 'copybook' | 'jcl' | 'unknown';
 
-export interface InventoryFile {
+interface InventoryFile {
   key: string;
   kind: InventoryKind;
   /** Program-id for programs, member name (file name without extension) otherwise. */

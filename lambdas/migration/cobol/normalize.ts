@@ -1,6 +1,6 @@
 import type { Diagnostic, EncodingIssue, SourceFormat } from './types';
 
-export type LineKind = 'code' | 'comment' | 'blank' | 'directive' | 'debug';
+type LineKind = 'code' | 'comment' | 'blank' | 'directive' | 'debug';
 
 export interface SourceLine {
   /** 1-based physical line number. */

@@ -23,7 +23,7 @@ const SCOPE_TERMINATORS = new Set([
 ]);
 
 /** True when tokens[i] starts a statement. NEXT is only a verb in NEXT SENTENCE (READ … NEXT RECORD is not). */
-export function isVerbAt(tokens: Token[], i: number): boolean {
+function isVerbAt(tokens: Token[], i: number): boolean {
   const t = tokens[i];
   if (!t) return false;
   if (t.kind === 'exec') return true;
@@ -33,7 +33,7 @@ export function isVerbAt(tokens: Token[], i: number): boolean {
 }
 
 /** Renders tokens as COBOL text, keeping source adjacency (so `A(I)` stays `A(I)`). */
-export function renderTokens(tokens: Token[]): string {
+function renderTokens(tokens: Token[]): string {
   let out = '';
   let prev: Token | undefined;
   for (const t of tokens) {
@@ -300,7 +300,7 @@ export class StatementParser {
 const PERFORM_KEYWORDS = new Set(['UNTIL', 'VARYING', 'WITH', 'TEST', 'TIMES', 'FOREVER']);
 
 /** Splits a PERFORM header into target / THRU / TIMES / UNTIL / VARYING. */
-export function performSpec(header: Token[]): PerformSpec {
+function performSpec(header: Token[]): PerformSpec {
   let k = 0;
   const spec: PerformSpec = { inline: true };
   const first = header[0];

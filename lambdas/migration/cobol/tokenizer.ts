@@ -1,7 +1,7 @@
 import type { SourceLine } from './normalize';
 import type { Diagnostic } from './types';
 
-export type TokenKind =
+type TokenKind =
   | 'word'
   | 'number'
   | 'string'
@@ -44,12 +44,12 @@ function classifyWord(text: string): 'word' | 'number' {
   return /^[+-]?(\d+(\.\d+)?|\.\d+)$/.test(text) ? 'number' : 'word';
 }
 
-export function makeToken(kind: TokenKind, text: string, line: number, column: number, extra: Partial<Token> = {}): Token {
+function makeToken(kind: TokenKind, text: string, line: number, column: number, extra: Partial<Token> = {}): Token {
   const upper = kind === 'word' || kind === 'pic' ? text.toUpperCase() : text;
   return { kind, text, upper, line, column, endLine: line, ...extra };
 }
 
-export function quoteLiteral(value: string, quote = "'"): string {
+function quoteLiteral(value: string, quote = "'"): string {
   return quote + value.split(quote).join(quote + quote) + quote;
 }
 

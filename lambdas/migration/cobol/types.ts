@@ -1,7 +1,7 @@
 // The analysis is persisted as JSON (one file per program) and compared byte-for-byte in golden tests,
 // so every type here is plain data: no classes, no Maps, no undefined-vs-missing ambiguity that matters.
 
-export type Severity = 'error' | 'warning' | 'info';
+type Severity = 'error' | 'warning' | 'info';
 
 export interface Diagnostic {
   line: number;
@@ -42,7 +42,7 @@ export type Usage =
   | 'POINTER'
   | 'NATIONAL';
 
-export type PicCategory =
+type PicCategory =
   | 'alphabetic'
   | 'alphanumeric'
   | 'alphanumeric-edited'
@@ -62,7 +62,7 @@ export interface PicInfo {
   signed: boolean;
 }
 
-export interface Occurs {
+interface Occurs {
   min: number;
   max: number;
   dependingOn?: string;

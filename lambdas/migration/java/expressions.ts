@@ -5,7 +5,7 @@ import { javaString } from './names';
 
 export class TranslateError extends Error {}
 
-export type EType = 'int' | 'long' | 'dec' | 'double' | 'str' | 'group' | 'fig';
+type EType = 'int' | 'long' | 'dec' | 'double' | 'str' | 'group' | 'fig';
 
 export interface Expr {
   code: string;
@@ -24,7 +24,7 @@ export interface Expr {
 const NUMERIC: EType[] = ['int', 'long', 'dec', 'double'];
 export const isNumeric = (e: Expr): boolean => NUMERIC.includes(e.type);
 
-export function exprType(node: JNode): EType {
+function exprType(node: JNode): EType {
   switch (node.type) {
     case 'String':
       return 'str';

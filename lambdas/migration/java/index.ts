@@ -1,3 +1,3 @@
 export { generateJava } from './generate';
-export type { GeneratedJavaFile, JavaGenerationResult } from './generate';
-export { camel, pascal, packageSegment } from './names';
+;
+export { camel, pascal,  } from './names';

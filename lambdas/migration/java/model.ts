@@ -2,7 +2,7 @@ import type { CobolAnalysis, ConditionName, DataItem } from '../cobol/types';
 import { expandPic } from '../cobol/pic';
 import { NameScope, camel, pascal } from './names';
 
-export type JType = 'String' | 'int' | 'long' | 'BigDecimal' | 'double' | 'group';
+type JType = 'String' | 'int' | 'long' | 'BigDecimal' | 'double' | 'group';
 
 /** A COBOL data item as it lives in the generated Java. */
 export interface JNode {
@@ -156,6 +156,3 @@ export function chain(node: JNode): JNode[] {
   return out;
 }
 
-export function occursDepth(node: JNode): number {
-  return chain(node).filter((n) => n.occurs !== undefined).length;
-}

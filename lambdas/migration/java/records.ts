@@ -67,7 +67,7 @@ export function textOf(n: JNode, access: string): string {
 }
 
 /** Statement assigning text `src` to the occurrence at `access`. */
-export function assignText(n: JNode, access: string, src: string): string {
+function assignText(n: JNode, access: string, src: string): string {
   switch (n.type) {
     case 'String':
       return `${access} = Cobol.fit(${src}, ${n.length});`;

@@ -1,7 +1,7 @@
 // The helper class every generated program imports. Emitted once per Java package root (same path and content
 // for every program, so writing the outputs of several programs together is idempotent).
 
-export const RUNTIME_CLASS = 'Cobol';
+const RUNTIME_CLASS = 'Cobol';
 
 export function runtimePackage(javaPackage: string): string {
   return `${javaPackage}.runtime`;

@@ -1,2 +1,2 @@
 export { renderReport } from './render';
-export type { ReportInput, ReportProgram } from './render';
+export type { ReportInput,  } from './render';

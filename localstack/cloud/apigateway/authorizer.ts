@@ -83,7 +83,7 @@ export function parseWebSocketAuthorizer(r: ResolvedResource): AuthorizerDef {
 }
 
 /** Value of one identity source expression; undefined when absent or empty (API Gateway treats both as missing). */
-export function identityValue(source: string, data: AuthRequestData): string | undefined {
+function identityValue(source: string, data: AuthRequestData): string | undefined {
   const m = /^(?:method|route)\.request\.(header|querystring|path)\.(.+)$/.exec(source);
   let v: unknown;
   if (m) {

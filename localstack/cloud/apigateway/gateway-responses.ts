@@ -5,7 +5,7 @@
  */
 import type { ResolvedResource } from '../types';
 
-export type ResponseType =
+type ResponseType =
   | 'ACCESS_DENIED'
   | 'API_CONFIGURATION_ERROR'
   | 'AUTHORIZER_CONFIGURATION_ERROR'

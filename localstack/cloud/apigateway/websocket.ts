@@ -51,9 +51,9 @@ export interface WebSocketApiHandle {
 }
 
 /** API Gateway's frame limit; `ws` enforces it per message, which equals per frame for unfragmented messages. */
-export const MAX_FRAME_BYTES = 32 * 1024;
+const MAX_FRAME_BYTES = 32 * 1024;
 /** API Gateway's message limit, which is what PostToConnection accepts. */
-export const MAX_MESSAGE_BYTES = 128 * 1024;
+const MAX_MESSAGE_BYTES = 128 * 1024;
 
 interface WsIntegration {
   logicalId: string;
@@ -94,7 +94,7 @@ interface Connection {
 }
 
 /** `$request.body.a.b` or `${request.body.a.b}` → `['a', 'b']`. */
-export function parseSelectionExpression(expr: unknown, api: ResolvedResource): string[] {
+function parseSelectionExpression(expr: unknown, api: ResolvedResource): string[] {
   const m = /^\$\{?request\.body\.([A-Za-z0-9_$.-]+?)\}?$/.exec(String(expr ?? ''));
   if (!m) {
     throw new UnsupportedResourceError(

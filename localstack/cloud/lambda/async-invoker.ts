@@ -31,7 +31,7 @@ export interface DestinationSender {
 }
 
 /** AWS's waits before the first and the second retry of a function error. */
-export const AWS_RETRY_DELAYS_MS: readonly [number, number] = [60_000, 120_000];
+const AWS_RETRY_DELAYS_MS: readonly [number, number] = [60_000, 120_000];
 /** The local waits standing for them. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly [number, number] = [1_000, 2_000];
 

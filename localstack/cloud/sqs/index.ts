@@ -51,7 +51,7 @@ export interface ListeningSqs {
 }
 
 /** An SQS error with its wire type (`__type` suffix) and the code the query-compatible header carries. */
-export class SqsError extends Error {
+class SqsError extends Error {
   readonly queryCode: string;
   constructor(
     readonly type: string,
@@ -137,7 +137,7 @@ const NUMERIC_LIMITS: Record<string, [number, number]> = {
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
 const noopLogger: CloudLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
-export function md5Hex(data: string | Uint8Array): string {
+function md5Hex(data: string | Uint8Array): string {
   return createHash('md5').update(data).digest('hex');
 }
 

@@ -14,12 +14,12 @@
 import { createRequire } from 'node:module';
 
 export const TOKEN_PLACEHOLDER = '__LOCALSFN_TASK_TOKEN__';
-export const ENTERED_TIME_PLACEHOLDER = '__LOCALSFN_STATE_ENTERED_TIME__';
+const ENTERED_TIME_PLACEHOLDER = '__LOCALSFN_STATE_ENTERED_TIME__';
 /** Largest whole number of seconds whose milliseconds still fit the 32-bit `setTimeout` delay. */
 export const MAX_TIMER_SECONDS = 2_147_483;
-export const DISTRIBUTED_MAP_RESOURCE = 'arn:aws:states:::localcloud:distributedMap';
+const DISTRIBUTED_MAP_RESOURCE = 'arn:aws:states:::localcloud:distributedMap';
 
-export interface StateInfo {
+interface StateInfo {
   /** The name in the original definition. */
   name: string;
   /** The type in the original definition (a Distributed Map stays `Map`). */
@@ -53,7 +53,7 @@ export interface DistributedMapSpec {
   processor: CompiledMachine;
 }
 
-export type HandlerSpec = TaskSpec | DistributedMapSpec;
+type HandlerSpec = TaskSpec | DistributedMapSpec;
 
 export interface CompiledMachine {
   /** The definition handed to the library. */
@@ -86,7 +86,7 @@ const SUPPORTED_RESOURCES: RegExp[] = [
   /^arn:aws[\w-]*:states:::(aws-sdk:)?s3:(getObject|putObject)$/,
 ];
 
-export function isSupportedTaskResource(resource: string): boolean {
+function isSupportedTaskResource(resource: string): boolean {
   return SUPPORTED_RESOURCES.some((re) => re.test(resource));
 }
 
@@ -329,7 +329,7 @@ function rewriteIntrinsic(expression: string, stateName: string, inTask: boolean
  * `inTask`: the template is a Task's payload, whose placeholders the handler replaces. Elsewhere
  * `$$.State.EnteredTime` falls back to the execution's start time.
  */
-export function rewriteTemplate(template: Json, stateName: string, inTask = false): Json {
+function rewriteTemplate(template: Json, stateName: string, inTask = false): Json {
   if (Array.isArray(template)) return template.map((v) => rewriteTemplate(v, stateName, inTask));
   if (template === null || typeof template !== 'object') return template;
   const out: Json = {};

@@ -17,7 +17,7 @@ type Json = any;
 /** Local ceiling for "MaxConcurrency: 0" (AWS runs up to 10,000 children at once). */
 const UNLIMITED_CONCURRENCY = 1000;
 
-export type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
+type MapRunStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'ABORTED';
 
 export interface MapRun {
   mapRunArn: string;

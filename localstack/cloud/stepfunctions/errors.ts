@@ -36,11 +36,3 @@ export class StatesError extends Error {
 export function executionClosedError(): StatesError {
   return new StatesError('States.Runtime', 'The execution is no longer running.', { retryable: false, catchable: false });
 }
-
-export function errorName(error: unknown): string {
-  return error instanceof Error ? error.name : 'Error';
-}
-
-export function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
-}

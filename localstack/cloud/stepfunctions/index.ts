@@ -16,8 +16,8 @@ import { listen as listenHttp } from './http';
 import { ExecutionRuntime, type ExecutionRecord, type HistoryEvent } from './runtime';
 import { JsonStore } from './store';
 
-export { SfnServiceError } from './errors';
-export type { ExecutionRecord, ExecutionStatus } from './runtime';
+;
+export type { ExecutionRecord,  } from './runtime';
 
 type Json = any;
 
@@ -94,7 +94,7 @@ export interface StateMachineRecord {
   tags?: Record<string, string>;
 }
 
-export interface ResourceTag {
+interface ResourceTag {
   key: string;
   value: string;
 }
@@ -112,7 +112,7 @@ export interface CreateStateMachineInput {
 }
 
 export const RESTART_ERROR = 'States.LocalCloudRestart';
-export const RESTART_CAUSE = 'The local cloud stopped while this execution was running; it did not resume after the restart.';
+const RESTART_CAUSE = 'The local cloud stopped while this execution was running; it did not resume after the restart.';
 
 const NAME_PATTERN = /^[^\s?*<>{}[\]"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 

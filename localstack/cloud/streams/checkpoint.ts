@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-export interface ShardCheckpoint {
+interface ShardCheckpoint {
   /** Sequence number of the last record handled (delivered, filtered out or discarded). */
   seq?: string;
   /** The shard is closed and every record in it was handled. */

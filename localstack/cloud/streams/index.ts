@@ -32,9 +32,9 @@ import { compileFilterCriteria, FilterPatternError, type RecordPredicate } from 
 import { toLambdaRecord, type LambdaDynamoDbRecord } from './records';
 
 export { compileFilterCriteria, FilterPatternError } from './filter';
-export { toLambdaRecord, toWireAttributeValue, toWireImage, TTL_USER_IDENTITY } from './records';
-export type { LambdaDynamoDbRecord, WireAttributeValue } from './records';
-export { readCheckpoint, type MappingCheckpoint, type ShardCheckpoint } from './checkpoint';
+export { toLambdaRecord,    } from './records';
+export type { LambdaDynamoDbRecord,  } from './records';
+export { readCheckpoint, type MappingCheckpoint,  } from './checkpoint';
 
 export interface StreamMappingConfig {
   uuid: string;

@@ -37,7 +37,7 @@ export interface LambdaDynamoDbRecord {
 }
 
 /** What AWS puts on a record deleted by TTL. */
-export const TTL_USER_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
+const TTL_USER_IDENTITY = { type: 'Service', principalId: 'dynamodb.amazonaws.com' } as const;
 
 const KNOWN_EVENT_NAMES = new Set(['INSERT', 'MODIFY', 'REMOVE']);
 
@@ -63,7 +63,7 @@ export function toWireAttributeValue(value: SdkAttributeValue | Record<string, u
   throw new Error(`unknown attribute value shape: ${JSON.stringify(Object.keys(v))}`);
 }
 
-export function toWireImage(image: Record<string, SdkAttributeValue | Record<string, unknown>>): Record<string, WireAttributeValue> {
+function toWireImage(image: Record<string, SdkAttributeValue | Record<string, unknown>>): Record<string, WireAttributeValue> {
   const out: Record<string, WireAttributeValue> = {};
   for (const [name, value] of Object.entries(image)) out[name] = toWireAttributeValue(value);
   return out;

@@ -42,7 +42,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
   }
 }
 
-export const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
+const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
 export async function waitForStatus(runId: string, statuses: string[], timeoutMs: number, token?: string): Promise<any> {
   return waitFor(

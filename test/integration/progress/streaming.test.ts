@@ -9,7 +9,7 @@ import { http } from '../../support/target';
 import type { TestSocket } from '../../support/ws-client';
 import { ProgressClient } from '../../../lambdas/client/progress-client';
 import type { EventFrame } from '../../../lambdas/core/events/frames';
-import { cloud, createRun, emitter, eventually, eventsOf, itemEvent, openSocket, range, restReplay, tokenFor, waitForEvents } from './support';
+import { cloud, createRun, emitter, eventually, itemEvent, openSocket, range, restReplay, tokenFor, waitForEvents } from './support';
 
 const sockets: TestSocket[] = [];
 const clients: ProgressClient[] = [];

@@ -60,7 +60,7 @@ export async function openSocket(token = cloud().token): Promise<TestSocket> {
   return TestSocket.open(`${cloud().wsUrl}?token=${encodeURIComponent(token)}`);
 }
 
-export function eventsOf(socket: TestSocket, runId: string): any[] {
+function eventsOf(socket: TestSocket, runId: string): any[] {
   return socket.frames.filter((f) => f?.type === 'event' && f.runId === runId);
 }
 

@@ -4,7 +4,7 @@ import { target } from '../../support/target';
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
 /** A function of the local cloud by the start of its logical id (e.g. `RunsSweeper`). */
-export function functionName(prefix: string): string {
+function functionName(prefix: string): string {
   const fns = target().resources!.functions;
   const key = Object.keys(fns).find((k) => k.startsWith(prefix));
   if (!key) throw new Error(`no function ${prefix}`);

@@ -12,7 +12,7 @@ import { http, target, type Target } from '../../support/target';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-export function cloud(): Target & Required<Pick<Target, 'endpoints' | 'resources'>> {
+function cloud(): Target & Required<Pick<Target, 'endpoints' | 'resources'>> {
   return target() as never;
 }
 
@@ -24,7 +24,7 @@ function resource(kind: 'tables' | 'buckets', prefix: string): string {
 }
 
 export const tableName = (prefix: string) => resource('tables', prefix);
-export const workspaceBucket = () => resource('buckets', 'WorkspaceBucket');
+const workspaceBucket = () => resource('buckets', 'WorkspaceBucket');
 
 export function docClient(): DynamoDBDocumentClient {
   const t = cloud();
@@ -33,7 +33,7 @@ export function docClient(): DynamoDBDocumentClient {
   });
 }
 
-export function s3Client(): S3Client {
+function s3Client(): S3Client {
   const t = cloud();
   return new S3Client({
     endpoint: t.endpoints.s3,

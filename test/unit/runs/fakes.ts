@@ -1,5 +1,5 @@
 import type { AcquireOutcome, ControlRecord, ParkedToken } from '../../../lambdas/core/runs/control-record';
-import type { ControlStore, ControlDeps } from '../../../lambdas/core/runs/control';
+import type { ControlStore } from '../../../lambdas/core/runs/control';
 import type { FinalizeDeps } from '../../../lambdas/core/runs/finalize';
 import type { RunRecord, RunStatus } from '../../../lambdas/core/runs/model';
 import { emptySummary } from '../../../lambdas/core/runs/model';
@@ -177,4 +177,4 @@ export function fakeDeps(store: MemoryStore): { deps: FinalizeDeps; rec: Recorde
   return { deps, rec };
 }
 
-export type { ControlDeps };
+;

@@ -15,7 +15,7 @@ import {
   type ResolvedTemplate,
 } from '../../../../localstack/cloud/types';
 
-export const REGION = 'us-east-1';
+const REGION = 'us-east-1';
 export const ACCOUNT = '000000000000';
 export const REST_API_ID = 'k3x9q2w7ab';
 export const ROOT_ID = 'r00t1d';

@@ -47,7 +47,7 @@ export class FakeLambda implements LambdaInvoker {
 
 export const fn = (name: string) => functionArn(name, REGION, ACCOUNT);
 
-export const silentLogger: CloudLogger = { info() {}, warn() {}, error() {}, debug() {} };
+const silentLogger: CloudLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 export interface Harness {
   service: LocalStepFunctions;

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import type { ParameterSpec, ScalarValue, WhenCondition, WorkflowDefinition, WorkflowStep } from '../../../../lambdas/core/workflow/schema';
 
 /** The parameters every generated workflow declares: one per type, with and without defaults. */
-export const GENERATED_PARAMETERS: Record<string, ParameterSpec> = {
+const GENERATED_PARAMETERS: Record<string, ParameterSpec> = {
   mode: { type: 'string', enum: ['a', 'b', 'c'], default: 'a' },
   level: { type: 'integer' },
   flag: { type: 'boolean', default: false },
@@ -29,7 +29,7 @@ const atomArb: fc.Arbitrary<WhenCondition> = fc.oneof(
   fc.boolean().map((v) => ({ param: 'flag', equals: v })),
 );
 
-export const whenArb: fc.Arbitrary<WhenCondition> = fc.oneof(
+const whenArb: fc.Arbitrary<WhenCondition> = fc.oneof(
   { weight: 3, arbitrary: atomArb },
   { weight: 1, arbitrary: fc.array(atomArb, { minLength: 1, maxLength: 3 }).map((all) => ({ all })) },
   { weight: 1, arbitrary: fc.array(atomArb, { minLength: 1, maxLength: 3 }).map((any) => ({ any })) },
@@ -138,7 +138,7 @@ export function spDagArb(maxSteps: number): fc.Arbitrary<number[][]> {
 }
 
 /** The reference semantics of `when`, written independently of the compiler. */
-export function evaluateWhen(when: WhenCondition, params: RunParameters): boolean {
+function evaluateWhen(when: WhenCondition, params: RunParameters): boolean {
   if (when.all) return when.all.every((c) => evaluateWhen(c, params));
   if (when.any) return when.any.some((c) => evaluateWhen(c, params));
   if (when.not) return !evaluateWhen(when.not, params);

@@ -42,7 +42,7 @@ function find(map: Record<string, string>, prefix: string): string {
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 /** Counts every request a client sends, by table and command. */
@@ -80,7 +80,7 @@ async function seed(doc: DynamoDBDocumentClient, table: string, functionArn: str
   await Promise.all(
     Array.from({ length: 6 }, async () => {
       while (next < batches.length) {
-        let pending: any[] = batches[next++]!.map((Item) => ({ PutRequest: { Item } }));
+        let pending: any[] = batches[next++].map((Item) => ({ PutRequest: { Item } }));
         while (pending.length > 0) {
           const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
           pending = out.UnprocessedItems?.[table] ?? [];

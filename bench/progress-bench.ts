@@ -38,12 +38,12 @@ export interface ProgressBenchOptions {
 function tableOf(cloud: ProgressBenchCloud, prefix: string): string {
   const key = Object.keys(cloud.resources.tables).find((k) => k.startsWith(prefix));
   if (!key) throw new Error(`no ${prefix} table`);
-  return cloud.resources.tables[key]!;
+  return cloud.resources.tables[key];
 }
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
 interface Subscriber {
@@ -56,7 +56,7 @@ interface Subscriber {
 async function subscriber(cloud: ProgressBenchCloud, runId: string): Promise<Subscriber> {
   const ws = new WebSocket(`${cloud.wsUrl}?token=${encodeURIComponent(cloud.token)}`);
   await new Promise<void>((resolve, reject) => {
-    ws.once('open', () => resolve());
+    ws.once('open', () => { resolve(); });
     ws.once('error', reject);
   });
   const sub: Subscriber = { ws, received: new Map(), waiters: [] };
@@ -122,7 +122,7 @@ export async function runProgressBench(cloud: ProgressBenchCloud, options: Progr
     const started = Date.now();
     const work: Array<Promise<unknown>> = [];
     for (let i = 1, k = 0; i <= total; i += 10, k++) {
-      work.push(emitters[k % emitters.length]!.emitMany(runId, Array.from({ length: Math.min(10, total - i + 1) }, (_, j) => item(i + j))));
+      work.push(emitters[k % emitters.length].emitMany(runId, Array.from({ length: Math.min(10, total - i + 1) }, (_, j) => item(i + j))));
     }
     await Promise.all(work);
     await waitAll(subs, total, 300_000);

@@ -54,7 +54,7 @@ function agentSideMedian(events: Array<{ event: string; at: string; payload: any
     else if (e.event === 'ItemCompleted' && started.has(e.payload.item)) durations.push(Date.parse(e.at) - started.get(e.payload.item)!);
   }
   durations.sort((a, b) => a - b);
-  return durations.length ? durations[Math.floor(durations.length / 2)]! : 0;
+  return durations.length ? durations[Math.floor(durations.length / 2)] : 0;
 }
 
 async function runToEnd(target: RunsBenchTarget, workflowId: string, items: number, timeoutMs: number): Promise<{ wallMs: number; run: any }> {

@@ -39,11 +39,11 @@ function seriesParallelDeps(n: number, rng: () => number): number[][] {
     }
     const parts = Math.min(size, 2 + pick(rng, 3));
     const sizes = Array.from({ length: parts }, () => 1);
-    for (let rest = size - parts; rest > 0; rest--) sizes[pick(rng, parts)]!++;
+    for (let rest = size - parts; rest > 0; rest--) sizes[pick(rng, parts)]++;
     const built = sizes.map(build);
     if (rng() < 0.5) return { sources: built.flatMap((b) => b.sources), sinks: built.flatMap((b) => b.sinks) };
-    for (let i = 1; i < built.length; i++) for (const s of built[i]!.sources) deps[s] = [...built[i - 1]!.sinks];
-    return { sources: built[0]!.sources, sinks: built[built.length - 1]!.sinks };
+    for (let i = 1; i < built.length; i++) for (const s of built[i].sources) deps[s] = [...built[i - 1].sinks];
+    return { sources: built[0].sources, sinks: built[built.length - 1].sinks };
   };
   build(n);
   return deps;
@@ -62,7 +62,7 @@ function definitionOf(deps: number[][], rng: () => number): WorkflowDefinition {
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)]!;
+  return sorted[Math.floor(sorted.length / 2)];
 }
 
 const round = (value: number, digits = 3) => Number(value.toFixed(digits));

@@ -77,7 +77,7 @@ export class ControlApi extends Construct {
     this.resourceAt('/health').addMethod('GET', integrationFor(props.health), { authorizationType: AuthorizationType.NONE });
     for (const [key, fn] of Object.entries(props.routes)) {
       const [method, path] = key.split(' ');
-      this.resourceAt(path!).addMethod(method!, integrationFor(fn), { authorizer, authorizationType: AuthorizationType.CUSTOM });
+      this.resourceAt(path).addMethod(method, integrationFor(fn), { authorizer, authorizationType: AuthorizationType.CUSTOM });
     }
   }
 

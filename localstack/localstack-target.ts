@@ -25,7 +25,7 @@ await new DynamoDBClient({}).send(
     },
   }),
 );
-const restUrl = outputs.RestApiUrl!.replace(/\/$/, '');
+const restUrl = outputs.RestApiUrl.replace(/\/$/, '');
 writeFileSync(
   targetFile,
   JSON.stringify({ restUrl, wsUrl: outputs.WebSocketUrl, dashboardUrl: '', token, region: process.env.AWS_DEFAULT_REGION ?? 'us-east-1' }, null, 2) + '\n',

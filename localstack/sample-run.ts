@@ -50,7 +50,7 @@ export async function runSample(target: SampleTarget, outDir: string, out: NodeJ
   const runId: string = created.runId;
   const { uploads } = await call(target, 'POST', `/runs/${runId}/uploads`, { files: keys.map((key) => ({ key })) });
   for (const upload of uploads as Array<{ key: string; url: string }>) {
-    const file = files[keys.indexOf(upload.key.replace(/^inputs\//, ''))]!;
+    const file = files[keys.indexOf(upload.key.replace(/^inputs\//, ''))];
     const put = await fetch(upload.url, { method: 'PUT', body: readFileSync(file) });
     if (!put.ok) throw new Error(`upload of ${upload.key} failed: ${put.status}`);
   }

@@ -27,7 +27,7 @@ const { values } = parseArgs({
 });
 
 const started = Date.now();
-const dataDir = resolve(values['data-dir']!);
+const dataDir = resolve(values['data-dir']);
 const logger = consoleLogger(values.quiet ? 'warn' : 'info');
 mkdirSync(dataDir, { recursive: true });
 
@@ -49,7 +49,7 @@ function asyncRetryDelaysMs(): [number, number] | undefined {
   if (delays.length !== 2 || delays.some((ms) => !Number.isFinite(ms) || ms < 0)) {
     throw new Error(`AGENTPLANE_ASYNC_RETRY_DELAYS_MS must be two non-negative numbers of ms, e.g. 1000,2000 (got ${raw})`);
   }
-  return [delays[0]!, delays[1]!];
+  return [delays[0], delays[1]];
 }
 
 async function main() {

@@ -28,7 +28,7 @@ export async function runHealthChecks(deps: HealthCheckDeps): Promise<Array<{ ag
   let next = 0;
   const worker = async () => {
     while (next < due.length) {
-      const agent = due[next++]!;
+      const agent = due[next++];
       let result: HealthCheckResult;
       try {
         const outcome = await deps.invoke(agent);

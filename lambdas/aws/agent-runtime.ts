@@ -134,11 +134,11 @@ export function agentRuntimeDeps(options: AgentRuntimeAwsOptions): RuntimeDeps {
         keyPrefix: `agentplane.agent.${agentId}`,
         dataIndexArgument: 0,
       });
-      return (await wrapped(key)) as R;
+      return (await wrapped(key));
     },
     circuitConfig: config.circuit,
     clock,
-    log: { warn: (m, e) => logger.warn(m, { ...e }), error: (m, e) => logger.error(m, { ...e }) },
+    log: { warn: (m, e) => { logger.warn(m, { ...e }); }, error: (m, e) => { logger.error(m, { ...e }); } },
   };
 }
 

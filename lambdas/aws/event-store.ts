@@ -238,7 +238,7 @@ export class EventStore {
     // unref: a Lambda that returns must not be kept alive by held progress; it calls drainProgress instead.
     this.progressTimer = setTimeout(() => {
       this.progressTimer = undefined;
-      void this.flushProgress().finally(() => this.scheduleProgressFlush());
+      void this.flushProgress().finally(() => { this.scheduleProgressFlush(); });
     }, Math.max(0, due - this.clock()));
     this.progressTimer.unref?.();
   }
@@ -320,7 +320,7 @@ export class EventStore {
     const retry: Pending[] = [];
     await Promise.all(
       batch.map(async (p, i) => {
-        const seq = numbers[i]!;
+        const seq = numbers[i];
         const envelope = { runId, seq, event: p.event, at: p.at, payload: p.payload } as EventEnvelope;
         try {
           this.stats.eventPuts++;
@@ -427,7 +427,7 @@ export class EventStore {
       if (out.length >= limit) return { events: out, more: true };
       const page = await this.readContiguous(runId, after, limit - out.length);
       out = out.concat(page.events);
-      after = out.length > 0 ? out[out.length - 1]!.seq : after;
+      after = out.length > 0 ? out[out.length - 1].seq : after;
       if (!page.hole || out.length >= limit) return { events: out, more: page.more, ...(page.hole && out.length < limit ? { hole: page.hole } : {}) };
       if (watched?.seq !== page.hole.seq) watched = { seq: page.hole.seq, since: this.clock() };
       const age = this.clock() - Date.parse(page.hole.nextAt);

@@ -364,7 +364,7 @@ export class BroadcastBatch {
       const usable = page.events.filter((e) => e.seq < before);
       if (usable.length === 0) throw new Error(`events ${next}..${before - 1} of run ${runId} are not readable yet`);
       out.push(...usable);
-      next = usable[usable.length - 1]!.seq + 1;
+      next = usable[usable.length - 1].seq + 1;
     }
     return out;
   }

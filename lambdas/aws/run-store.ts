@@ -530,7 +530,7 @@ export function runDepsFromEnv(env: { runsTable: string; eventsTable: string; bu
     unlist: (runId) => runs.unlist(runId),
     spend: (runId) => events.spend(runId),
     clock: Date.now,
-    log: { warn: (message, extra) => logger.warn(message, { ...extra }) },
+    log: { warn: (message, extra) => { logger.warn(message, { ...extra }); } },
   };
   return deps;
 }

@@ -98,7 +98,7 @@ export class WorkspaceStore {
       const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
       if (keys.length === 0) return deleted;
       const out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
-      if (out.Errors && out.Errors.length > 0) throw new Error(`could not delete ${out.Errors.length} objects under ${prefix}: ${out.Errors[0]!.Code} ${out.Errors[0]!.Message}`);
+      if (out.Errors && out.Errors.length > 0) throw new Error(`could not delete ${out.Errors.length} objects under ${prefix}: ${out.Errors[0].Code} ${out.Errors[0].Message}`);
       deleted += keys.length;
       if (!page.IsTruncated) return deleted;
     }

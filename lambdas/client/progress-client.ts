@@ -153,7 +153,7 @@ export class ProgressClient extends EventEmitter {
     const sub = new RunSubscription(runId, options.afterSeq ?? 0, options, this);
     this.subscriptions.set(runId, sub);
     this.connect().then(
-      () => this.sendSubscribe(sub),
+      () => { this.sendSubscribe(sub); },
       () => undefined, // reconnect() retries; ready settles then
     );
     return sub;
@@ -230,7 +230,7 @@ export class ProgressClient extends EventEmitter {
         resolve();
         for (const sub of this.subscriptions.values()) this.sendSubscribe(sub);
       };
-      socket.onmessage = (event) => this.onFrame(String(event.data));
+      socket.onmessage = (event) => { this.onFrame(String(event.data)); };
       socket.onerror = (event) => {
         const message = event.message ?? String((event.error as Error | undefined)?.message ?? 'WebSocket error');
         const status = /Unexpected server response: (\d+)/.exec(message)?.[1];
@@ -276,7 +276,7 @@ export class ProgressClient extends EventEmitter {
     this.pingTimer = setInterval(() => {
       if (this.connected) void this.request('ping').catch(() => undefined);
     }, this.options.pingIntervalMs);
-    this.lifetimeTimer = setTimeout(() => this.dropConnection(), this.options.maxConnectionMs);
+    this.lifetimeTimer = setTimeout(() => { this.dropConnection(); }, this.options.maxConnectionMs);
     this.pingTimer.unref?.();
     this.lifetimeTimer.unref?.();
   }
@@ -293,7 +293,7 @@ export class ProgressClient extends EventEmitter {
       (payload: { complete?: boolean }) => {
         sub.subscribing = false;
         // The replay budget of one request ran out: continue from where it got.
-        if (payload?.complete === false) return this.sendSubscribe(sub);
+        if (payload?.complete === false) { this.sendSubscribe(sub); return; }
         if (!sub.settled) {
           sub.settled = true;
           sub.resolveReady();
@@ -309,7 +309,7 @@ export class ProgressClient extends EventEmitter {
           this.sendSubscribe(sub);
         } else if (['connection_closed', 'timeout', 'internal', 'rate_limited', 'conflict'].includes(error.code)) {
           // Transient: a reconnect re-subscribes; on a live connection, try again after a pause.
-          if (this.connected) setTimeout(() => this.sendSubscribe(sub), 500).unref?.();
+          if (this.connected) setTimeout(() => { this.sendSubscribe(sub); }, 500).unref?.();
         } else {
           this.fail(sub, error);
         }
@@ -356,6 +356,6 @@ export class ProgressClient extends EventEmitter {
     }
     sub.lastSeq = frame.seq;
     if (frame.event === 'Noop' && !sub.options.includeNoop) return;
-    sub.options.onEvent(frame as EventFrame);
+    sub.options.onEvent(frame);
   }
 }

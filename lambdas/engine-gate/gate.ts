@@ -120,7 +120,7 @@ export async function runGate(event: GateEvent, deps: GateDeps): Promise<GateRes
     return { outcome: 'admitted', output };
   } catch (error) {
     const name = error instanceof GateFailure || isAgentplaneName(error) ? (error as Error).name : 'Agentplane.GateFailed';
-    const cause = `${error instanceof Error ? error.message : String(error)}`.slice(0, MAX_CAUSE);
+    const cause = (error instanceof Error ? error.message : String(error)).slice(0, MAX_CAUSE);
     if (name === 'Agentplane.GateFailed') deps.log.error('gate failed', { runId: event.runId, stepId: event.stepId, error: String(error) });
     // If this throws too, the invocation fails and Step Functions fails (or retries) the task itself.
     await deps.sendFailure(event.taskToken, name, cause);

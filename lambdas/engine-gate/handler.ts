@@ -5,7 +5,7 @@ import { readJson, writeJson } from '../aws/s3-json';
 import { requiredEnv } from '../aws/env';
 import { EventStore } from '../aws/event-store';
 import { RegistryStore } from '../aws/registry-store';
-import { agentSelectedPayload, selectForStep, type StepCapability } from '../aws/registry-selection';
+import { agentSelectedPayload, selectForStep } from '../aws/registry-selection';
 import { StepStateStore } from '../aws/step-state';
 import { logger } from '../edge/observability/logger';
 import { defaultAdmission } from './admission';
@@ -32,7 +32,7 @@ export const deps: GateDeps = {
   readJson,
   writeJson,
   async select(stepId, capability, items) {
-    const selection = await selectForStep(capability as StepCapability, items, { store: registry });
+    const selection = await selectForStep(capability, items, { store: registry });
     return { chosen: selection.chosen, alternatives: selection.candidates.length - 1, event: agentSelectedPayload(stepId, selection) };
   },
   steps,
@@ -46,7 +46,7 @@ export const deps: GateDeps = {
     await sfn.send(new SendTaskFailureCommand({ taskToken, error, cause }));
   },
   clock: Date.now,
-  log: { warn: (message, extra) => logger.warn(message, { ...extra }), error: (message, extra) => logger.error(message, { ...extra }) },
+  log: { warn: (message, extra) => { logger.warn(message, { ...extra }); }, error: (message, extra) => { logger.error(message, { ...extra }); } },
 };
 
 export async function handler(event: GateEvent): Promise<{ outcome: string }> {

@@ -3,7 +3,7 @@ import { runDepsFromEnv } from '../aws/run-store';
 import { EventStore } from '../aws/event-store';
 import { StepStateStore } from '../aws/step-state';
 import { RegistryStore } from '../aws/registry-store';
-import { chooseFallback, type StepCapability } from '../aws/registry-selection';
+import { chooseFallback } from '../aws/registry-selection';
 import { admitItem, releaseItem } from '../core/runs/control';
 import { logger } from '../edge/observability/logger';
 import { handleRelease, type ReleaseAnswer, type ReleaseDeps, type ReleaseEvent } from './release';
@@ -29,10 +29,10 @@ const steps = new StepStateStore(requiredEnv('RUNS_TABLE'));
 
 const releaseDeps: ReleaseDeps = {
   release: (request) => releaseItem(deps, request),
-  log: { warn: (message, extra) => logger.warn(message, { ...extra }) },
+  log: { warn: (message, extra) => { logger.warn(message, { ...extra }); } },
   fallback: {
     choose: (capability, items, exclude) =>
-      chooseFallback(capability as StepCapability, items.map((i) => ({ key: i.key, size: typeof i.size === 'number' ? i.size : 0 })), exclude, { store: registry }),
+      chooseFallback(capability, items.map((i) => ({ key: i.key, size: typeof i.size === 'number' ? i.size : 0 })), exclude, { store: registry }),
     async emitSelected(runId, selected) {
       await events.emitMany(runId, selected.map((payload) => ({ event: 'AgentSelected' as const, payload })));
     },

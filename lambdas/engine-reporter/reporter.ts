@@ -187,7 +187,7 @@ export async function report(event: ReporterEvent, deps: ReporterDeps): Promise<
   } else if (Array.isArray(event.outcome)) {
     tally = tallyInline(event.outcome, stepId);
   } else {
-    tally = await tallyDistributed((event.outcome ?? {}) as { ResultWriterDetails?: { Bucket?: string; Key?: string } }, deps, stepId);
+    tally = await tallyDistributed((event.outcome ?? {}), deps, stepId);
   }
   const totalItems = single ? Math.max(1, tally.succeeded + tally.failed) : Math.max(recorded?.totalItems ?? 0, tally.succeeded + tally.failed);
   const tolerated = event.toleratedFailurePercentage ?? 0;

@@ -90,7 +90,7 @@ export class ConcurrencyLimiter {
 /** fetch (or any call taking a signal) with a deadline; the timer is cleared whatever happens. */
 export async function withTimeout<T>(timeoutMs: number, what: string, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const controller = new AbortController();
-  const timer = setTimeout(() => controller.abort(new LlmTimeoutError(`${what} timed out after ${timeoutMs} ms`)), timeoutMs);
+  const timer = setTimeout(() => { controller.abort(new LlmTimeoutError(`${what} timed out after ${timeoutMs} ms`)); }, timeoutMs);
   try {
     return await fn(controller.signal);
   } catch (error) {

@@ -32,7 +32,7 @@ export function extractKey(value: string, field?: string): string | undefined {
   if (!trimmed.startsWith('{')) return trimmed || undefined;
   try {
     const json = JSON.parse(trimmed) as Record<string, unknown>;
-    for (const f of field ? [field] : ['apiKey', 'api_key', 'key']) if (typeof json[f] === 'string' && json[f]) return json[f] as string;
+    for (const f of field ? [field] : ['apiKey', 'api_key', 'key']) if (typeof json[f] === 'string' && json[f]) return json[f];
   } catch {
     return trimmed;
   }

@@ -29,7 +29,7 @@ export const eventsRoutes: RouteTable = {
     const { afterSeq, limit } = parsed.data;
     runs ??= new RunAccess(requiredEnv('RUNS_TABLE'));
     store ??= new EventStore({ tableName: requiredEnv('EVENTS_TABLE') });
-    const runId = request.pathParameters.id!;
+    const runId = request.pathParameters.id;
     await runs.forTenant(runId, principal.tenant);
     const first = await store.firstAvailableSeq(runId);
     // Expired events cannot be replayed: start at the first one still stored and say so.
@@ -38,7 +38,7 @@ export const eventsRoutes: RouteTable = {
     const events = page.events.map(toEnvelope);
     return json(200, {
       events,
-      nextAfterSeq: events.length > 0 ? events[events.length - 1]!.seq : from,
+      nextAfterSeq: events.length > 0 ? events[events.length - 1].seq : from,
       ...(from !== afterSeq ? { firstAvailableSeq: first } : {}),
     });
   },

@@ -210,7 +210,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
     problems.push(...resolved.problems);
     for (const input of inputs) {
       if (!input.source || input.source.bucket !== deps.bucket) continue;
-      const sourceRunId = input.source.key.split('/')[1]!;
+      const sourceRunId = input.source.key.split('/')[1];
       const owner = await deps.runs.get(sourceRunId);
       if (!owner || owner.tenant !== tenant) {
         const i = seen.get(input.key)!;
@@ -307,7 +307,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
 
     'GET /runs/{id}': async (request) => {
       const principal = requirePrincipal(request.principal);
-      const run = await getOwned(deps, request.pathParameters.id!, principal.tenant);
+      const run = await getOwned(deps, request.pathParameters.id, principal.tenant);
       const [control, ledger] = await Promise.all([deps.store.control(run.runId), deps.spend?.(run.runId)]);
       return json(200, publicView(run, clock(), control, { consoleLinks: deps.consoleLinks ?? false, ...(ledger ? { ledger } : {}) }));
     },
@@ -315,7 +315,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
     'POST /runs/{id}/uploads': async (request) => {
       const principal = requirePrincipal(request.principal);
       const body = parseBody(UploadsSchema, request.body);
-      const run = await getOwned(deps, request.pathParameters.id!, principal.tenant);
+      const run = await getOwned(deps, request.pathParameters.id, principal.tenant);
       if (run.status !== 'QUEUED') {
         throw new ConflictError(`Run ${run.runId} is ${run.status}; uploads are for runs created with start: false, before start`);
       }
@@ -344,7 +344,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
     'POST /runs/{id}/commands': async (request) => {
       const principal = requirePrincipal(request.principal);
       const command = parseBody(CommandSchema, request.body);
-      const runId = request.pathParameters.id!;
+      const runId = request.pathParameters.id;
       return withIdempotency(principal.tenant, `POST /runs/${runId}/commands`, request.headers, request.body, async () =>
         json(202, await executeCommand(deps, principal.tenant, runId, command)),
       );
@@ -354,7 +354,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
       const principal = requirePrincipal(request.principal);
       const parsed = WorkspaceQuery.safeParse(request.query);
       if (!parsed.success) throw new ValidationError('Invalid query parameters', problemsOf(parsed.error).map((p) => ({ ...p, path: p.path.replace('$', '$.query') })));
-      const run = await getOwned(deps, request.pathParameters.id!, principal.tenant);
+      const run = await getOwned(deps, request.pathParameters.id, principal.tenant);
       const prefix = parsed.data.area === 'all' ? runPrefix(run.runId) : `${runPrefix(run.runId)}${parsed.data.area}/`;
       const objects = await deps.workspace.list(prefix, parsed.data.limit);
       const expiresIn = deps.downloadUrlSeconds ?? 900;

@@ -100,7 +100,7 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): RouteTable {
         stateMachineArn: deployment.stateMachineArn,
         stateMachineVersionArn: deployment.stateMachineVersionArn,
         report: prepared.report!,
-        warnings: problems(prepared.warnings) as Prepared['warnings'],
+        warnings: problems(prepared.warnings),
       });
       return json(201, {
         id: stored.workflowId,

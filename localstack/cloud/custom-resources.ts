@@ -154,7 +154,7 @@ class ResponseEndpoint {
     });
     await new Promise<void>((resolve, reject) => {
       this.server!.once('error', reject);
-      this.server!.listen(0, host, () => resolve());
+      this.server!.listen(0, host, () => { resolve(); });
     });
     const address = this.server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
@@ -169,7 +169,7 @@ class ResponseEndpoint {
   }
 
   async stop(): Promise<void> {
-    if (this.server) await new Promise<void>((r) => this.server!.close(() => r()));
+    if (this.server) await new Promise<void>((r) => this.server!.close(() => { r(); }));
   }
 }
 
@@ -216,11 +216,11 @@ export async function runCustomResources(options: CustomResourceOptions): Promis
         if (result.ok) return new Promise<never>(() => undefined);
         // A crashed handler may still have answered just before; give the answer a moment to arrive.
         return new Promise<never>((_, reject) =>
-          setTimeout(() => reject(new CustomResourceError(`${where}: ${requestType} failed without answering CloudFormation: ${result.errorType}: ${result.errorMessage}`)), 1_000),
+          setTimeout(() => { reject(new CustomResourceError(`${where}: ${requestType} failed without answering CloudFormation: ${result.errorType}: ${result.errorMessage}`)); }, 1_000),
         );
       });
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new CustomResourceError(`${where}: ${requestType} got no answer on its ResponseURL within ${Math.round(timeoutMs / 1000)} s`)), timeoutMs);
+        timer = setTimeout(() => { reject(new CustomResourceError(`${where}: ${requestType} got no answer on its ResponseURL within ${Math.round(timeoutMs / 1000)} s`)); }, timeoutMs);
       });
       const response = await Promise.race([waiter.response, invocation, timeout]);
       if (response.Status !== 'SUCCESS') {
@@ -262,8 +262,7 @@ export async function runCustomResources(options: CustomResourceOptions): Promis
       logger.info('custom resource updated', { logicalId: resource.logicalId, type: resource.type });
       if (physicalId !== saved.physicalId) {
         // A new physical id means the resource was replaced: CloudFormation deletes the old one afterwards.
-        await send(resource, 'Delete', saved.properties, { physicalId: saved.physicalId }).catch((error) =>
-          logger.warn('custom resource cleanup failed', { logicalId: resource.logicalId, error: String(error) }),
+        await send(resource, 'Delete', saved.properties, { physicalId: saved.physicalId }).catch((error) => { logger.warn('custom resource cleanup failed', { logicalId: resource.logicalId, error: String(error) }); },
         );
       }
     }

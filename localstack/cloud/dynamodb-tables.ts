@@ -59,7 +59,8 @@ export async function ensureTable(
       await client.send(new UpdateTimeToLiveCommand({ TableName: tableName, TimeToLiveSpecification: { Enabled: true, AttributeName: ttl.AttributeName } }));
     }
   }
-  return { logicalId, tableName, arn: description!.TableArn!, streamArn: description!.LatestStreamArn };
+  if (!description?.TableArn) throw new Error(`DynamoDB Local returned no description for table ${tableName}`);
+  return { logicalId, tableName, arn: description.TableArn, streamArn: description.LatestStreamArn };
 }
 
 export function tableTypes(): string[] {

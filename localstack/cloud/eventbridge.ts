@@ -76,7 +76,7 @@ function scheduleToMs(expression: string): number {
   const m = /^rate\((\d+)\s+(minute|minutes|hour|hours|day|days)\)$/.exec(expression);
   if (!m) throw new Error(`Schedule ${expression}: only rate() expressions run locally`);
   const n = Number(m[1]);
-  const unit = m[2]!.startsWith('minute') ? 60_000 : m[2]!.startsWith('hour') ? 3_600_000 : 86_400_000;
+  const unit = m[2].startsWith('minute') ? 60_000 : m[2].startsWith('hour') ? 3_600_000 : 86_400_000;
   return n * unit;
 }
 
@@ -111,7 +111,7 @@ export class LocalEventBridge {
     const rule: Rule = { name: resource.physicalId, pattern: p.EventPattern, targets };
     if (p.ScheduleExpression) {
       rule.scheduleMs = scheduleToMs(p.ScheduleExpression) * (this.opts.scheduleScale ?? 1);
-      const timer = setInterval(() => this.deliver(rule, this.scheduledEvent(resource)), rule.scheduleMs);
+      const timer = setInterval(() => { this.deliver(rule, this.scheduledEvent(resource)); }, rule.scheduleMs);
       timer.unref();
       this.timers.push(timer);
     }
@@ -119,7 +119,7 @@ export class LocalEventBridge {
   }
 
   private scheduledEvent(resource: ResolvedResource): BusEvent {
-    return { 'detail-type': 'Scheduled Event', source: 'aws.events', resources: [resource.attributes.Arn!], detail: {} };
+    return { 'detail-type': 'Scheduled Event', source: 'aws.events', resources: [resource.attributes.Arn], detail: {} };
   }
 
   /** PutEvents: fills the envelope like EventBridge and delivers to every matching rule's targets, in the background. */
@@ -134,7 +134,7 @@ export class LocalEventBridge {
       ...event,
     };
     for (const rule of this.rules) {
-      if (rule.pattern && matchesPattern(rule.pattern, full as unknown as Record<string, unknown>)) this.deliver(rule, full);
+      if (rule.pattern && matchesPattern(rule.pattern, full)) this.deliver(rule, full);
     }
   }
 

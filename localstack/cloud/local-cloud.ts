@@ -16,7 +16,7 @@ import { startLambdaApi } from './lambda/api';
 import { AsyncInvoker } from './lambda/async-invoker';
 import { asyncInvokeConfigsOf } from './lambda/event-invoke-config';
 import { LocalEventBridge } from './eventbridge';
-import { assertPortFree, portsFrom, type ServiceName } from './ports';
+import { assertPortFree, portsFrom } from './ports';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, UnsupportedResourceError, type CloudLogger, type ResolvedTemplate } from './types';
 import { startRestApi, startWebSocketApi } from './apigateway';
 import { LocalSqs } from './sqs';
@@ -145,7 +145,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
   const assembly = readAssembly(options.assemblyDir, options.stackName);
   checkSupported(assembly);
-  for (const [service, port] of Object.entries(ports)) await assertPortFree(port, host, service as ServiceName);
+  for (const [service, port] of Object.entries(ports)) await assertPortFree(port, host, service);
 
   if (options.fresh) {
     for (const sub of ['dynamodb', 's3', 'stepfunctions', 'sqs', 'streams', 'local.json']) rmSync(join(dataDir, sub), { recursive: true, force: true });
@@ -189,8 +189,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const sqsServer = await sqs.listen(ports.sqs, host);
     stops.push(() => sqsServer.close(), () => sqs.stop());
     for (const queue of resourcesOfType(firstPass, 'AWS::SQS::Queue')) {
-      const created = await sqs.createQueue(queue.attributes.QueueName!);
-      overrides.set(queue.logicalId, { physicalId: created.queueUrl, attributes: { Arn: created.queueArn, QueueUrl: created.queueUrl, QueueName: queue.attributes.QueueName! } });
+      const created = await sqs.createQueue(queue.attributes.QueueName);
+      overrides.set(queue.logicalId, { physicalId: created.queueUrl, attributes: { Arn: created.queueArn, QueueUrl: created.queueUrl, QueueName: queue.attributes.QueueName } });
     }
 
     const template = resolveTemplate(assembly, { region, overrides, rewriteString: localApiRewriter(apiPorts, host) });
@@ -234,12 +234,12 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       retryDelaysMs: options.asyncRetryDelaysMs,
     });
     for (const { functionName, config } of asyncInvokeConfigsOf(template)) asyncLambda.configure(functionName, config);
-    stops.push(() => asyncLambda.stop());
+    stops.push(() => { asyncLambda.stop(); });
     const lambdaApi = await startLambdaApi(lambda, asyncLambda, ports.lambda, host, logger);
     stops.push(() => lambdaApi.close());
 
     const bus = new LocalEventBridge({ region, accountId: LOCAL_ACCOUNT_ID, lambda: asyncLambda, logger });
-    stops.push(() => bus.stop());
+    stops.push(() => { bus.stop(); });
     for (const rule of resourcesOfType(template, 'AWS::Events::Rule')) bus.addRule(rule);
 
     const sfn = new LocalStepFunctions({
@@ -249,7 +249,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       lambda,
       dynamodbEndpoint: endpoints.dynamodb,
       s3Endpoint: endpoints.s3,
-      onStatusChange: (event) => bus.put(event as any),
+      onStatusChange: (event) => { bus.put(event); },
       logger,
     });
     await sfn.init();
@@ -257,7 +257,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => sfnServer.close(), () => sfn.stop());
     for (const sm of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
       const definition = typeof sm.properties.DefinitionString === 'string' ? sm.properties.DefinitionString : JSON.stringify(sm.properties.Definition);
-      sfn.putStateMachine({ name: sm.attributes.Name!, definition, roleArn: String(sm.properties.RoleArn ?? ''), type: sm.properties.StateMachineType });
+      sfn.putStateMachine({ name: sm.attributes.Name, definition, roleArn: String(sm.properties.RoleArn ?? ''), type: sm.properties.StateMachineType });
     }
 
     for (const mapping of resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')) {
@@ -332,7 +332,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       processes: { dynamodb: dynamo.process.pid ?? 0, s3: s3.process.pid ?? 0 },
     };
     writeFileSync(join(dataDir, 'local.json'), JSON.stringify(config, null, 2) + '\n');
-    stops.push(() => rmSync(join(dataDir, 'local.json'), { force: true }));
+    stops.push(() => { rmSync(join(dataDir, 'local.json'), { force: true }); });
     return { config, template, lambda, stop: stopAll };
   } catch (error) {
     await stopAll();

@@ -36,6 +36,6 @@ export function assertPortFree(port: number, host: string, service: string): Pro
           : error,
       );
     });
-    server.listen(port, host, () => server.close(() => resolve()));
+    server.listen(port, host, () => server.close(() => { resolve(); }));
   });
 }

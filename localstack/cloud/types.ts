@@ -70,7 +70,7 @@ export function functionArn(name: string, region = LOCAL_REGION, accountId = LOC
 /** `name`, `arn:…:function:name` or `arn:…:function:name:qualifier` → `name`. */
 export function functionNameOf(ref: string): string {
   const m = /^arn:aws[\w-]*:lambda:[^:]*:[^:]*:function:([^:]+)(?::[^:]+)?$/.exec(ref);
-  return m ? m[1]! : ref;
+  return m ? m[1] : ref;
 }
 
 export class ResourceNotFoundError extends Error {

@@ -19,7 +19,7 @@ const BASE = Number(process.env.AGENTPLANE_TEST_PORT_BASE ?? 18420);
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 const workDir = mkdtempSync(join(tmpdir(), 'agentplane-lifecycle-'));
 
-afterAll(() => rmSync(workDir, { recursive: true, force: true }));
+afterAll(() => { rmSync(workDir, { recursive: true, force: true }); });
 
 async function until<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
@@ -103,8 +103,8 @@ describe('Local cloud: life cycle', () => {
         const { Item } = await ddb2.send(new GetItemCommand({ TableName: runsTable, Key: { pk: { S: `RUN#${runId}` }, sk: { S: 'META' } } }));
         return Item?.status?.S === 'FAILED' ? Item : undefined;
       });
-      expect(recorded.execution!.M!.status!.S).toBe('FAILED');
-      expect(recorded.execution!.M!.error!.S).toBe('States.LocalCloudRestart');
+      expect(recorded.execution.M!.status.S).toBe('FAILED');
+      expect(recorded.execution.M!.error.S).toBe('States.LocalCloudRestart');
       const health = await fetch(`${again.restUrl}/health`);
       expect(health.status).toBe(200);
     } finally {
@@ -115,7 +115,7 @@ describe('Local cloud: life cycle', () => {
   it('should refuse to start on a port in use with a message naming it', async () => {
     const portBase = BASE + 300;
     const blocker = createServer();
-    await new Promise<void>((r) => blocker.listen(portBase + 3, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => blocker.listen(portBase + 3, '127.0.0.1', () => { r(); }));
     try {
       await expect(start(join(workDir, 'ports'), portBase, true)).rejects.toThrow(new RegExp(`Port ${portBase + 3} \\(s3\\).*in use`));
     } finally {
@@ -131,8 +131,8 @@ describe('Local cloud: life cycle', () => {
       { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let output = '';
-    child.stdout!.on('data', (d: Buffer) => (output += String(d)));
-    child.stderr!.on('data', (d: Buffer) => (output += String(d)));
+    child.stdout.on('data', (d: Buffer) => (output += String(d)));
+    child.stderr.on('data', (d: Buffer) => (output += String(d)));
     await until('the local cloud to be ready', async () => {
       return output.includes('AGENTPLANE_READY') ? true : undefined;
     }, 120_000).catch((error) => {
@@ -142,7 +142,7 @@ describe('Local cloud: life cycle', () => {
     const config = JSON.parse(readFileSync(join(dataDir, 'local.json'), 'utf8')) as LocalCloudConfig;
     expect(isAlive(config.processes.dynamodb)).toBe(true);
     expect(isAlive(config.processes.s3)).toBe(true);
-    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => { r(code); }));
     child.kill('SIGINT');
     expect(await exited).toBe(0);
     await until('child processes to end', async () => (!isAlive(config.processes.dynamodb) && !isAlive(config.processes.s3) ? true : undefined), 15_000);

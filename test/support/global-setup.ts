@@ -27,7 +27,7 @@ export default async function setup() {
   });
   let output = '';
   await new Promise<void>((resolveReady, reject) => {
-    const deadline = setTimeout(() => reject(new Error(`local cloud not ready within 180 s:\n${output}`)), 180_000);
+    const deadline = setTimeout(() => { reject(new Error(`local cloud not ready within 180 s:\n${output}`)); }, 180_000);
     const onData = (d: Buffer) => {
       output = (output + String(d)).slice(-20_000);
       if (output.includes('AGENTPLANE_READY')) {
@@ -48,7 +48,7 @@ export default async function setup() {
   return async () => {
     if (child && child.exitCode === null) {
       await new Promise<void>((done) => {
-        child!.once('exit', () => done());
+        child!.once('exit', () => { done(); });
         child!.kill('SIGTERM');
         setTimeout(() => child?.kill('SIGKILL'), 10_000).unref();
       });

@@ -41,9 +41,9 @@ export async function startLlmStub(): Promise<LlmStub> {
     };
     if (req.method === 'GET' && url.pathname === '/calls') {
       const match = url.searchParams.get('match') ?? '';
-      return answer(200, { ...info, calls: prompts.filter((p) => p.includes(match)).length } satisfies StubCalls);
+      answer(200, { ...info, calls: prompts.filter((p) => p.includes(match)).length } satisfies StubCalls); return;
     }
-    if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions')) return answer(404, { error: { message: `no route ${req.method} ${url.pathname}` } });
+    if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions')) { answer(404, { error: { message: `no route ${req.method} ${url.pathname}` } }); return; }
     let body = '';
     req.on('data', (chunk) => (body += chunk));
     req.on('end', () => {
@@ -51,7 +51,7 @@ export async function startLlmStub(): Promise<LlmStub> {
       try {
         request = JSON.parse(body);
       } catch {
-        return answer(400, { error: { message: 'not JSON' } });
+        answer(400, { error: { message: 'not JSON' } }); return;
       }
       prompts.push((request.messages ?? []).map((m) => m.content ?? '').join('\n'));
       answer(200, {
@@ -63,7 +63,7 @@ export async function startLlmStub(): Promise<LlmStub> {
       });
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => { resolve(); }));
   // Never what keeps the test process alive (a cloud that failed to start leaves it open).
   server.unref();
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -77,7 +77,7 @@ export async function startLlmStub(): Promise<LlmStub> {
       // One request per attempt, exactly: the provider's own retries would only blur the count if the stub failed.
       AGENTPLANE_DIAGNOSTICS_LLM_MAX_RETRIES: '0',
     },
-    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+    close: () => new Promise<void>((resolve) => server.close(() => { resolve(); })),
   };
 }
 

@@ -15,14 +15,14 @@ export class TestSocket {
       }
       for (const w of this.waiters.splice(0)) w();
     });
-    ws.on('close', () => this.waiters.splice(0).forEach((w) => w()));
+    ws.on('close', () => { this.waiters.splice(0).forEach((w) => { w(); }); });
   }
 
   static open(url: string): Promise<TestSocket> {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url);
-      ws.once('open', () => resolve(new TestSocket(ws)));
-      ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`refused with HTTP ${res.statusCode}`), { statusCode: res.statusCode })));
+      ws.once('open', () => { resolve(new TestSocket(ws)); });
+      ws.once('unexpected-response', (_req, res) => { reject(Object.assign(new Error(`refused with HTTP ${res.statusCode}`), { statusCode: res.statusCode })); });
       ws.once('error', reject);
     });
   }
@@ -55,8 +55,8 @@ export class TestSocket {
 
   close(): Promise<void> {
     return new Promise((resolve) => {
-      if (this.ws.readyState === WebSocket.CLOSED) return resolve();
-      this.ws.once('close', () => resolve());
+      if (this.ws.readyState === WebSocket.CLOSED) { resolve(); return; }
+      this.ws.once('close', () => { resolve(); });
       this.ws.close();
     });
   }

@@ -193,7 +193,7 @@ export function foldOutcomes(outcomes: readonly ItemOutcome[], now: number, conf
   };
 }
 
-export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknown, AgentOutput, Error, Context> {
+export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknown, AgentOutput> {
   let resolved: RuntimeDeps | undefined;
   const depsOf = async (): Promise<RuntimeDeps> => {
     resolved ??= typeof options.deps === 'function' ? await options.deps() : options.deps;
@@ -213,7 +213,7 @@ export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknow
       const fold = foldOutcomes(state.outcomes, now, deps.circuitConfig);
       const hint = state.record.circuit;
       // A success on a closed, clean circuit changes nothing: skip the write without reading.
-      if (!(hint && fold(hint).changed === false && state.outcomes.every((o) => o.ok))) {
+      if (!(hint && !fold(hint).changed && state.outcomes.every((o) => o.ok))) {
         work.push(deps.updateCircuit(agentId, fold, hint));
       }
     }
@@ -222,7 +222,7 @@ export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknow
     for (const s of settled) if (s.status === 'rejected') deps.log.error('agent runtime bookkeeping failed', { agentId, error: String(s.reason) });
   };
 
-  const before = async (request: Request<unknown, AgentOutput, Error, Context>) => {
+  const before = async (request: Request<unknown, AgentOutput>) => {
     const deps = await depsOf();
     if (isHealthCheck(request.event)) {
       const agentId = String((request.event as Record<string, unknown>).agentId ?? options.agentId);
@@ -261,7 +261,7 @@ export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknow
     return undefined;
   };
 
-  const after = async (request: Request<unknown, AgentOutput, Error, Context>) => {
+  const after = async (request: Request<unknown, AgentOutput>) => {
     const state = states.get(request);
     if (!state) return;
     await finish(state);
@@ -272,7 +272,7 @@ export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknow
     }
   };
 
-  const onError = async (request: Request<unknown, AgentOutput, Error, Context>) => {
+  const onError = async (request: Request<unknown, AgentOutput>) => {
     const state = states.get(request);
     if (state) await finish(state);
     request.error = toTypedError(request.error);
@@ -302,7 +302,7 @@ async function runItems(state: InvocationState, fn: ItemFunction, lambdaContext:
   const worker = async () => {
     while (next < items.length) {
       const position = next++;
-      results[position] = await runItem(state, fn, items[position]!, position, items.length, lambdaContext);
+      results[position] = await runItem(state, fn, items[position], position, items.length, lambdaContext);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));

@@ -107,7 +107,7 @@ export class ProgressCoalescer<T extends ProgressUpdate = ProgressUpdate> {
     for (const state of this.items.values()) {
       // An update is only held while its window is full, so the oldest release says when room opens.
       if (!state.held) continue;
-      const at = state.releases[0]! + this.windowMs;
+      const at = state.releases[0] + this.windowMs;
       if (due === undefined || at < due) due = at;
     }
     return due;
@@ -143,7 +143,7 @@ export class ProgressCoalescer<T extends ProgressUpdate = ProgressUpdate> {
   }
 
   private expire(state: ItemState<T>, now: number): void {
-    while (state.releases.length > 0 && state.releases[0]! <= now - this.windowMs) state.releases.shift();
+    while (state.releases.length > 0 && state.releases[0] <= now - this.windowMs) state.releases.shift();
   }
 }
 

@@ -302,5 +302,5 @@ export function makeEvent<E extends EventName>(
  * so that it does not forbid additional properties (see the note on strictness above).
  */
 export function eventsJsonSchema(): Record<string, unknown> {
-  return z.toJSONSchema(EventEnvelopeSchema, { io: 'input', target: 'draft-2020-12' }) as Record<string, unknown>;
+  return z.toJSONSchema(EventEnvelopeSchema, { io: 'input', target: 'draft-2020-12' });
 }

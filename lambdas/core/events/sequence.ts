@@ -57,7 +57,7 @@ export class SeqAllocator {
   get available(): number {
     let total = 0;
     for (let i = 0; i < this.blocks.length; i++) {
-      total += blockSize(this.blocks[i]!) - (i === 0 ? this.nextInHead : 0);
+      total += blockSize(this.blocks[i]) - (i === 0 ? this.nextInHead : 0);
     }
     return total;
   }
@@ -82,7 +82,7 @@ export class SeqAllocator {
     if (n > this.available) throw new SequenceError(`need ${n} numbers, ${this.available} reserved`);
     const out: number[] = [];
     while (out.length < n) {
-      const head = this.blocks[0]!;
+      const head = this.blocks[0];
       out.push(head.first + this.nextInHead);
       this.nextInHead++;
       if (head.first + this.nextInHead > head.last) {

@@ -48,18 +48,18 @@ export interface LatencySummary {
 /** The bucket a latency falls in; negative and NaN latencies count as 0 ms. */
 export function bucketIndexFor(ms: number): number {
   if (!(ms >= 1)) return 0;
-  if (ms >= LOWER[LAST_BUCKET]!) return LAST_BUCKET;
+  if (ms >= LOWER[LAST_BUCKET]) return LAST_BUCKET;
   // The logarithm gives the index up to floating-point error; the boundary table has the last word.
   let i = Math.min(LAST_BUCKET, Math.max(1, Math.floor(Math.log(ms) / LN_GROWTH) + 1));
-  while (i < LAST_BUCKET && LOWER[i + 1]! <= ms) i++;
-  while (i > 0 && LOWER[i]! > ms) i--;
+  while (i < LAST_BUCKET && LOWER[i + 1] <= ms) i++;
+  while (i > 0 && LOWER[i] > ms) i--;
   return i;
 }
 
 /** [lower, upper) of a bucket, in ms; upper is Infinity for the overflow bucket. */
 export function bucketBounds(index: number): { lower: number; upper: number } {
   if (!Number.isInteger(index) || index < 0 || index > LAST_BUCKET) throw new RangeError(`no bucket ${index}`);
-  return { lower: LOWER[index]!, upper: index === LAST_BUCKET ? Infinity : LOWER[index + 1]! };
+  return { lower: LOWER[index], upper: index === LAST_BUCKET ? Infinity : LOWER[index + 1] };
 }
 
 /** The value reported for a bucket: its midpoint, or its lower bound for the overflow bucket. */

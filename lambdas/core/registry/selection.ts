@@ -146,7 +146,7 @@ function capabilityTerms(capability: Capability, withInput: boolean, withOutput:
     ];
     termsCache.set(capability, variants);
   }
-  return variants[(withInput ? 1 : 0) + (withOutput ? 2 : 0)]!;
+  return variants[(withInput ? 1 : 0) + (withOutput ? 2 : 0)];
 }
 
 function itemFacts(items: readonly SelectionItem[] | undefined): ItemFacts | undefined {
@@ -172,7 +172,7 @@ function countAbove(sizesAscending: number[], limit: number): number {
   let hi = sizesAscending.length;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;
-    if (sizesAscending[mid]! <= limit) lo = mid + 1;
+    if (sizesAscending[mid] <= limit) lo = mid + 1;
     else hi = mid;
   }
   return sizesAscending.length - lo;
@@ -407,7 +407,7 @@ export function selectAgents(
 function matchedTerms(capabilities: Capability[], request: SelectionRequest): string[] {
   const withInput = request.inputType !== undefined;
   const withOutput = request.outputType !== undefined;
-  if (capabilities.length === 1) return [...capabilityTerms(capabilities[0]!, withInput, withOutput)];
+  if (capabilities.length === 1) return [...capabilityTerms(capabilities[0], withInput, withOutput)];
   return [...new Set(capabilities.flatMap((capability) => capabilityTerms(capability, withInput, withOutput)))];
 }
 

@@ -301,7 +301,7 @@ export async function cancelRun(deps: ControlDeps, run: RunRecord, reason?: stri
 
 async function currentStatus(deps: ControlDeps, runId: string): Promise<CommandResult> {
   const run = await deps.store.get(runId);
-  return { status: (run?.status ?? 'FAILED') as RunStatus, accepted: true };
+  return { status: (run?.status ?? 'FAILED'), accepted: true };
 }
 
 /** The Map's MaxConcurrency for a step under the run-wide cap (0 = unlimited, as in ASL). */

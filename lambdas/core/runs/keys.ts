@@ -40,5 +40,5 @@ export function inputObjectKey(runId: string, key: string): string {
 /** Parses `s3://bucket/key` (the source of an input copy). */
 export function parseS3Uri(uri: string): { bucket: string; key: string } | undefined {
   const m = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])\/(.+)$/.exec(uri);
-  return m ? { bucket: m[1]!, key: m[2]! } : undefined;
+  return m ? { bucket: m[1], key: m[2] } : undefined;
 }

@@ -17,25 +17,25 @@ export class BitSet {
   }
 
   add(i: number): void {
-    this.words[i >>> 5]! |= 1 << (i & 31);
+    this.words[i >>> 5] |= 1 << (i & 31);
   }
 
   delete(i: number): void {
-    this.words[i >>> 5]! &= ~(1 << (i & 31));
+    this.words[i >>> 5] &= ~(1 << (i & 31));
   }
 
   has(i: number): boolean {
-    return (this.words[i >>> 5]! & (1 << (i & 31))) !== 0;
+    return (this.words[i >>> 5] & (1 << (i & 31))) !== 0;
   }
 
   orWith(other: BitSet): void {
-    for (let w = 0; w < this.words.length; w++) this.words[w]! |= other.words[w]!;
+    for (let w = 0; w < this.words.length; w++) this.words[w] |= other.words[w];
   }
 
   /** |this ∩ other| without allocating. */
   intersectionSize(other: BitSet): number {
     let n = 0;
-    for (let w = 0; w < this.words.length; w++) n += popcount(this.words[w]! & other.words[w]!);
+    for (let w = 0; w < this.words.length; w++) n += popcount(this.words[w] & other.words[w]);
     return n;
   }
 
@@ -45,9 +45,9 @@ export class BitSet {
    */
   takeInto(mask: BitSet, outside: boolean, into: number[]): void {
     for (let w = 0; w < this.words.length; w++) {
-      let word = this.words[w]! & (outside ? ~mask.words[w]! : mask.words[w]!);
+      let word = this.words[w] & (outside ? ~mask.words[w] : mask.words[w]);
       if (word === 0) continue;
-      this.words[w]! &= ~word;
+      this.words[w] &= ~word;
       while (word !== 0) {
         const bit = word & -word;
         into.push((w << 5) + 31 - Math.clz32(bit));
@@ -60,7 +60,7 @@ export class BitSet {
   toArray(): number[] {
     const out: number[] = [];
     for (let w = 0; w < this.words.length; w++) {
-      let word = this.words[w]!;
+      let word = this.words[w];
       while (word !== 0) {
         const bit = word & -word;
         out.push((w << 5) + 31 - Math.clz32(bit));

@@ -25,8 +25,8 @@ function guarded(name: string, spec: ParameterSpec | undefined, rule: ChoiceRule
 
 /** Translates a `when` condition into a Choice rule (without Next) over `$.parameters`. */
 export function whenToChoiceRule(when: WhenCondition, parameters: Readonly<Record<string, ParameterSpec>>): ChoiceRule {
-  if (when.all) return when.all.length === 1 ? whenToChoiceRule(when.all[0]!, parameters) : { And: when.all.map((c) => whenToChoiceRule(c, parameters)) };
-  if (when.any) return when.any.length === 1 ? whenToChoiceRule(when.any[0]!, parameters) : { Or: when.any.map((c) => whenToChoiceRule(c, parameters)) };
+  if (when.all) return when.all.length === 1 ? whenToChoiceRule(when.all[0], parameters) : { And: when.all.map((c) => whenToChoiceRule(c, parameters)) };
+  if (when.any) return when.any.length === 1 ? whenToChoiceRule(when.any[0], parameters) : { Or: when.any.map((c) => whenToChoiceRule(c, parameters)) };
   if (when.not) return { Not: whenToChoiceRule(when.not, parameters) };
   const name = when.param!;
   const spec = parameters[name];
@@ -38,12 +38,12 @@ export function whenToChoiceRule(when: WhenCondition, parameters: Readonly<Recor
   if (when.equals !== undefined) return guarded(name, spec, comparison(name, spec, when.equals));
   if (when.notEquals !== undefined) return { Not: guarded(name, spec, comparison(name, spec, when.notEquals)) };
   const values = when.in!;
-  const inner = values.length === 1 ? comparison(name, spec, values[0]!) : { Or: values.map((v) => comparison(name, spec, v)) };
+  const inner = values.length === 1 ? comparison(name, spec, values[0]) : { Or: values.map((v) => comparison(name, spec, v)) };
   return guarded(name, spec, inner);
 }
 
 /** True when every listed step was planned not to run. */
 export function allSkippedRule(stepIds: readonly string[]): ChoiceRule {
   const notRun = (id: string): ChoiceRule => ({ Not: { Variable: planPath(id), StringEquals: PLAN_RUN } });
-  return stepIds.length === 1 ? notRun(stepIds[0]!) : { And: stepIds.map(notRun) };
+  return stepIds.length === 1 ? notRun(stepIds[0]) : { And: stepIds.map(notRun) };
 }

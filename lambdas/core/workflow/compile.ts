@@ -299,7 +299,7 @@ function entryOf(node: SpNode, ctx: EmitContext): string {
     case 'step':
       return ctx.conditional.has(node.id) ? stateNames(node.id).when : stateNames(node.id).gate;
     case 'series':
-      return entryOf(node.children[0]!, ctx);
+      return entryOf(node.children[0], ctx);
     case 'parallel':
       return ctx.parallelNames.get(node)!;
   }
@@ -336,11 +336,11 @@ function emitNode(node: SpNode, next: string | undefined, ctx: EmitContext, stat
 
 /** The condition prelude: every conditional step's plan is settled before the first step starts. */
 function emitPlan(planned: readonly string[], treeStart: string, ctx: EmitContext, states: States): void {
-  states[PLAN_INIT] = { Type: 'Pass', Result: {}, ResultPath: '$.plan', Next: stateNames(planned[0]!).plan };
+  states[PLAN_INIT] = { Type: 'Pass', Result: {}, ResultPath: '$.plan', Next: stateNames(planned[0]).plan };
   planned.forEach((id, i) => {
     const step = ctx.byId.get(id)!;
     const names = stateNames(id);
-    const next = i + 1 < planned.length ? stateNames(planned[i + 1]!).plan : treeStart;
+    const next = i + 1 < planned.length ? stateNames(planned[i + 1]).plan : treeStart;
     const deps = step.dependsOn ?? [];
     const choices: State[] = [];
     if (step.when !== undefined) choices.push({ Not: whenToChoiceRule(step.when, ctx.parameters), Next: names.planCondition });

@@ -50,8 +50,8 @@ function indexDag(dag: Dag): IndexedDag {
     const key = `${f}:${t}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    succs[f]!.push(t);
-    preds[t]!.push(f);
+    succs[f].push(t);
+    preds[t].push(f);
   }
   return { n, names: dag.nodes, index, succs, preds };
 }
@@ -68,10 +68,10 @@ function topoIndices(g: IndexedDag): number[] | undefined {
   for (let i = 0; i < g.n; i++) if (indegree[i] === 0) queue.push(i);
   const order: number[] = [];
   for (let head = 0; head < queue.length; head++) {
-    const v = queue[head]!;
+    const v = queue[head];
     order.push(v);
-    for (const s of g.succs[v]!) {
-      indegree[s]!--;
+    for (const s of g.succs[v]) {
+      indegree[s]--;
       if (indegree[s] === 0) queue.push(s);
     }
   }
@@ -81,18 +81,18 @@ function topoIndices(g: IndexedDag): number[] | undefined {
 /** Kahn's order, stable with respect to the node list; undefined when the graph has a cycle. */
 export function topologicalOrder(dag: Dag): string[] | undefined {
   const g = indexDag(dag);
-  return topoIndices(g)?.map((i) => g.names[i]!);
+  return topoIndices(g)?.map((i) => g.names[i]);
 }
 
 function suffixMax(values: number[]): number[] {
   const out = new Array<number>(values.length + 1).fill(0);
-  for (let i = values.length - 1; i >= 0; i--) out[i] = Math.max(out[i + 1]!, values[i]!);
+  for (let i = values.length - 1; i >= 0; i--) out[i] = Math.max(out[i + 1], values[i]);
   return out;
 }
 
 function suffixSum(values: number[]): number[] {
   const out = new Array<number>(values.length + 1).fill(0);
-  for (let i = values.length - 1; i >= 0; i--) out[i] = out[i + 1]! + values[i]!;
+  for (let i = values.length - 1; i >= 0; i--) out[i] = out[i + 1] + values[i];
   return out;
 }
 
@@ -106,10 +106,10 @@ export function findCycles(dag: Dag): string[][] {
   for (const scc of stronglyConnectedComponents(g)) {
     const start = Math.min(...scc);
     const inScc = new Set(scc);
-    if (scc.length === 1 && !g.succs[start]!.includes(start)) continue;
-    cycles.push(shortestCycleThrough(g, start, inScc).map((i) => g.names[i]!));
+    if (scc.length === 1 && !g.succs[start].includes(start)) continue;
+    cycles.push(shortestCycleThrough(g, start, inScc).map((i) => g.names[i]));
   }
-  return cycles.sort((a, b) => g.index.get(a[0]!)! - g.index.get(b[0]!)!);
+  return cycles.sort((a, b) => g.index.get(a[0])! - g.index.get(b[0])!);
 }
 
 /** `a → b → c → a` */
@@ -129,25 +129,25 @@ function stronglyConnectedComponents(g: IndexedDag): number[][] {
     if (index[root] !== -1) continue;
     const work: Array<[number, number]> = [[root, 0]];
     while (work.length > 0) {
-      const frame = work[work.length - 1]!;
+      const frame = work[work.length - 1];
       const [v, i] = frame;
       if (i === 0) {
         index[v] = low[v] = counter++;
         stack.push(v);
         onStack[v] = true;
       }
-      const succ = g.succs[v]!;
+      const succ = g.succs[v];
       if (i < succ.length) {
         frame[1] = i + 1;
-        const w = succ[i]!;
+        const w = succ[i];
         if (index[w] === -1) work.push([w, 0]);
-        else if (onStack[w]) low[v] = Math.min(low[v]!, index[w]!);
+        else if (onStack[w]) low[v] = Math.min(low[v], index[w]);
         continue;
       }
       work.pop();
       if (work.length > 0) {
-        const parent = work[work.length - 1]![0];
-        low[parent] = Math.min(low[parent]!, low[v]!);
+        const parent = work[work.length - 1][0];
+        low[parent] = Math.min(low[parent], low[v]);
       }
       if (low[v] === index[v]) {
         const component: number[] = [];
@@ -168,12 +168,12 @@ function shortestCycleThrough(g: IndexedDag, start: number, within: ReadonlySet<
   const parent = new Map<number, number>();
   const queue = [start];
   for (let head = 0; head < queue.length; head++) {
-    const v = queue[head]!;
-    for (const w of [...g.succs[v]!].sort((a, b) => a - b)) {
+    const v = queue[head];
+    for (const w of [...g.succs[v]].sort((a, b) => a - b)) {
       if (!within.has(w)) continue;
       if (w === start) {
         const path = [v];
-        while (path[path.length - 1] !== start) path.push(parent.get(path[path.length - 1]!)!);
+        while (path[path.length - 1] !== start) path.push(parent.get(path[path.length - 1])!);
         return path.reverse();
       }
       if (!parent.has(w)) {
@@ -201,16 +201,16 @@ function closureOf(g: IndexedDag): Closure {
   const descendants = Array.from({ length: g.n }, () => new BitSet(g.n));
   const ancestors = Array.from({ length: g.n }, () => new BitSet(g.n));
   for (let p = order.length - 1; p >= 0; p--) {
-    const v = order[p]!;
-    for (const s of g.succs[v]!) {
-      descendants[v]!.add(s);
-      descendants[v]!.orWith(descendants[s]!);
+    const v = order[p];
+    for (const s of g.succs[v]) {
+      descendants[v].add(s);
+      descendants[v].orWith(descendants[s]);
     }
   }
   for (const v of order) {
-    for (const q of g.preds[v]!) {
-      ancestors[v]!.add(q);
-      ancestors[v]!.orWith(ancestors[q]!);
+    for (const q of g.preds[v]) {
+      ancestors[v].add(q);
+      ancestors[v].orWith(ancestors[q]);
     }
   }
   return { order, position, descendants, ancestors };
@@ -222,9 +222,9 @@ export function transitiveReduction(dag: Dag): Array<[string, string]> {
   const { descendants } = closureOf(g);
   const kept: Array<[string, string]> = [];
   for (let u = 0; u < g.n; u++) {
-    for (const v of g.succs[u]!) {
-      const implied = g.succs[u]!.some((w) => w !== v && descendants[w]!.has(v));
-      if (!implied) kept.push([g.names[u]!, g.names[v]!]);
+    for (const v of g.succs[u]) {
+      const implied = g.succs[u].some((w) => w !== v && descendants[w].has(v));
+      if (!implied) kept.push([g.names[u], g.names[v]]);
     }
   }
   return kept;
@@ -240,19 +240,19 @@ export function criticalPath(dag: Dag, weights?: Weights): { length: number; pat
   const via = new Array<number>(g.n).fill(-1);
   for (const v of order) {
     let start = 0;
-    for (const p of g.preds[v]!) {
-      if (via[v] === -1 || finish[p]! > start) {
+    for (const p of g.preds[v]) {
+      if (via[v] === -1 || finish[p] > start) {
         start = finish[p]!;
         via[v] = p;
       }
     }
-    finish[v] = start + w(g.names[v]!);
+    finish[v] = start + w(g.names[v]);
   }
   let end = -1;
-  for (const v of order) if (end === -1 || finish[v]! > finish[end]!) end = v;
+  for (const v of order) if (end === -1 || finish[v] > finish[end]) end = v;
   const path: string[] = [];
-  for (let v = end; v !== -1; v = via[v]!) path.push(g.names[v]!);
-  return { length: end === -1 ? 0 : finish[end]!, path: path.reverse() };
+  for (let v = end; v !== -1; v = via[v]!) path.push(g.names[v]);
+  return { length: end === -1 ? 0 : finish[end], path: path.reverse() };
 }
 
 /** Length of the longest chain a series-parallel tree imposes (series adds, parallel takes the max). */
@@ -300,13 +300,13 @@ export function decomposeSeriesParallel(dag: Dag, options: { weights?: Weights }
   const weight = g.names.map((name) => w(name));
   const comparable = closure.descendants.map((d, v) => {
     const c = d.clone();
-    c.orWith(closure.ancestors[v]!);
+    c.orWith(closure.ancestors[v]);
     return c;
   });
   let syncPoints = 0;
   let addedOrderings = 0;
 
-  const byPosition = (a: number, b: number) => closure.position[a]! - closure.position[b]!;
+  const byPosition = (a: number, b: number) => closure.position[a] - closure.position[b];
 
   /** Connected components of `set` under "comparable" (parallel parts) or "incomparable" (series parts). */
   const components = (set: BitSet, incomparable: boolean): number[][] => {
@@ -316,10 +316,10 @@ export function decomposeSeriesParallel(dag: Dag, options: { weights?: Weights }
       if (!remaining.has(start)) continue;
       remaining.delete(start);
       const members = [start];
-      for (let head = 0; head < members.length; head++) remaining.takeInto(comparable[members[head]!]!, incomparable, members);
+      for (let head = 0; head < members.length; head++) remaining.takeInto(comparable[members[head]], incomparable, members);
       found.push(members.sort(byPosition));
     }
-    return found.sort((a, b) => byPosition(a[0]!, b[0]!));
+    return found.sort((a, b) => byPosition(a[0], b[0]));
   };
 
   const flattenSeries = (nodes: SpNode[]): SpNode[] =>
@@ -327,7 +327,7 @@ export function decomposeSeriesParallel(dag: Dag, options: { weights?: Weights }
 
   /** `members` are in topological position order. */
   const decompose = (members: number[]): SpNode => {
-    if (members.length === 1) return { kind: 'step', id: g.names[members[0]!]! };
+    if (members.length === 1) return { kind: 'step', id: g.names[members[0]] };
     const set = BitSet.of(g.n, members);
     const parallelParts = components(set, false);
     if (parallelParts.length > 1) return { kind: 'parallel', children: parallelParts.map(decompose) };
@@ -344,21 +344,21 @@ export function decomposeSeriesParallel(dag: Dag, options: { weights?: Weights }
     const finish = new Map<number, number>();
     for (const v of ordered) {
       let start = 0;
-      for (const p of g.preds[v]!) if (set.has(p)) start = Math.max(start, finish.get(p)!);
-      finish.set(v, start + weight[v]!);
+      for (const p of g.preds[v]) if (set.has(p)) start = Math.max(start, finish.get(p)!);
+      finish.set(v, start + weight[v]);
     }
     const tail = new Map<number, number>();
     for (let i = ordered.length - 1; i >= 0; i--) {
-      const v = ordered[i]!;
+      const v = ordered[i];
       let rest = 0;
-      for (const s of g.succs[v]!) if (set.has(s)) rest = Math.max(rest, tail.get(s)!);
-      tail.set(v, rest + weight[v]!);
+      for (const s of g.succs[v]) if (set.has(s)) rest = Math.max(rest, tail.get(s)!);
+      tail.set(v, rest + weight[v]);
     }
     // Orderings a cut adds: |A|·|B| minus the DAG's pairs across it. A is a down-set, so every ancestor within
     // the part of a member of A is in A: the pairs across are Σ over A of (descendants − ancestors) within the part.
     const balance = new Map<number, number>();
     for (const v of ordered) {
-      balance.set(v, closure.descendants[v]!.intersectionSize(set) - closure.ancestors[v]!.intersectionSize(set));
+      balance.set(v, closure.descendants[v].intersectionSize(set) - closure.ancestors[v].intersectionSize(set));
     }
     const size = ordered.length;
     let best: { first: number[]; cost: number; added: number } | undefined;
@@ -375,9 +375,9 @@ export function decomposeSeriesParallel(dag: Dag, options: { weights?: Weights }
     let firstPath = 0;
     let across = 0;
     for (let i = 0; i < size - 1; i++) {
-      firstPath = Math.max(firstPath, finish.get(byFinish[i]!)!);
-      across += balance.get(byFinish[i]!)!;
-      consider(() => byFinish.slice(0, i + 1), i + 1, firstPath + restTail[i + 1]!, across);
+      firstPath = Math.max(firstPath, finish.get(byFinish[i])!);
+      across += balance.get(byFinish[i])!;
+      consider(() => byFinish.slice(0, i + 1), i + 1, firstPath + restTail[i + 1], across);
     }
     // Sorted by tail (then reverse position), every prefix is an up-set: the second half, built from the sinks.
     const byTail = [...ordered].sort((a, b) => tail.get(a)! - tail.get(b)! || byPosition(b, a));
@@ -385,8 +385,8 @@ export function decomposeSeriesParallel(dag: Dag, options: { weights?: Weights }
     const restBalance = suffixSum(byTail.map((v) => balance.get(v)!));
     let secondPath = 0;
     for (let i = 0; i < size - 1; i++) {
-      secondPath = Math.max(secondPath, tail.get(byTail[i]!)!);
-      consider(() => byTail.slice(i + 1), size - i - 1, restFinish[i + 1]! + secondPath, restBalance[i + 1]!);
+      secondPath = Math.max(secondPath, tail.get(byTail[i])!);
+      consider(() => byTail.slice(i + 1), size - i - 1, restFinish[i + 1] + secondPath, restBalance[i + 1]);
     }
     if (best === undefined) throw new Error('a part with fewer than two steps cannot be cut');
     const { first, added } = best as { first: number[]; added: number };

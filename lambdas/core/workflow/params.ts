@@ -21,9 +21,9 @@ export function parameterReferences(config: unknown): Array<{ segments: Array<st
   const found: Array<{ segments: Array<string | number>; name: string }> = [];
   const walk = (value: unknown, segments: Array<string | number>) => {
     if (typeof value === 'string') {
-      for (const match of value.matchAll(REFERENCE)) found.push({ segments, name: match[1]! });
+      for (const match of value.matchAll(REFERENCE)) found.push({ segments, name: match[1] });
     } else if (Array.isArray(value)) {
-      value.forEach((item, i) => walk(item, [...segments, i]));
+      value.forEach((item, i) => { walk(item, [...segments, i]); });
     } else if (value !== null && typeof value === 'object') {
       for (const [key, item] of Object.entries(value)) walk(item, [...segments, key]);
     }
@@ -42,7 +42,7 @@ export function resolveConfig<T>(config: T, parameters: Readonly<Record<string, 
   const resolve = (value: unknown): unknown => {
     if (typeof value === 'string') {
       const whole = WHOLE_REFERENCE.exec(value);
-      if (whole) return parameters[whole[1]!] ?? null;
+      if (whole) return parameters[whole[1]] ?? null;
       return value.replace(REFERENCE, (_, name: string) => {
         const param = parameters[name];
         return param === undefined ? '' : String(param);

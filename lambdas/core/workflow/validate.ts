@@ -67,8 +67,8 @@ export function validateWorkflow(input: unknown, opts: ValidateOptions = {}): Va
     seen.add(key);
     list.push(problem);
   };
-  const error = (segments: Segments, code: string, message: string) => add(errors, segments, code, message);
-  const warn = (segments: Segments, code: string, message: string) => add(warnings, segments, code, message);
+  const error = (segments: Segments, code: string, message: string) => { add(errors, segments, code, message); };
+  const warn = (segments: Segments, code: string, message: string) => { add(warnings, segments, code, message); };
 
   const parsed = WorkflowDefinitionSchema.safeParse(input);
   if (!parsed.success) {
@@ -243,7 +243,7 @@ function checkCycles(steps: LooseStep[], ids: Map<string, LooseStep>, error: Rep
   if (steps.length === 0) return;
   for (const cycle of findCycles({ nodes: [...ids.keys()], edges: graphEdges(ids) })) {
     // The edge that closes the cycle is the first step's dependency on the last one.
-    const first = ids.get(cycle[0]!)!;
+    const first = ids.get(cycle[0])!;
     const closing = first.dependsOn.find((d) => d.value === cycle[cycle.length - 1]);
     error(['steps', first.index, 'dependsOn', closing?.at ?? 0], 'graph.cycle', `dependency cycle: ${formatCycle(cycle)}`);
   }
@@ -295,7 +295,7 @@ function checkWhen(
   }
   for (const key of ['all', 'any'] as const) {
     const list = when[key];
-    if (Array.isArray(list)) list.forEach((c, i) => checkWhen(c, [...at, key, i], params, depth + 1, error, warn));
+    if (Array.isArray(list)) list.forEach((c, i) => { checkWhen(c, [...at, key, i], params, depth + 1, error, warn); });
   }
   if (when.not !== undefined) checkWhen(when.not, [...at, 'not'], params, depth + 1, error, warn);
   if (typeof when.param !== 'string') return;
@@ -314,7 +314,7 @@ function checkWhen(
   };
   if (when.equals !== undefined) checkValue(when.equals, [...at, 'equals']);
   if (when.notEquals !== undefined) checkValue(when.notEquals, [...at, 'notEquals']);
-  if (Array.isArray(when.in)) when.in.forEach((v, i) => checkValue(v, [...at, 'in', i]));
+  if (Array.isArray(when.in)) when.in.forEach((v, i) => { checkValue(v, [...at, 'in', i]); });
   if (when.exists !== undefined && spec.hasDefault) {
     warn([...at, 'exists'], 'when.constant', `"${when.param}" has a default, so it always exists`);
   }
@@ -323,7 +323,7 @@ function checkWhen(
 /** The compiler embeds config and constraints in payload templates, where a `.$` key would be evaluated. */
 function checkReservedKeys(value: unknown, at: Segments, error: Report): void {
   const walk = (value: unknown, segments: Segments) => {
-    if (Array.isArray(value)) value.forEach((v, i) => walk(v, [...segments, i]));
+    if (Array.isArray(value)) value.forEach((v, i) => { walk(v, [...segments, i]); });
     else if (isRecord(value)) {
       for (const [key, v] of Object.entries(value)) {
         if (key.endsWith('.$')) {

@@ -55,7 +55,7 @@ async function loadCopybooks(ws: MigrationWorkspace, source: string, index: Map<
   const pending = [source];
   while (pending.length > 0) {
     const text = pending.pop()!;
-    const names = new Set([...text.matchAll(COPY_RE)].map((m) => m[1]!.toUpperCase()));
+    const names = new Set([...text.matchAll(COPY_RE)].map((m) => m[1].toUpperCase()));
     for (const name of names) {
       if (loaded.has(name)) continue;
       const key = index.get(name);
@@ -81,7 +81,7 @@ export async function runAnalysis(ws: MigrationWorkspace, itemKey: string, opts:
   if (!key.startsWith(LAYOUT.inputs)) throw new MigrationInputError(`cobol-analysis works on inputs/; got '${itemKey}'`);
   const body = await ws.get(key);
   if (body === undefined) throw new MigrationInputError(`input ${key} does not exist`);
-  const kind = discoverInventory([{ key, content: typeof body === 'string' ? body : Buffer.from(body) }]).files[0]!.kind;
+  const kind = discoverInventory([{ key, content: typeof body === 'string' ? body : Buffer.from(body) }]).files[0].kind;
   if (kind !== 'program') {
     const marker: SkippedInput = { skipped: true, key, kind, reason: `not a COBOL program (${kind}); used through COPY or by the report` };
     return { status: 'skipped', outputKey: await putJson(ws, skippedKey(key), marker), kind };

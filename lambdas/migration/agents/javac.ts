@@ -49,9 +49,9 @@ export function parseJavacOutput(output: string, root: string): { diagnostics: J
   for (const line of output.split(/\r?\n/)) {
     const m = /^(.+\.java):(\d+): (error|warning): (.*)$/.exec(line);
     if (m) {
-      const abs = m[1]!;
+      const abs = m[1];
       const path = (abs.startsWith(root) ? relative(root, abs) : abs).split(sep).join('/');
-      current = { path, line: Number(m[2]), severity: m[3] as 'error' | 'warning', message: m[4]! };
+      current = { path, line: Number(m[2]), severity: m[3] as 'error' | 'warning', message: m[4] };
       diagnostics.push(current);
       continue;
     }

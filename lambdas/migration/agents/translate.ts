@@ -77,8 +77,8 @@ const PROMPT_OVERHEAD = 200;
 function findMethods(lines: string[], analysis: CobolAnalysis, source: string[] | undefined): Method[] {
   const out: Method[] = [];
   for (let i = 1; i < lines.length; i++) {
-    const sig = SIGNATURE.exec(lines[i]!);
-    const doc = sig ? PARAGRAPH_DOC.exec(lines[i - 1]!) : null;
+    const sig = SIGNATURE.exec(lines[i]);
+    const doc = sig ? PARAGRAPH_DOC.exec(lines[i - 1]) : null;
     if (!sig || !doc) continue;
     let close = i + 1;
     while (close < lines.length && lines[close] !== '    }') close++;
@@ -93,8 +93,8 @@ function findMethods(lines: string[], analysis: CobolAnalysis, source: string[] 
         : (paragraph?.statements ?? []).map((s) => `${s.line}: ${s.text}`).join('\n');
     const body = lines.slice(i + 1, close);
     out.push({
-      name: sig[1]!,
-      paragraph: doc[1]!,
+      name: sig[1],
+      paragraph: doc[1],
       ...(doc[4] ? { section: doc[4] } : {}),
       fromLine,
       toLine,
@@ -123,7 +123,7 @@ function declarations(main: string[], records: GeneratedJavaFile[]): Map<string,
     const paren = line.indexOf('(');
     const eq = line.indexOf('=');
     if (paren >= 0 && (eq < 0 || paren < eq)) return;
-    out.set(m[1]!, owner ? `${owner}: ${line.trim()}` : line.trim());
+    out.set(m[1], owner ? `${owner}: ${line.trim()}` : line.trim());
   };
   for (const l of main) {
     if (SIGNATURE.test(l)) break;
@@ -164,7 +164,7 @@ function blocks(methods: Method[]): string {
 }
 
 function buildPrompt(programName: string, analysis: CobolAnalysis, chunk: Method[], decls: string): string {
-  const where = chunk[0]!.section ? `section ${chunk[0]!.section}` : 'the PROCEDURE DIVISION';
+  const where = chunk[0].section ? `section ${chunk[0].section}` : 'the PROCEDURE DIVISION';
   return [
     `Program ${programName} (${analysis.fileName}), ${where}: ${chunk.length} paragraph(s).`,
     '',
@@ -202,7 +202,7 @@ function chunkMethods(methods: Method[], budget: number, answer: number): { chun
       tooLarge.push(m);
       continue;
     }
-    if (current.length > 0 && (current[0]!.section !== m.section || size + m.tokens > budget || out + expected > answer)) flush();
+    if (current.length > 0 && (current[0].section !== m.section || size + m.tokens > budget || out + expected > answer)) flush();
     current.push(m);
     size += m.tokens;
     out += expected;
@@ -241,7 +241,7 @@ export function bodyProblem(body: string[]): string | undefined {
   let depth = 0;
   let parens = 0;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
+    const c = text[i];
     const next = text[i + 1];
     if (c === '/' && next === '/') {
       while (i < text.length && text[i] !== '\n') i++;

@@ -58,7 +58,7 @@ const REPAIR_SYSTEM = [
 
 function stripFences(text: string): string {
   const m = /^\s*```[\w-]*\s*\n([\s\S]*?)\n```\s*$/.exec(text);
-  return (m ? m[1]! : text).replace(/\s+$/, '') + '\n';
+  return (m ? m[1] : text).replace(/\s+$/, '') + '\n';
 }
 
 function typeName(content: string): string | undefined {

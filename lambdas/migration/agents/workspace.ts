@@ -38,7 +38,7 @@ export function decodeText(bytes: Uint8Array): string {
 /** `runs/<runId>/inputs/A.cbl` → `inputs/A.cbl`; relative keys pass through. */
 export function relativeKey(key: string): string {
   const m = /^runs\/[^/]+\/(.*)$/.exec(key);
-  return m ? m[1]! : key;
+  return m ? m[1] : key;
 }
 
 /** In-memory workspace for tests and the bench. */

@@ -157,7 +157,7 @@ export function mapDependencies(analyses: CobolAnalysis[]): DependencyGraph {
       }
     }
     const copybooks = new Set<string>();
-    const collect = (names: string[]): void => names.forEach((n) => copybooks.add(n));
+    const collect = (names: string[]): void => { names.forEach((n) => copybooks.add(n)); };
     for (const u of a.copybooks) {
       if (u.resolved) copybooks.add(u.name);
       collect(u.nested);
@@ -185,7 +185,7 @@ export function mapDependencies(analyses: CobolAnalysis[]): DependencyGraph {
 
   // Waves over the condensed graph: a component is ready when every component it calls is done.
   const compOf = new Map<string, number>();
-  sccs.forEach((c, i) => c.forEach((n) => compOf.set(n, i)));
+  sccs.forEach((c, i) => { c.forEach((n) => compOf.set(n, i)); });
   const deps = sccs.map((c) => new Set(c.flatMap((n) => (calleeLists.get(n) ?? []).map((t) => compOf.get(t)!)).filter((k) => !c.includes(sccs[k][0]))));
   const done = new Set<number>();
   const waves: string[][] = [];

@@ -76,7 +76,7 @@ export function parseFileControl(tokens: Token[], start: number, end: number, di
       }
       if (u === 'INDEXED' || u === 'RELATIVE' || (u === 'SEQUENTIAL' && tokens[j - 1]?.upper !== 'MODE' && tokens[j - 1]?.upper !== 'IS')) {
         if (tokens[j + 1]?.upper !== 'KEY') {
-          file.organization = u as FileDefinition['organization'];
+          file.organization = u;
           j++;
           continue;
         }

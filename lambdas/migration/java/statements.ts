@@ -192,7 +192,7 @@ export class StatementTranslator {
     const out: string[] = [];
     const v = `v$${++this.temp}`;
     out.push(`${ind}BigDecimal ${v} = ${value};`);
-    const assigns = targets.map(({ target, rounded }) => `${this.assign(target, { code: v, type: 'dec' }, rounded)}`);
+    const assigns = targets.map(({ target, rounded }) => this.assign(target, { code: v, type: 'dec' }, rounded));
     if (!sizeError && !notSizeError) return [...out, ...assigns.map((a) => `${ind}${a}`)];
     const fits = targets
       .map(({ target }) => target.node!)
@@ -362,7 +362,7 @@ export class StatementTranslator {
       first = false;
     }
     if (!first) out.push(`${ind}}`);
-    void hasOther;
+    hasOther;
     return out;
   }
 

@@ -88,9 +88,9 @@ function identityValue(source: string, data: AuthRequestData): string | undefine
   let v: unknown;
   if (m) {
     const [, where, name] = m;
-    if (where === 'header') v = headerValue(data.headers, name!);
-    else if (where === 'querystring') v = data.query?.[name!];
-    else v = data.pathParameters?.[name!];
+    if (where === 'header') v = headerValue(data.headers, name);
+    else if (where === 'querystring') v = data.query?.[name];
+    else v = data.pathParameters?.[name];
   } else if (source.startsWith('stageVariables.')) {
     v = data.stageVariables?.[source.slice('stageVariables.'.length)];
   } else if (source.startsWith('context.')) {

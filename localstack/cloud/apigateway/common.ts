@@ -59,7 +59,7 @@ export function headerMaps(req: IncomingMessage, extra: Record<string, string> =
     (multiValueHeaders[key] ??= []).push(value);
   };
   const raw = req.rawHeaders;
-  for (let i = 0; i + 1 < raw.length; i += 2) add(raw[i]!, raw[i + 1]!);
+  for (let i = 0; i + 1 < raw.length; i += 2) add(raw[i], raw[i + 1]);
   for (const [name, value] of Object.entries(extra)) if (!keyOf.has(name.toLowerCase())) add(name, value);
   return { headers, multiValueHeaders };
 }
@@ -101,7 +101,7 @@ export function functionRefFromUri(uri: unknown, resource: ResolvedResource): st
     throw new UnsupportedResourceError(`${resource.logicalId} (${resource.type}): integration URI is missing or not resolved`);
   }
   const m = /:lambda:path\/[^/]+\/functions\/(.+?)\/invocations$/.exec(uri);
-  if (m) return m[1]!;
+  if (m) return m[1];
   if (/^arn:aws[\w-]*:lambda:/.test(uri)) return uri;
   throw new UnsupportedResourceError(
     `${resource.logicalId} (${resource.type}): integration URI ${uri} does not name a Lambda function`,
@@ -139,7 +139,7 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => (tooLarge ? reject(new BodyTooLargeError(`body exceeds ${limit} bytes`)) : resolve(Buffer.concat(chunks))));
+    req.on('end', () => { tooLarge ? reject(new BodyTooLargeError(`body exceeds ${limit} bytes`)) : resolve(Buffer.concat(chunks)); });
     req.on('error', reject);
   });
 }
@@ -180,7 +180,7 @@ export function listen(
         port: actual,
         close: () =>
           new Promise<void>((done) => {
-            server.close(() => done());
+            server.close(() => { done(); });
             server.closeAllConnections();
             for (const s of sockets) s.destroy();
           }),
@@ -197,7 +197,7 @@ export function urlHost(host: string): string {
 
 export function withTimeout<T>(p: Promise<T>, ms: number): Promise<{ timedOut: true } | { timedOut: false; value: T }> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => resolve({ timedOut: true }), ms);
+    const timer = setTimeout(() => { resolve({ timedOut: true }); }, ms);
     timer.unref?.();
     p.then(
       (value) => {

@@ -129,10 +129,10 @@ export function mappingValue(expr: string, rc: RenderContext): string | undefine
   if (m) {
     const [, where, name] = m;
     if (where === 'header') {
-      const lower = name!.toLowerCase();
+      const lower = name.toLowerCase();
       return Object.entries(rc.headers).find(([k]) => k.toLowerCase() === lower)?.[1];
     }
-    return (where === 'querystring' ? rc.query : rc.pathParameters)?.[name!];
+    return (where === 'querystring' ? rc.query : rc.pathParameters)?.[name];
   }
   if (expr.startsWith('stageVariables.')) return rc.stageVariables?.[expr.slice('stageVariables.'.length)];
   if (expr.startsWith('context.')) {
@@ -179,7 +179,7 @@ export function renderGatewayResponse(
     const m = /^gatewayresponse\.header\.(.+)$/.exec(key);
     if (!m) continue;
     const v = mappingValue(String(expr), full);
-    if (v !== undefined) headers[m[1]!] = v;
+    if (v !== undefined) headers[m[1]] = v;
   }
   return { status, headers, body: renderTemplate(template, full) };
 }

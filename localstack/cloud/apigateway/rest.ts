@@ -230,7 +230,7 @@ function matchResource(
   params: Record<string, string>,
 ): { node: ResourceNode; params: Record<string, string> } | undefined {
   if (i === segments.length) return { node, params };
-  const seg = segments[i]!;
+  const seg = segments[i];
   for (const c of node.children) {
     if (!c.pathPart.startsWith('{') && c.pathPart === seg) {
       const found = matchResource(c, segments, i + 1, params);
@@ -240,13 +240,13 @@ function matchResource(
   for (const c of node.children) {
     const m = /^\{([^}+]+)\}$/.exec(c.pathPart);
     if (m) {
-      const found = matchResource(c, segments, i + 1, { ...params, [m[1]!]: seg });
+      const found = matchResource(c, segments, i + 1, { ...params, [m[1]]: seg });
       if (found) return found;
     }
   }
   for (const c of node.children) {
     const m = /^\{([^}]+)\+\}$/.exec(c.pathPart);
-    if (m) return { node: c, params: { ...params, [m[1]!]: segments.slice(i).join('/') } };
+    if (m) return { node: c, params: { ...params, [m[1]]: segments.slice(i).join('/') } };
   }
   return undefined;
 }
@@ -261,7 +261,7 @@ function safeDecode(s: string): string {
 
 function isBinary(contentType: string | undefined, binaryTypes: string[]): boolean {
   if (!contentType || binaryTypes.length === 0) return false;
-  const ct = contentType.split(';')[0]!.trim().toLowerCase();
+  const ct = contentType.split(';')[0].trim().toLowerCase();
   return binaryTypes.some((t) => {
     const b = t.toLowerCase();
     if (b === '*/*') return true;
@@ -310,7 +310,7 @@ export async function startRestApi(opts: StartRestApiOptions): Promise<RestApiHa
   const maxBody = opts.maxBodyBytes ?? 10 * 1024 * 1024;
   const model = buildModel(template, opts.restApiLogicalId, lambda, logger);
   const authRunner = new AuthorizerRunner(lambda, logger);
-  const stageName = [...model.stages.keys()][0]!;
+  const stageName = [...model.stages.keys()][0];
   const what = `REST API ${opts.restApiLogicalId}`;
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
@@ -334,8 +334,7 @@ export async function startRestApi(opts: StartRestApiOptions): Promise<RestApiHa
     const search = q < 0 ? '' : rawUrl.slice(q + 1);
     const rawSegments = rawPath.split('/').filter(Boolean);
     const stage = model.stages.get(safeDecode(rawSegments[0] ?? ''));
-    const finish = (status: number, extra: Record<string, unknown> = {}) =>
-      logger.info(`${what}: ${method} ${rawUrl} → ${status}`, { requestId: reqId, ms: Date.now() - started, ...extra });
+    const finish = (status: number, extra: Record<string, unknown> = {}) => { logger.info(`${what}: ${method} ${rawUrl} → ${status}`, { requestId: reqId, ms: Date.now() - started, ...extra }); };
 
     if (!stage) {
       req.resume();
@@ -346,7 +345,7 @@ export async function startRestApi(opts: StartRestApiOptions): Promise<RestApiHa
     }
 
     // The path after the stage, still percent-encoded, is what API Gateway puts in `path` and the method ARN.
-    const path = rawPath.slice(rawPath.indexOf(rawSegments[0]!) + rawSegments[0]!.length) || '/';
+    const path = rawPath.slice(rawPath.indexOf(rawSegments[0]) + rawSegments[0].length) || '/';
     const sourceIp = sourceIpOf(req);
     const { headers, multiValueHeaders } = headerMaps(req, {
       'X-Amzn-Trace-Id': traceId(started),
@@ -506,7 +505,7 @@ export async function startRestApi(opts: StartRestApiOptions): Promise<RestApiHa
     const out: Record<string, string | string[]> = {};
     for (const { name, values } of mapped.headers.values()) {
       if (HOP_HEADERS.has(name.toLowerCase())) continue;
-      out[name] = values.length === 1 ? values[0]! : values;
+      out[name] = values.length === 1 ? values[0] : values;
     }
     if (!mapped.headers.has('content-type')) out['Content-Type'] = 'application/json';
     out['x-amzn-RequestId'] = reqId;
@@ -568,14 +567,14 @@ function sendMock(
     const m = /^method\.response\.header\.(.+)$/.exec(key);
     if (!m) continue;
     const v = mappingValue(String(expr), rc);
-    if (v !== undefined) headers[m[1]!] = v;
+    if (v !== undefined) headers[m[1]] = v;
   }
   const template = chosen.templates['application/json'] ?? Object.values(chosen.templates)[0] ?? '';
   let body = '';
   if (/^\s*#/m.test(template)) {
     const origin = req.headers.origin;
     for (const m of template.matchAll(/#if\(\$origin == "([^"]*)"\)\s*#set\(\$context\.responseOverride\.header\.([A-Za-z0-9-]+) = \$origin\)/g)) {
-      if (origin === m[1]) headers[m[2]!] = origin;
+      if (origin === m[1]) headers[m[2]] = origin;
     }
   } else body = renderTemplate(template, rc);
   res.writeHead(chosen.statusCode, headers);

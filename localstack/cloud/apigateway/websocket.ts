@@ -101,7 +101,7 @@ function parseSelectionExpression(expr: unknown, api: ResolvedResource): string[
       `${api.logicalId} (AWS::ApiGatewayV2::Api): RouteSelectionExpression ${String(expr)} is not supported locally (only $request.body.<path>)`,
     );
   }
-  return m[1]!.split('.');
+  return m[1].split('.');
 }
 
 /** Route key of a message: the selection expression evaluated on a JSON body, `$default` when it yields nothing. */
@@ -171,7 +171,7 @@ function buildModel(template: ResolvedTemplate, logicalId: string, lambda: Lambd
     let integration: WsIntegration | undefined;
     if (p.Target !== undefined) {
       const m = /^integrations\/(.+)$/.exec(String(p.Target));
-      integration = m ? integrations.get(m[1]!) : undefined;
+      integration = m ? integrations.get(m[1]) : undefined;
       if (!integration) throw new UnsupportedResourceError(`${r.logicalId} (AWS::ApiGatewayV2::Route): target ${p.Target} is not an integration of ${logicalId}`);
     }
     routes.set(String(p.RouteKey), {
@@ -221,7 +221,7 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
   const idleMs = opts.idleTimeoutMs ?? 10 * 60_000;
   const maxMs = opts.maxConnectionMs ?? 2 * 60 * 60_000;
   const model = buildModel(template, opts.apiLogicalId, lambda, logger);
-  const stageName = [...model.stages.keys()][0]!;
+  const stageName = [...model.stages.keys()][0];
   const what = `WebSocket API ${opts.apiLogicalId}`;
   const authRunner = new AuthorizerRunner(lambda, logger);
   const connections = new Map<string, Connection>();
@@ -287,7 +287,7 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
     const segments = (q < 0 ? rawUrl : rawUrl.slice(0, q)).split('/').filter(Boolean);
-    const stage = segments.length === 1 ? model.stages.get(decodeURIComponent(segments[0]!)) : undefined;
+    const stage = segments.length === 1 ? model.stages.get(decodeURIComponent(segments[0])) : undefined;
     if (closing || !stage) {
       rejectUpgrade(socket, 403, 'Forbidden', 'ForbiddenException');
       logger.info(`${what}: upgrade ${rawUrl} refused (unknown stage)`);
@@ -377,7 +377,7 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
       logger.info(`${what}: client went away during $connect`, { connectionId: conn.id });
       return;
     }
-    wss.handleUpgrade(req, socket, head, (ws) => register({ ...conn, ws, lastActiveAt: Date.now(), authorizer }));
+    wss.handleUpgrade(req, socket, head, (ws) => { register({ ...conn, ws, lastActiveAt: Date.now(), authorizer }); });
   }
 
   function register(conn: Connection): void {
@@ -386,10 +386,10 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
     const touch = () => {
       conn.lastActiveAt = Date.now();
       if (conn.idleTimer) clearTimeout(conn.idleTimer);
-      conn.idleTimer = setTimeout(() => gatewayClose(conn, 1001, 'Going away', 'idle timeout'), idleMs);
+      conn.idleTimer = setTimeout(() => { gatewayClose(conn, 1001, 'Going away', 'idle timeout'); }, idleMs);
     };
     touch();
-    conn.maxTimer = setTimeout(() => gatewayClose(conn, 1001, 'Going away', 'maximum connection duration'), maxMs);
+    conn.maxTimer = setTimeout(() => { gatewayClose(conn, 1001, 'Going away', 'maximum connection duration'); }, maxMs);
     conn.ws.on('message', (data: RawData, isBinary: boolean) => {
       touch();
       void track(onMessage(conn, toBuffer(data), isBinary));
@@ -409,7 +409,7 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
     logger.info(`${what}: closing connection (${why})`, { connectionId: conn.id });
     conn.ws.close(code, reason);
     // Do not wait the ws library's 30 s for a client that never answers the close frame.
-    setTimeout(() => conn.ws.terminate(), 1000).unref();
+    setTimeout(() => { conn.ws.terminate(); }, 1000).unref();
   }
 
   async function onMessage(conn: Connection, data: Buffer, isBinary: boolean): Promise<void> {
@@ -467,7 +467,7 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
   }
 
   async function onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const rawPath = (req.url ?? '/').split('?')[0]!;
+    const rawPath = (req.url ?? '/').split('?')[0];
     // The SDK sends `<endpoint path>/@connections/<id>`; the endpoint is the callback URL, so the stage leads.
     const m = /^(?:\/([^/]+))?\/@connections\/([^/]+)\/?$/.exec(rawPath);
     const stage = m?.[1] === undefined ? stageName : decodeURIComponent(m[1]);
@@ -478,11 +478,11 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
       else sendJson(res, 403, { message: 'Forbidden' }, { 'x-amzn-ErrorType': 'ForbiddenException' });
       return;
     }
-    const id = decodeURIComponent(m[2]!);
+    const id = decodeURIComponent(m[2]);
     const conn = connections.get(id);
     // A connection the client is already closing is as gone as a closed one for API Gateway.
     const live = conn && !conn.closedBy && conn.stage === stage && conn.ws.readyState === conn.ws.OPEN ? conn : undefined;
-    const gone = () => sendJson(res, 410, { message: `Connection ${id} is gone` }, { 'x-amzn-ErrorType': 'GoneException' });
+    const gone = () => { sendJson(res, 410, { message: `Connection ${id} is gone` }, { 'x-amzn-ErrorType': 'GoneException' }); };
     const method = (req.method ?? 'GET').toUpperCase();
 
     if (method === 'POST') {
@@ -496,14 +496,14 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
         }
         throw err;
       }
-      if (!live) return gone();
+      if (!live) { gone(); return; }
       send(live, isUtf8(body) ? body.toString('utf8') : body);
       sendJson(res, 200, undefined);
       return;
     }
     req.resume();
     if (method === 'GET') {
-      if (!live) return gone();
+      if (!live) { gone(); return; }
       sendJson(res, 200, {
         connectedAt: new Date(live.connectedAt).toISOString(),
         identity: { sourceIp: live.sourceIp, userAgent: live.userAgent },
@@ -512,7 +512,7 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
       return;
     }
     if (method === 'DELETE') {
-      if (!live) return gone();
+      if (!live) { gone(); return; }
       gatewayClose(live, 1000, '', 'DeleteConnection');
       sendJson(res, 204, undefined);
       return;

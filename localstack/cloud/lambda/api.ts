@@ -24,19 +24,19 @@ export function startLambdaApi(
   const server = createServer(async (req, res) => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
-      if (req.method === 'GET' && url.pathname === '/_local/functions') return send(res, 200, { functions: runtime.functions() });
+      if (req.method === 'GET' && url.pathname === '/_local/functions') { send(res, 200, { functions: runtime.functions() }); return; }
       const m = /^\/2015-03-31\/functions\/([^/]+)\/invocations$/.exec(url.pathname);
       if (req.method === 'POST' && m) {
-        const name = decodeURIComponent(m[1]!);
+        const name = decodeURIComponent(m[1]);
         if (!runtime.has(name)) {
-          return send(res, 404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' });
+          send(res, 404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' }); return;
         }
         const raw = await readBody(req);
         let event: unknown = {};
         try {
           event = raw ? JSON.parse(raw) : {};
         } catch {
-          return send(res, 400, { Type: 'User', message: 'Could not parse request body into json' }, { 'x-amzn-errortype': 'InvalidRequestContentException' });
+          send(res, 400, { Type: 'User', message: 'Could not parse request body into json' }, { 'x-amzn-errortype': 'InvalidRequestContentException' }); return;
         }
         if (req.headers['x-amz-invocation-type'] === 'Event') {
           const { requestId } = asyncInvoker.invokeAsync(name, event);
@@ -44,13 +44,13 @@ export function startLambdaApi(
           return res.end();
         }
         const result = await runtime.invoke(name, event);
-        if (result.ok) return send(res, 200, JSON.stringify(result.payload ?? null), { 'x-amz-executed-version': '$LATEST' });
-        return send(
+        if (result.ok) { send(res, 200, JSON.stringify(result.payload ?? null), { 'x-amz-executed-version': '$LATEST' }); return; }
+        send(
           res,
           200,
           errorPayloadOf(result),
           { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' },
-        );
+        ); return;
       }
       send(res, 404, { message: `No route ${req.method} ${url.pathname}` });
     } catch (error) {
@@ -60,8 +60,7 @@ export function startLambdaApi(
   });
   return new Promise<{ url: string; close(): Promise<void> }>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, host, () =>
-      resolve({ url: `http://${host}:${port}`, close: () => new Promise((r) => server.close(() => r())) }),
+    server.listen(port, host, () => { resolve({ url: `http://${host}:${port}`, close: () => new Promise((r) => server.close(() => { r(); })) }); },
     );
   });
 }

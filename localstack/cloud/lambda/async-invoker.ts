@@ -96,7 +96,7 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
     const queued: QueuedEvent = { requestId: randomUUID(), functionName, event, config: this.configFor(functionName) };
     this.counters.accepted++;
     const run: Promise<void> = this.process(queued)
-      .catch((error) => this.opts.logger.error('async invocation failed', { function: functionName, requestId: queued.requestId, error: String(error) }))
+      .catch((error) => { this.opts.logger.error('async invocation failed', { function: functionName, requestId: queued.requestId, error: String(error) }); })
       .finally(() => this.inFlight.delete(run));
     this.inFlight.add(run);
     return { requestId: queued.requestId };
@@ -145,10 +145,10 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
       });
       if (attempts > config.maximumRetryAttempts) return this.settle(queued, 'RetriesExhausted', attempts, last);
       const retry = attempts - 1;
-      const waitMs = this.retryDelaysMs[retry]!;
+      const waitMs = this.retryDelaysMs[retry];
       const waitStarted = this.clock();
       if (!(await this.wait(waitMs))) return;
-      awsTimelineLeadMs += AWS_RETRY_DELAYS_MS[retry]! - (this.clock() - waitStarted);
+      awsTimelineLeadMs += AWS_RETRY_DELAYS_MS[retry] - (this.clock() - waitStarted);
     }
   }
 

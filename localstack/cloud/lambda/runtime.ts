@@ -194,7 +194,7 @@ export class LambdaRuntime implements LambdaInvoker {
 
   constructor(private readonly options: LambdaRuntimeOptions) {
     mkdirSync(options.logDir, { recursive: true });
-    this.reaper = setInterval(() => this.pools.forEach((p) => p.reap(options.idleMs ?? 5 * 60_000)), 30_000);
+    this.reaper = setInterval(() => { this.pools.forEach((p) => { p.reap(options.idleMs ?? 5 * 60_000); }); }, 30_000);
     this.reaper.unref();
   }
 
@@ -265,7 +265,7 @@ export function functionFromResource(resource: ResolvedResource, assetDirs: Map<
   return {
     name: resource.physicalId,
     logicalId: resource.logicalId,
-    arn: resource.attributes.Arn!,
+    arn: resource.attributes.Arn,
     codeDir,
     entryFile,
     handlerName,

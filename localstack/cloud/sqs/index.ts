@@ -151,7 +151,7 @@ export function md5OfMessageAttributes(attributes: Record<string, MessageAttribu
     hash.update(bytes);
   };
   for (const name of Object.keys(attributes).sort()) {
-    const value = attributes[name]!;
+    const value = attributes[name];
     lengthPrefixed(Buffer.from(name, 'utf8'));
     lengthPrefixed(Buffer.from(value.DataType, 'utf8'));
     if (value.BinaryValue !== undefined) {
@@ -490,7 +490,7 @@ export class LocalSqs {
     if (!server) return;
     this.server = undefined;
     await new Promise<void>((resolve) => {
-      server.close(() => resolve());
+      server.close(() => { resolve(); });
       server.closeAllConnections();
     });
   }

@@ -31,18 +31,18 @@ export function parseStateMachineArn(arn: unknown): ParsedStateMachineArn | unde
   if (typeof arn !== 'string') return undefined;
   const m = /^arn:aws[\w-]*:states:[^:]*:[^:]*:stateMachine:([^:]+)(?::([^:]+))?$/.exec(arn);
   if (!m) return undefined;
-  if (m[2] === undefined) return { name: m[1]! };
+  if (m[2] === undefined) return { name: m[1] };
   // An alias ARN has a non-numeric qualifier; aliases are not emulated, so report it as unparsable.
   if (!/^\d+$/.test(m[2])) return undefined;
-  return { name: m[1]!, version: Number(m[2]) };
+  return { name: m[1], version: Number(m[2]) };
 }
 
 /** `arn:aws:states:::lambda:invoke.waitForTaskToken` → `{resourceType: 'lambda', resource: 'invoke.waitForTaskToken'}`. */
 export function splitTaskResource(resource: string): { resourceType: string; resource: string } {
   const sdk = /^arn:aws[\w-]*:states:::aws-sdk:([^:]+):(.+)$/.exec(resource);
-  if (sdk) return { resourceType: `aws-sdk:${sdk[1]}`, resource: sdk[2]! };
+  if (sdk) return { resourceType: `aws-sdk:${sdk[1]}`, resource: sdk[2] };
   const integration = /^arn:aws[\w-]*:states:::([^:]+):(.+)$/.exec(resource);
-  if (integration) return { resourceType: integration[1]!, resource: integration[2]! };
+  if (integration) return { resourceType: integration[1], resource: integration[2] };
   const lambda = /^arn:aws[\w-]*:lambda:/.exec(resource);
   if (lambda) return { resourceType: 'lambda', resource };
   return { resourceType: 'unknown', resource };

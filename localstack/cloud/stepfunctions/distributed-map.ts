@@ -61,7 +61,7 @@ export async function runDistributedMap(engine: MapRunHost, parent: ExecutionRun
   const pct = numberOrUndefined(envelope?.toleratedFailurePercentage) ?? spec.toleratedFailurePercentage;
   const count = numberOrUndefined(envelope?.toleratedFailureCount) ?? spec.toleratedFailureCount;
   const id = randomUUID();
-  const smName = parent.record.stateMachineArn.split(':stateMachine:')[1]!.split('/')[0]!;
+  const smName = parent.record.stateMachineArn.split(':stateMachine:')[1].split('/')[0];
   const run: MapRun = {
     mapRunArn: mapRunArn(engine.scope, smName, spec.label, id),
     executionArn: parent.record.executionArn,
@@ -88,7 +88,7 @@ export async function runDistributedMap(engine: MapRunHost, parent: ExecutionRun
   const worker = async () => {
     while (next < units.length && !exceeded && !parent.cancelled) {
       const index = next++;
-      const unit = units[index]!;
+      const unit = units[index];
       const childId = randomUUID();
       const child = new ExecutionRuntime(
         {
@@ -207,7 +207,7 @@ function parseCsv(text: string, config: Json): Json[] {
   let field = '';
   let quoted = false;
   for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
+    const c = text[i];
     if (quoted) {
       if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
       else if (c === '"') quoted = false;

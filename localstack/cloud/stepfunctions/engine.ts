@@ -215,8 +215,7 @@ export class Engine {
       context: this.contextFor(runtime, input) as never,
     });
     runtime.abortLibrary = run.abort;
-    const drained = this.consumeEvents(runtime, run.eventLogs).catch((error) =>
-      this.logger.warn('step functions: history consumer failed', { error: String(error) }),
+    const drained = this.consumeEvents(runtime, run.eventLogs).catch((error) => { this.logger.warn('step functions: history consumer failed', { error: String(error) }); },
     );
     const timeoutSeconds = compiled.timeoutSeconds;
     // Beyond the 32-bit timer range the timeout is ignored rather than firing at once.
@@ -288,7 +287,7 @@ export class Engine {
         ? { output: result.output, outputDetails: { truncated: false } }
         : { ...(result.error !== undefined ? { error: result.error } : {}), ...(result.cause !== undefined ? { cause: result.cause } : {}) };
     const type = { SUCCEEDED: 'ExecutionSucceeded', FAILED: 'ExecutionFailed', TIMED_OUT: 'ExecutionTimedOut', ABORTED: 'ExecutionAborted' }[status];
-    this.pushEvent(runtime, type, `${type[0]!.toLowerCase()}${type.slice(1)}EventDetails`, details);
+    this.pushEvent(runtime, type, `${type[0].toLowerCase()}${type.slice(1)}EventDetails`, details);
     runtime.closed = true;
     record.status = status;
     record.stopDate = Date.now();
@@ -363,7 +362,7 @@ export class Engine {
     if (task.heartbeatTimer) clearTimeout(task.heartbeatTimer);
     const seconds = task.heartbeatSeconds;
     task.heartbeatTimer = setTimeout(
-      () => this.dropToken(token, new StatesError('States.HeartbeatTimeout', `No heartbeat was received within ${seconds} seconds.`)),
+      () => { this.dropToken(token, new StatesError('States.HeartbeatTimeout', `No heartbeat was received within ${seconds} seconds.`)); },
       seconds * 1000,
     );
   }
@@ -533,7 +532,7 @@ export class Engine {
 }
 
 function lower(s: string): string {
-  return `${s[0]!.toLowerCase()}${s.slice(1)}`;
+  return `${s[0].toLowerCase()}${s.slice(1)}`;
 }
 
 function numberOr(value: unknown, fallback: number | undefined): number | undefined {
@@ -545,7 +544,7 @@ async function withTimeout<T>(runtime: ExecutionRuntime, work: Promise<T>, timeo
   const error = await timeoutError(`The task did not complete within its timeout of ${timeoutSeconds} seconds.`);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_resolve, reject) => {
-    timer = setTimeout(() => reject(error), timeoutSeconds * 1000);
+    timer = setTimeout(() => { reject(error); }, timeoutSeconds * 1000);
     runtime.timers.add(timer);
   });
   try {

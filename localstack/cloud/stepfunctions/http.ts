@@ -36,38 +36,37 @@ export async function listen(
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     void (async () => {
-      if (req.method !== 'POST') return sendError(res, 404, 'UnknownOperationException', 'Only POST / is served.');
+      if (req.method !== 'POST') { sendError(res, 404, 'UnknownOperationException', 'Only POST / is served.'); return; }
       const target = String(req.headers['x-amz-target'] ?? '');
       const operation = target.startsWith('AWSStepFunctions.') ? target.slice('AWSStepFunctions.'.length) : '';
-      if (!operation) return sendError(res, 400, 'UnknownOperationException', `Missing or unknown X-Amz-Target '${target}'.`);
+      if (!operation) { sendError(res, 400, 'UnknownOperationException', `Missing or unknown X-Amz-Target '${target}'.`); return; }
       let body: unknown;
       try {
         const text = await readBody(req);
         body = text.trim() === '' ? {} : JSON.parse(text);
       } catch {
-        return sendError(res, 400, 'SerializationException', 'The request body is not valid JSON.');
+        sendError(res, 400, 'SerializationException', 'The request body is not valid JSON.'); return;
       }
       try {
         send(res, 200, (await service.handle(operation, body)) ?? {});
       } catch (error) {
-        if (error instanceof SfnServiceError) return sendError(res, error.status, error.code, error.message);
+        if (error instanceof SfnServiceError) { sendError(res, error.status, error.code, error.message); return; }
         logger.error('step functions: operation failed', { operation, error: String((error as Error)?.stack ?? error) });
         sendError(res, 500, 'InternalFailure', (error as Error)?.message ?? String(error));
       }
     })();
   });
   await new Promise<void>((resolve, reject) => {
-    server.once('error', (error: NodeJS.ErrnoException) =>
-      reject(error.code === 'EADDRINUSE' ? new Error(`Step Functions: port ${port} on ${host} is already in use`) : error),
+    server.once('error', (error: NodeJS.ErrnoException) => { reject(error.code === 'EADDRINUSE' ? new Error(`Step Functions: port ${port} on ${host} is already in use`) : error); },
     );
-    server.listen(port, host, () => resolve());
+    server.listen(port, host, () => { resolve(); });
   });
   const address = server.address() as AddressInfo;
   return {
     url: `http://${host}:${address.port}`,
     close: () =>
       new Promise<void>((resolve) => {
-        server.close(() => resolve());
+        server.close(() => { resolve(); });
         server.closeAllConnections();
       }),
   };

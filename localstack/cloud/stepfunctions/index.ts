@@ -181,15 +181,14 @@ export class LocalStepFunctions {
           requestChecksumCalculation: 'WHEN_REQUIRED',
           responseChecksumValidation: 'WHEN_REQUIRED',
         })),
-      onStatusChange: (runtime) => this.onStatusChange(runtime),
+      onStatusChange: (runtime) => { this.onStatusChange(runtime); },
     });
     this.engine.knownExecution = (arn) => this.records.has(arn);
   }
 
   async init(): Promise<void> {
     for (const store of [this.machineStore, this.executionStore, this.historyStore]) store.init();
-    const onError = (file: string, error: unknown) =>
-      this.opts.logger.warn('step functions: unreadable record skipped', { file, error: String(error) });
+    const onError = (file: string, error: unknown) => { this.opts.logger.warn('step functions: unreadable record skipped', { file, error: String(error) }); };
     for (const machine of this.machineStore.loadAll(onError)) this.machines.set(machine.stateMachineArn, machine);
     for (const record of this.executionStore.loadAll(onError)) {
       this.records.set(record.executionArn, record);

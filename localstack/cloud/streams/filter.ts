@@ -64,7 +64,7 @@ function compileObject(pattern: unknown, path: string): ObjectMatcher {
       const leaf = compileLeaf(sub, here);
       return (value) => {
         const present = isPlainObject(value) && key in value;
-        return leaf(present ? (value as Record<string, unknown>)[key] : undefined, present);
+        return leaf(present ? (value)[key] : undefined, present);
       };
     }
     if (isPlainObject(sub)) {
@@ -108,7 +108,7 @@ function compileMatcher(matcher: unknown, path: string): Matcher {
   if (!isPlainObject(matcher)) throw new FilterPatternError(`${path}: unsupported matcher ${JSON.stringify(matcher)}`);
   const keys = Object.keys(matcher);
   if (keys.length !== 1) throw new FilterPatternError(`${path}: a matcher object must have exactly one operator, got ${JSON.stringify(matcher)}`);
-  const op = keys[0]!;
+  const op = keys[0];
   const arg = matcher[op];
   switch (op) {
     case 'exists':
@@ -117,7 +117,7 @@ function compileMatcher(matcher: unknown, path: string): Matcher {
     case 'prefix': {
       if (typeof arg === 'string') return (value, present) => present && typeof value === 'string' && value.startsWith(arg);
       if (isPlainObject(arg) && typeof arg['equals-ignore-case'] === 'string' && Object.keys(arg).length === 1) {
-        const lower = (arg['equals-ignore-case'] as string).toLowerCase();
+        const lower = (arg['equals-ignore-case']).toLowerCase();
         return (value, present) => present && typeof value === 'string' && value.toLowerCase().startsWith(lower);
       }
       throw new FilterPatternError(`${path}: prefix takes a string`);
@@ -125,7 +125,7 @@ function compileMatcher(matcher: unknown, path: string): Matcher {
     case 'suffix': {
       if (typeof arg === 'string') return (value, present) => present && typeof value === 'string' && value.endsWith(arg);
       if (isPlainObject(arg) && typeof arg['equals-ignore-case'] === 'string' && Object.keys(arg).length === 1) {
-        const lower = (arg['equals-ignore-case'] as string).toLowerCase();
+        const lower = (arg['equals-ignore-case']).toLowerCase();
         return (value, present) => present && typeof value === 'string' && value.toLowerCase().endsWith(lower);
       }
       throw new FilterPatternError(`${path}: suffix takes a string`);
@@ -161,7 +161,7 @@ function compileAnythingBut(arg: unknown, path: string): Matcher {
     return (value, present) => present && !plain.some((m) => m(value, present));
   }
   if (isPlainObject(arg) && Object.keys(arg).length === 1) {
-    const inner = Object.keys(arg)[0]!;
+    const inner = Object.keys(arg)[0];
     if (inner === 'prefix' || inner === 'suffix' || inner === 'equals-ignore-case') {
       const m = compileMatcher(arg, path);
       return (value, present) => present && typeof value === 'string' && !m(value, present);

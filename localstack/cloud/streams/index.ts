@@ -433,8 +433,8 @@ export class StreamMappingRunner {
       if (name !== 'ResourceNotFoundException' && name !== 'ValidationException') throw error;
     }
     const m = /:table\/([^/]+)\/stream\/(.+)$/.exec(arn)!;
-    const tableName = m[1]!;
-    const label = m[2]!;
+    const tableName = m[1];
+    const label = m[2];
     const streams: NonNullable<ListStreamsCommandOutput['Streams']> = [];
     let start: string | undefined;
     do {
@@ -622,7 +622,7 @@ export class StreamMappingRunner {
 
   private async runShard(shardId: string): Promise<void> {
     if ((this.config.parallelizationFactor ?? 1) > 1) return this.runShardInLanes(shardId);
-    const state = this.checkpoint!.shards[shardId]!;
+    const state = this.checkpoint!.shards[shardId];
     let lastFetched = state.seq;
     let iterator = await this.iteratorFor(shardId, lastFetched);
     let ended = !iterator;
@@ -668,14 +668,14 @@ export class StreamMappingRunner {
         continue;
       }
       const full = matched >= this.config.batchSize || bytes >= PAYLOAD_LIMIT_BYTES;
-      const waited = Date.now() - pending[0]!.fetchedAt;
+      const waited = Date.now() - pending[0].fetchedAt;
       if (!full && !ended && waited < windowMs) {
         // Gathering within the batching window: poll again at once while records flow, else wait a little.
         if (!lastFetchHadRecords) await this.sleep(Math.min(this.pollIntervalMs, windowMs - waited));
         continue;
       }
       const { batch, consumed } = this.takeBatch(pending);
-      const settle = (done: Entry[]) => this.commit(shardId, done.at(-1)!.seq);
+      const settle = (done: Entry[]) => { this.commit(shardId, done.at(-1)!.seq); };
       const completed = batch.length === 0 ? true : await this.processBatch(shardId, batch, settle);
       if (!completed) return;
       this.commit(shardId, consumed.at(-1)!.seq);
@@ -688,7 +688,7 @@ export class StreamMappingRunner {
    * record once it and every earlier record are settled, so a restart never skips an unfinished record.
    */
   private async runShardInLanes(shardId: string): Promise<void> {
-    const state = this.checkpoint!.shards[shardId]!;
+    const state = this.checkpoint!.shards[shardId];
     const factor = this.config.parallelizationFactor!;
     const windowMs = (this.config.maximumBatchingWindowInSeconds ?? 0) * 1000;
     // Bounded read-ahead: enough to keep every lane busy with full batches.
@@ -704,7 +704,7 @@ export class StreamMappingRunner {
 
     const advance = () => {
       let last: Entry | undefined;
-      while (order.length > 0 && order[0]!.settled) last = order.shift();
+      while (order.length > 0 && order[0].settled) last = order.shift();
       if (last) this.commit(shardId, last.seq);
     };
     const settle = (done: Entry[]) => {
@@ -713,7 +713,7 @@ export class StreamMappingRunner {
     };
     const runLane = async (lane: (typeof lanes)[number]) => {
       while (lane.queue.length > 0 && !this.stopping) {
-        const waited = Date.now() - lane.queue[0]!.fetchedAt;
+        const waited = Date.now() - lane.queue[0].fetchedAt;
         if (lane.queue.length < this.config.batchSize && !ended && waited < windowMs) {
           await this.sleep(Math.min(this.pollIntervalMs, windowMs - waited));
           continue;
@@ -738,7 +738,7 @@ export class StreamMappingRunner {
           lastFetched = entry.seq;
           fetched++;
           if (!entry.matched) entry.settled = true;
-          else lanes[laneOf(this.partitionKeyOf(entry.record), factor)]!.queue.push(entry);
+          else lanes[laneOf(this.partitionKeyOf(entry.record), factor)].queue.push(entry);
         }
         advance();
         iterator = out.NextShardIterator;
@@ -800,7 +800,7 @@ export class StreamMappingRunner {
     let bytes = 16;
     let take = 0;
     for (; take < pending.length; take++) {
-      const entry = pending[take]!;
+      const entry = pending[take];
       if (entry.matched) {
         if (batch.length >= this.config.batchSize) break;
         if (batch.length > 0 && bytes + entry.size > PAYLOAD_LIMIT_BYTES) break;
@@ -823,11 +823,11 @@ export class StreamMappingRunner {
     const chunks: Chunk[] = [{ entries, retries: 0, invokeCount: 0 }];
     while (chunks.length > 0) {
       if (this.stopping) return false;
-      const chunk = chunks[0]!;
+      const chunk = chunks[0];
       if (maxAgeMs >= 0) {
         const cutoff = Date.now() - maxAgeMs;
         let expired = 0;
-        while (expired < chunk.entries.length && chunk.entries[expired]!.createdAtMs < cutoff) expired++;
+        while (expired < chunk.entries.length && chunk.entries[expired].createdAtMs < cutoff) expired++;
         if (expired > 0) {
           const gone = chunk.entries.splice(0, expired);
           this.counters.recordsExpired += gone.length;
@@ -919,7 +919,7 @@ export class StreamMappingRunner {
   /** Hands the batch description (never the records themselves) to the on-failure destination, as AWS does. */
   private async discard(shardId: string, entries: Entry[], condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded', chunk: Chunk): Promise<void> {
     this.counters.recordsDiscarded += entries.length;
-    const first = entries[0]!;
+    const first = entries[0];
     const last = entries.at(-1)!;
     const info = {
       requestContext: {

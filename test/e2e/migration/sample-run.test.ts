@@ -43,7 +43,7 @@ describe('Sample migration: cobol-to-java on the platform', () => {
     events = page.body.events;
   }, 600_000);
 
-  afterAll(() => rmSync(outDir, { recursive: true, force: true }));
+  afterAll(() => { rmSync(outDir, { recursive: true, force: true }); });
 
   it('should succeed with every step, failing only the malformed program with its located diagnostics', () => {
     expect(view.status).toBe('SUCCEEDED');
@@ -52,8 +52,8 @@ describe('Sample migration: cobol-to-java on the platform', () => {
     expect(analyze.failed).toBe(1);
     const failures = events.filter((e) => e.event === 'ItemFailed' && e.payload.retry === null);
     expect(failures).toHaveLength(1);
-    expect(failures[0]!.payload.item).toMatch(/BADPROG\.cbl$/);
-    expect(failures[0]!.payload.error.message).toMatch(/BADPROG\.cbl: \d+ error\(s\).*\d+:\d+ error/s);
+    expect(failures[0].payload.item).toMatch(/BADPROG\.cbl$/);
+    expect(failures[0].payload.error.message).toMatch(/BADPROG\.cbl: \d+ error\(s\).*\d+:\d+ error/s);
   });
 
   it('should have the validation step compile every generated file', () => {

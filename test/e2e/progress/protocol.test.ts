@@ -39,7 +39,7 @@ describe('WebSocket protocol: bad frames get an error res', () => {
 
   it('should close on a frame above the 32 KB gateway limit with close code 1009 (message too big), not silently', async () => {
     const other = await TestSocket.open(`${target().wsUrl}?token=${encodeURIComponent(target().token)}`);
-    const closed = new Promise<number>((resolve) => other.ws.once('close', (code) => resolve(code)));
+    const closed = new Promise<number>((resolve) => other.ws.once('close', (code) => { resolve(code); }));
     other.send('x'.repeat(40_000));
     expect(await closed).toBe(1009);
   });

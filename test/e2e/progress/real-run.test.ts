@@ -61,7 +61,7 @@ describe('Progress: a 500-item run streamed to 10 subscribers', () => {
     expect((await command(runId, { type: 'start' })).status).toBe(202);
     await Promise.race([
       Promise.all(done),
-      new Promise((_, reject) => setTimeout(() => reject(new Error('subscribers did not see the run end within 5 minutes')), 300_000)),
+      new Promise((_, reject) => setTimeout(() => { reject(new Error('subscribers did not see the run end within 5 minutes')); }, 300_000)),
     ]);
 
     const final = await waitFor('the run record to be final', async () => {

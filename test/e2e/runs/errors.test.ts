@@ -116,5 +116,5 @@ describe('Runs API: errors and tenancy', () => {
 
 async function bucketOf(runId: string): Promise<string> {
   const objects = await workspace(runId, 'all');
-  return new URL(objects[0]!.url).pathname.split('/')[1]!;
+  return new URL(objects[0].url).pathname.split('/')[1];
 }

@@ -14,12 +14,12 @@ describe('Runs API: Idempotency-Key', () => {
       const list = await http('GET', `/runs?workflowId=${wf.id}&limit=100`);
       expect(list.body.runs).toHaveLength(1);
       const again = await startRun(body, { key });
-      expect(again.body.runId).toBe(answers[0]!.body.runId);
+      expect(again.body.runId).toBe(answers[0].body.runId);
       const other = await startRun({ ...body, priority: 1 }, { key });
       expect(other.status).toBe(409);
       expect(other.body.error.code).toBe('conflict');
       // Another key is another request.
-      expect((await startRun(body, { key: unique('fresh') })).body.runId).not.toBe(answers[0]!.body.runId);
+      expect((await startRun(body, { key: unique('fresh') })).body.runId).not.toBe(answers[0].body.runId);
     });
   });
 });

@@ -33,13 +33,13 @@ describe('Runs API: many runs at once', () => {
       2_000,
     );
     for (let i = 0; i < RUNS; i++) {
-      const objects = await workspace(ids[i]!, 'all');
+      const objects = await workspace(ids[i], 'all');
       const inputsOf = objects.filter((o) => o.key.startsWith('inputs/')).map((o) => o.key).sort();
       expect(inputsOf).toEqual([`inputs/own-${i}.txt`, 'inputs/shared-name.txt']);
       const outputs = objects.filter((o) => o.key.startsWith('outputs/'));
       expect(outputs).toHaveLength(2);
       for (const o of outputs) {
-        expect(o.key).toContain(ids[i]!);
+        expect(o.key).toContain(ids[i]);
         const body = (await (await fetch(o.url)).json()) as { runId: string };
         expect(body.runId).toBe(ids[i]);
       }

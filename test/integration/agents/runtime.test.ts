@@ -39,7 +39,7 @@ describe('Agent runtime: diagnostics.delay on the local cloud', () => {
     expect(await cloud.keys(`runs/${runId}/`)).toEqual([]);
     const failed = (await cloud.events(runId)).filter((e) => e.event === 'ItemFailed');
     expect(failed).toHaveLength(3);
-    expect(failed[0]!.payload).toMatchObject({ error: { type: 'Agentplane.Fatal' }, retry: null });
+    expect(failed[0].payload).toMatchObject({ error: { type: 'Agentplane.Fatal' }, retry: null });
   });
 
   it('should not run an item twice within an epoch, and run it again in a new epoch', async () => {

@@ -64,7 +64,7 @@ export const uniqueSuffix = () => `${Date.now().toString(36)}${Math.floor(Math.r
 export function exactPercentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);
   const rank = Math.min(sorted.length, Math.max(1, Math.ceil((p * sorted.length) / 100 - 1e-9)));
-  return sorted[rank - 1]!;
+  return sorted[rank - 1];
 }
 
 export async function eventually<T>(fn: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 20_000): Promise<T> {

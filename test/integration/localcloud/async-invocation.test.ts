@@ -22,7 +22,7 @@ function finalizerWiring(template: ResolvedTemplate): { functionName: string; fu
   const config = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').find((c) => functionNameOf(String(c.properties.FunctionName)) === functionName);
   if (!config) throw new Error(`no EventInvokeConfig for ${functionName} in the template (lib/engine.ts)`);
   const destination = String(config.properties.DestinationConfig?.OnFailure?.Destination ?? '');
-  return { functionName, functionArn, retries: Number(config.properties.MaximumRetryAttempts ?? 2), queueName: destination.split(':')[5]! };
+  return { functionName, functionArn, retries: Number(config.properties.MaximumRetryAttempts ?? 2), queueName: destination.split(':')[5] };
 }
 
 describe('Local cloud: asynchronous invocations of the finalizer', () => {

@@ -144,12 +144,12 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
       expect(records).toHaveLength(1000);
       expect(invoker.calls.every((c) => c.records.length >= 1 && c.records.length <= 100)).toBe(true);
       const seqs = records.map((r) => BigInt(r.dynamodb.SequenceNumber));
-      expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1]!)).toBe(true);
+      expect(seqs.every((s, i) => i === 0 || s > seqs[i - 1])).toBe(true);
       for (let key = 0; key < 10; key++) {
         const ns = records.filter((r) => (r.dynamodb.Keys!.pk as { S: string }).S === `run-${key}`).map(numberOf);
         expect(ns).toEqual(Array.from({ length: 100 }, (_, i) => key * 1000 + i));
       }
-      const first = records[0]!;
+      const first = records[0];
       expect(first).toMatchObject({
         eventName: 'INSERT',
         eventVersion: '1.1',
@@ -176,7 +176,7 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
 
       // Assert
       expect(invoker.calls).toHaveLength(1);
-      expect(invoker.calls[0]!.records.map(numberOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      expect(invoker.calls[0].records.map(numberOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     });
   });
 
@@ -289,7 +289,7 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
 
       // Assert
       expect(invoker.succeededRecords().map(numberOf)).toEqual([0, 1, 2, 3, 4, 5, 7, 8, 9]);
-      const poisonAlone = invoker.calls.filter((c) => c.records.length === 1 && numberOf(c.records[0]!) === 6);
+      const poisonAlone = invoker.calls.filter((c) => c.records.length === 1 && numberOf(c.records[0]) === 6);
       expect(poisonAlone).toHaveLength(3); // the first attempt and maximumRetryAttempts retries
       const poisonSeq = invoker.calls.flatMap((c) => c.records).find((r) => numberOf(r) === 6)!.dynamodb.SequenceNumber;
       expect(failure).toMatchObject({
@@ -303,7 +303,7 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
         version: '1.0',
         timestamp: expect.any(String),
         DDBStreamBatchInfo: {
-          shardId: mapping.stats().shards[0]!.shardId,
+          shardId: mapping.stats().shards[0].shardId,
           startSequenceNumber: poisonSeq,
           endSequenceNumber: poisonSeq,
           approximateArrivalOfFirstRecord: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
@@ -348,7 +348,7 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
 
       // Assert
       expect(processed).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
-      expect(invoker.calls.map((c) => numberOf(c.records[0]!))).toEqual([0, 4, 4, 9]);
+      expect(invoker.calls.map((c) => numberOf(c.records[0]))).toEqual([0, 4, 4, 9]);
       expect(mapping.stats()).toMatchObject({ partialFailures: 3, recordsDiscarded: 0 });
     });
 
@@ -361,7 +361,7 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
       await runner({ eventSourceArn: templateStreamArn, functionResponseTypes: ['ReportBatchItemFailures'] }, invoker).start();
       await waitFor(() => invoker.calls.length >= 2, 'the retry');
 
-      expect(invoker.calls[1]!.records.map(numberOf)).toEqual([0, 1, 2]);
+      expect(invoker.calls[1].records.map(numberOf)).toEqual([0, 1, 2]);
     });
 
     it('should discard records older than maximumRecordAgeInSeconds and report RecordAgeExceeded', async () => {

@@ -52,7 +52,7 @@ describe('LLM accounting through the platform (fake OpenAI-compatible endpoint)'
         );
       });
     });
-    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => r()));
+    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => { r(); }));
     const port = (fake.address() as AddressInfo).port;
 
     const llmEnv = {
@@ -82,7 +82,7 @@ describe('LLM accounting through the platform (fake OpenAI-compatible endpoint)'
 
   afterAll(async () => {
     await cloud?.stop();
-    await new Promise<void>((r) => (fake ? fake.close(() => r()) : r()));
+    await new Promise<void>((r) => (fake ? fake.close(() => { r(); }) : r()));
     rmSync(workDir, { recursive: true, force: true });
   });
 

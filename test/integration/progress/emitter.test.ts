@@ -24,7 +24,7 @@ describe('Class: EventStore (DynamoDB Local)', () => {
       const results = await Promise.all(
         range(1, 300).map((i) => {
           const { event, payload } = itemEvent(i);
-          return emitters[i % emitters.length]!.emit(runId, event as 'ItemStarted', payload);
+          return emitters[i % emitters.length].emit(runId, event as 'ItemStarted', payload);
         }),
       );
       const seqs = results.map((e) => e!.seq).sort((a, b) => a - b);

@@ -36,7 +36,7 @@ async function emitConcurrently(runId: string, from: number, count: number, emit
   for (let i = 0, k = 0; i < count; k++) {
     const size = k % 3 === 0 ? 1 : 10;
     const items = range(from + i, from + Math.min(count, i + size) - 1).map(itemEvent);
-    chunks.push(stores[k % emitters]!.emitMany(runId, items));
+    chunks.push(stores[k % emitters].emitMany(runId, items));
     i += items.length;
   }
   await Promise.all(chunks);

@@ -11,14 +11,14 @@ import { EventStore, type EventStoreOptions } from '../../../lambdas/aws/event-s
 import type { EventName } from '../../../lambdas/core/events/schemas';
 
 export function cloud(): Required<Pick<Target, 'restUrl' | 'wsUrl' | 'token' | 'region'>> & Target {
-  return target() as any;
+  return target();
 }
 
 export function tableName(logicalPrefix: string): string {
   const tables = cloud().resources!.tables;
   const key = Object.keys(tables).find((k) => k.startsWith(logicalPrefix));
   if (!key) throw new Error(`no table ${logicalPrefix} in local.json`);
-  return tables[key]!;
+  return tables[key];
 }
 
 /** A fresh DynamoDB client, as a separate emitter process would have. */
@@ -90,7 +90,7 @@ export async function eventually<T>(check: () => Promise<T | undefined> | T | un
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
-    if (value !== undefined && value !== false) return value as T;
+    if (value !== undefined && value !== false) return value;
     if (Date.now() > deadline) throw new Error(`${what} not met within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }

@@ -8,7 +8,7 @@ function functionName(prefix: string): string {
   const fns = target().resources!.functions;
   const key = Object.keys(fns).find((k) => k.startsWith(prefix));
   if (!key) throw new Error(`no function ${prefix}`);
-  return fns[key]!;
+  return fns[key];
 }
 
 export async function invoke<T = any>(prefix: string, payload: unknown): Promise<T> {

@@ -115,7 +115,7 @@ describe('Engine: gate and reporter on the local cloud', () => {
       const children: string[] = [];
       let nextToken: string | undefined;
       do {
-        const page = await sfnClient().send(new ListExecutionsCommand({ mapRunArn: mapRuns.mapRuns![0]!.mapRunArn, maxResults: 1000, nextToken }));
+        const page = await sfnClient().send(new ListExecutionsCommand({ mapRunArn: mapRuns.mapRuns![0].mapRunArn, maxResults: 1000, nextToken }));
         children.push(...page.executions!.map((e) => e.executionArn!));
         nextToken = page.nextToken;
       } while (nextToken);

@@ -20,7 +20,7 @@ function resource(kind: 'tables' | 'buckets', prefix: string): string {
   const all = cloud().resources[kind];
   const key = Object.keys(all).find((k) => k.startsWith(prefix));
   if (!key) throw new Error(`no ${kind} ${prefix} in local.json`);
-  return all[key]!;
+  return all[key];
 }
 
 export const tableName = (prefix: string) => resource('tables', prefix);

@@ -22,7 +22,7 @@ describe('Class: LeaseSemaphore', () => {
       ddb.on(UpdateCommand).resolves({});
       const result = await new LeaseSemaphore({ client, tableName: 't', clock: () => 1000 }).acquire(key, 3, 500, 'L1');
       expect(result).toEqual({ ok: true, lease: { id: 'L1', expiresAt: 1500 } });
-      const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+      const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
       expect(input).toMatchObject({ UpdateExpression: 'SET leases.#id = :exp', ConditionExpression: 'size(leases) < :max', ExpressionAttributeValues: { ':max': 3 } });
     });
 
@@ -31,7 +31,7 @@ describe('Class: LeaseSemaphore', () => {
       ddb.on(GetCommand).resolves({ Item: { ...key, leases: { dead: 900, live: 5000 } } });
       const result = await new LeaseSemaphore({ client, tableName: 't', clock: () => 1000 }).acquire(key, 2, 500, 'L2');
       expect(result.ok).toBe(true);
-      const reap = ddb.commandCalls(UpdateCommand)[1]!.args[0].input;
+      const reap = ddb.commandCalls(UpdateCommand)[1].args[0].input;
       expect(reap).toMatchObject({ UpdateExpression: 'REMOVE leases.#l0', ConditionExpression: 'leases.#l0 = :e0', ExpressionAttributeNames: { '#l0': 'dead' } });
     });
 
@@ -47,7 +47,7 @@ describe('Class: LeaseSemaphore', () => {
       ddb.on(GetCommand).resolves({});
       ddb.on(PutCommand).resolves({});
       expect((await new LeaseSemaphore({ client, tableName: 't' }).acquire(key, 1, 500)).ok).toBe(true);
-      expect(ddb.commandCalls(PutCommand)[0]!.args[0].input).toMatchObject({ Item: { ...key, leases: {} }, ConditionExpression: 'attribute_not_exists(pk)' });
+      expect(ddb.commandCalls(PutCommand)[0].args[0].input).toMatchObject({ Item: { ...key, leases: {} }, ConditionExpression: 'attribute_not_exists(pk)' });
     });
   });
 });
@@ -63,7 +63,7 @@ describe('Class: MetricsRecorder', () => {
       expect(c.UpdateExpression).not.toMatch(/if_not_exists|list_append/);
       expect(c.ExpressionAttributeValues).toMatchObject({ ':n': 3, ':s': 2, ':f': 1, ':err': 'boom' });
     }
-    expect(calls[1]!.ExpressionAttributeValues![':exp']).toBe(Math.ceil(((2 + 3 + 1) * 300_000) / 1000));
+    expect(calls[1].ExpressionAttributeValues![':exp']).toBe(Math.ceil(((2 + 3 + 1) * 300_000) / 1000));
     expect(incrementOf([{ ok: true, latencyMs: 12 }, { ok: true, latencyMs: 12.5 }]).buckets.get(bucketIndexFor(12))).toBe(2);
   });
 });
@@ -77,9 +77,9 @@ describe('Class: RegistryStore', () => {
     const { agent, created } = await new RegistryStore({ tableName: 't', client, clock: () => 0 }).register(registration);
     expect(created).toBe(true);
     expect(agent.revision).toBe(1);
-    const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
+    const items = ddb.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
     expect(items.map((i: any) => i.Put?.Item.sk ?? i.Delete?.Key.sk)).toEqual(['RECORD', 'REV#0000000001', 'SKILL##all', 'SKILL#x', 'SKILL#y']);
-    expect(items[0]!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
+    expect(items[0].Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
   });
 
   it('should not write an unchanged registration, and make a changed one the next revision dropping lost skills', async () => {
@@ -92,8 +92,8 @@ describe('Class: RegistryStore', () => {
     expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(0);
     const { agent } = await store.register({ ...registration, capabilities: [{ skill: 'x' }] });
     expect(agent.revision).toBe(5);
-    const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-    expect(items[0]!.Put!).toMatchObject({ ConditionExpression: 'revision = :rev AND circuit.version = :cv', ExpressionAttributeValues: { ':rev': 4, ':cv': 3 } });
+    const items = ddb.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+    expect(items[0].Put!).toMatchObject({ ConditionExpression: 'revision = :rev AND circuit.version = :cv', ExpressionAttributeValues: { ':rev': 4, ':cv': 3 } });
     expect(items.at(-1)!.Delete!.Key).toEqual({ pk: 'AGENT#a', sk: 'SKILL#y' });
   });
 });

@@ -74,8 +74,8 @@ describe('Middleware: agentRuntime', () => {
         ['succeeded', 'runs/r1/outputs/inputs/b.json'],
       ]);
       expect(events.map((e) => e.event)).toEqual(['ItemStarted', 'ItemProgress', 'ItemCompleted', 'ItemStarted', 'ItemProgress', 'ItemCompleted']);
-      expect(events[0]!.payload).toMatchObject({ stepId: 's1', item: 'inputs/a', index: 0, total: 2, agentId: 'a1', attempt: 1 });
-      expect(events[2]!.payload.metrics).toMatchObject({ tokensUsed: 20, costUsd: 0.01, retryCount: 0 });
+      expect(events[0].payload).toMatchObject({ stepId: 's1', item: 'inputs/a', index: 0, total: 2, agentId: 'a1', attempt: 1 });
+      expect(events[2].payload.metrics).toMatchObject({ tokensUsed: 20, costUsd: 0.01, retryCount: 0 });
       expect(recorded).toEqual([{ agentId: 'a1', outcomes: [expect.objectContaining({ ok: true }), expect.objectContaining({ ok: true })] }]);
       expect(released).toEqual(['lease-1']);
     });
@@ -104,7 +104,7 @@ describe('Middleware: agentRuntime', () => {
       });
       const out = await handler(input(), context);
       expect(out.results[0]).toMatchObject({ status: 'failed', error: { type: 'Agentplane.Fatal', message: expect.stringMatching(/Workspace violation/) } });
-      expect(out.results[1]!.status).toBe('succeeded');
+      expect(out.results[1].status).toBe('succeeded');
       expect([...objects.objects.keys()]).toEqual(['b/runs/r1/outputs/ok']);
       expect(events.find((e) => e.event === 'ItemFailed')!.payload.retry).toBeNull();
     });
@@ -123,7 +123,7 @@ describe('Middleware: agentRuntime', () => {
       await expect(handler(input({ retry: policy, attempt: 1 }), context)).rejects.toMatchObject({ name: 'Agentplane.Retryable' });
       const last = await handler(input({ retry: policy, attempt: 2 }), context);
       expect(last.results.map((r) => r.status)).toEqual(['succeeded', 'failed']);
-      expect(last.results[1]!.error!.type).toBe('Agentplane.Retryable');
+      expect(last.results[1].error!.type).toBe('Agentplane.Retryable');
       // Item a completed at attempt 1 and was served from the idempotency store at attempt 2.
       expect(events.filter((e) => e.event === 'ItemStarted').map((e) => e.payload.item)).toEqual(['inputs/a', 'inputs/b', 'inputs/b']);
       expect(events.filter((e) => e.event === 'ItemFailed').map((e) => e.payload.retry)).toEqual([{ attempt: 2, nextDelayMs: 1000 }, null]);
@@ -155,7 +155,7 @@ describe('Middleware: agentRuntime', () => {
           // Attempt 2 runs a again (b failed fatally: its stored result is replayed, not run again).
           ['inputs/a', null, expect.objectContaining({ ...spent, retryCount: 1 })],
         ]);
-        expect(events.filter((e) => e.event === 'ItemProgress')[0]!.payload).toMatchObject({ tokensUsed: 120, costUsd: 0.0006, provider: 'openai', model: 'gpt-x' });
+        expect(events.filter((e) => e.event === 'ItemProgress')[0].payload).toMatchObject({ tokensUsed: 120, costUsd: 0.0006, provider: 'openai', model: 'gpt-x' });
         expect(last.results.map((r) => [r.status, r.spendRecorded, r.metrics.costUsd])).toEqual([
           ['failed', true, 0.0006],
           ['failed', true, 0.0006],
@@ -197,7 +197,7 @@ describe('Middleware: agentRuntime', () => {
       const handler = defineAgent({ agentId: 'a1', deps, processItem: async (item, ctx) => (seen.push(item.key), { outputKey: await ctx.workspace.put('outputs/report.md', '#') }) });
       const out = await handler(input({ items: [] }), context);
       expect(seen).toEqual(['@step']);
-      expect(out.results[0]!.outputKey).toBe('runs/r1/outputs/report.md');
+      expect(out.results[0].outputKey).toBe('runs/r1/outputs/report.md');
       expect(await handler({ agentplaneHealthCheck: true }, context)).toMatchObject({ healthy: true, agentId: 'a1' });
     });
 

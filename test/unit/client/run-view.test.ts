@@ -50,7 +50,7 @@ describe('Function: applyEvent', () => {
     applyEvent(view, ev(1, 'StepStarted', { stepId: 's', skill: 'k', agentId: 'a', totalItems: 1 }));
     applyEvent(view, done);
     applyEvent(view, done);
-    expect(view.steps[0]!.succeeded).toBe(1);
+    expect(view.steps[0].succeeded).toBe(1);
     expect(view.tokens).toBe(5);
   });
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { analyzeCobol, type DataItem, type Statement } from '../../../lambdas/migration/cobol/index';
+import { analyzeCobol, type DataItem } from '../../../lambdas/migration/cobol/index';
 import { fixed, program } from './fixtures';
 
 const find = (items: DataItem[], name: string): DataItem | undefined => {
@@ -298,7 +298,7 @@ describe('Function: analyzeCobol', () => {
         [['I > 1', 'I < 0'], ['MOVE 1 TO J']],
         [['OTHER'], ['MOVE 2 TO J']],
       ]);
-      const read = a.paragraphs[3].statements[0] as Statement;
+      const read = a.paragraphs[3].statements[0];
       expect(read.handlers?.map((h) => [h.phrase, h.body[0].text])).toEqual([
         ['AT END', 'MOVE 1 TO I'],
         ['NOT AT END', 'ADD 1 TO J'],

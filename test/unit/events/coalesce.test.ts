@@ -108,7 +108,7 @@ describe('Class: ProgressCoalescer', () => {
           for (const { key, update } of coalescer.flushDue(now)) record(key, update, now);
         }
         for (const [item, list] of released) {
-          for (let i = k; i < list.length; i++) expect(list[i]!.at - list[i - k]!.at).toBeGreaterThanOrEqual(windowMs);
+          for (let i = k; i < list.length; i++) expect(list[i].at - list[i - k].at).toBeGreaterThanOrEqual(windowMs);
           expect(list.at(-1)!.update).toEqual(last.get(item));
         }
       }),

@@ -124,8 +124,8 @@ describe('Function: encodeEventFrame', () => {
     fc.assert(
       fc.property(fc.dictionary(fc.string({ maxLength: 20 }), text, { maxKeys: 20 }), fc.integer({ min: 1024, max: 4096 }), (payload, maxBytes) => {
         const [raw] = splitForFrameLimit([event(payload)], { maxBytes });
-        expect(utf8ByteLength(raw!)).toBeLessThanOrEqual(maxBytes);
-        expect(parseServerFrame(raw!)).toMatchObject({ type: 'event', seq: 42 });
+        expect(utf8ByteLength(raw)).toBeLessThanOrEqual(maxBytes);
+        expect(parseServerFrame(raw)).toMatchObject({ type: 'event', seq: 42 });
       }),
       { numRuns: 100 },
     );

@@ -48,8 +48,8 @@ describe('Class: SeqAllocator', () => {
   it('should refuse a block that overlaps or precedes the last one', () => {
     const allocator = new SeqAllocator();
     allocator.addBlock({ first: 5, last: 8 });
-    expect(() => allocator.addBlock({ first: 8, last: 9 })).toThrow(SequenceError);
-    expect(() => allocator.addBlock({ first: 1, last: 2 })).toThrow(SequenceError);
+    expect(() => { allocator.addBlock({ first: 8, last: 9 }); }).toThrow(SequenceError);
+    expect(() => { allocator.addBlock({ first: 1, last: 2 }); }).toThrow(SequenceError);
   });
 
   it('should give back unused numbers for fillers', () => {

@@ -21,7 +21,7 @@ function mainSource(result: ReturnType<typeof generate>): string {
 
 describe('Function: generateJava', () => {
   const tmp = mkdtempSync(join(tmpdir(), 'agentplane-java-'));
-  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+  afterAll(() => { rmSync(tmp, { recursive: true, force: true }); });
 
   it('should make valid Java identifiers from COBOL names', () => {
     expect(camel('WS-ACCOUNT-BAL')).toBe('wsAccountBal');

@@ -29,7 +29,7 @@ describe('Function: processDelayItem (on the agent runtime, as the deployed hand
     const { deps } = runtime();
     const handler = defineAgent({ agentId: 'diagnostics.delay', deps, processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: async () => {} }) });
     const out = await handler({ ...run, items: [{ key: 'a' }], attempt: 3, config: {} }, context);
-    expect(out.results[0]!.metrics.retryCount).toBe(2);
+    expect(out.results[0].metrics.retryCount).toBe(2);
   });
 });
 
@@ -52,7 +52,7 @@ describe('Function: processDelayItem with llmPrompt (on the agent runtime)', () 
       model: 'stub-model',
       contextTokens: 8_000,
       async complete(request) {
-        prompts.push(request.messages[0]!.content);
+        prompts.push(request.messages[0].content);
         return { text: 'ok', usage: { inputTokens: 100, outputTokens: 20, reasoningTokens: 0, totalTokens: 120 }, model: 'stub-model', finishReason: 'stop', costUsd: 0.0006, priced: true };
       },
     };

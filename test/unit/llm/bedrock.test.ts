@@ -29,7 +29,7 @@ describe('Class: BedrockProvider', () => {
     it('should call Converse with system, messages and inference config, and price the usage', async () => {
       bedrock.on(ConverseCommand).resolves(answer('public class A {}', { inputTokens: 1000, outputTokens: 200, totalTokens: 1200 }));
       const r = await make().complete({ system: 'translate', messages: [{ role: 'user', content: 'COBOL' }], maxTokens: 512, temperature: 0, stop: ['// END'] });
-      const input = bedrock.commandCalls(ConverseCommand)[0]!.args[0].input;
+      const input = bedrock.commandCalls(ConverseCommand)[0].args[0].input;
       expect(input).toEqual({
         modelId: MODEL,
         system: [{ text: 'translate' }],

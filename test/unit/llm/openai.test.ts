@@ -54,7 +54,7 @@ describe('Class: OpenAiCompatibleProvider', () => {
       });
     });
     await new Promise<void>((resolve) => fake.server!.listen(0, '127.0.0.1', resolve));
-    fake.url = `http://127.0.0.1:${(fake.server!.address() as AddressInfo).port}`;
+    fake.url = `http://127.0.0.1:${(fake.server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
     fake.server?.closeAllConnections();
@@ -71,7 +71,7 @@ describe('Class: OpenAiCompatibleProvider', () => {
       const r = await provider().complete({ system: 'be brief', messages: [{ role: 'user', content: 'hi' }], maxTokens: 64, temperature: 0.2, stop: ['END'] });
       expect(r.text).toBe('hello');
       expect(fake.requests).toHaveLength(1);
-      const req = fake.requests[0]!;
+      const req = fake.requests[0];
       expect(req.method).toBe('POST');
       expect(req.url).toBe('/v1/chat/completions');
       expect(req.headers.authorization).toBe('Bearer sk-test-secret-key-123456');
@@ -87,9 +87,9 @@ describe('Class: OpenAiCompatibleProvider', () => {
 
     it('should not double /v1 and should use max_completion_tokens when configured', async () => {
       await provider({ baseUrl: `${fake.url}/v1/`, maxTokensField: 'max_completion_tokens' }).complete({ system: '', messages: [{ role: 'user', content: 'x' }], maxTokens: 8 });
-      expect(fake.requests[0]!.url).toBe('/v1/chat/completions');
-      expect(fake.requests[0]!.body.max_completion_tokens).toBe(8);
-      expect(fake.requests[0]!.body.messages).toEqual([{ role: 'user', content: 'x' }]);
+      expect(fake.requests[0].url).toBe('/v1/chat/completions');
+      expect(fake.requests[0].body.max_completion_tokens).toBe(8);
+      expect(fake.requests[0].body.messages).toEqual([{ role: 'user', content: 'x' }]);
     });
 
     it('should account tokens with reasoning split out of completion tokens, and price them', async () => {
@@ -174,7 +174,7 @@ describe('Class: OpenAiCompatibleProvider', () => {
     });
 
     it('should hold at most maxConcurrency calls in flight', async () => {
-      for (let i = 0; i < 6; i++) fake.script.push((_q, _b, res) => setTimeout(() => ok(_q, _b, res), 30));
+      for (let i = 0; i < 6; i++) fake.script.push((_q, _b, res) => setTimeout(() => { ok(_q, _b, res); }, 30));
       const p = provider({ maxConcurrency: 2 });
       await Promise.all(Array.from({ length: 6 }, () => p.complete({ system: '', messages: [{ role: 'user', content: 'q' }], maxTokens: 10 })));
       expect(fake.maxInFlight).toBe(2);
@@ -207,7 +207,7 @@ describe('Class: OpenAiCompatibleProvider', () => {
       const config = llmConfigFromEnv({ AGENTPLANE_LLM_PROVIDER: 'openai', AGENTPLANE_LLM_MODEL: 'm', AGENTPLANE_LLM_BASE_URL: fake.url, AGENTPLANE_LLM_API_KEY_PARAMETER: '/agentplane/llm-key' });
       const p = await createProvider(config, { secrets: { secretsManager: async () => undefined, ssm: async (name) => (name === '/agentplane/llm-key' ? 'ssm-key-abcdef' : undefined) } });
       await p.complete({ system: '', messages: [{ role: 'user', content: 'a' }], maxTokens: 5 });
-      expect(fake.requests[0]!.headers.authorization).toBe('Bearer ssm-key-abcdef');
+      expect(fake.requests[0].headers.authorization).toBe('Bearer ssm-key-abcdef');
     });
   });
 });

@@ -13,7 +13,7 @@ export class ScriptedProvider implements LlmProvider {
 
   async complete(request: LlmRequest): Promise<LlmResponse> {
     this.requests.push(request);
-    const last = request.messages[request.messages.length - 1]!.content;
+    const last = request.messages[request.messages.length - 1].content;
     const a = this.answer(request, lastFencedBlock(last, 'reference'));
     const { text, finishReason } = typeof a === 'string' ? { text: a, finishReason: 'stop' as const } : a;
     const usage = { inputTokens: estimateRequestTokens(request), outputTokens: estimateTokens(text), reasoningTokens: 3, totalTokens: 0 };

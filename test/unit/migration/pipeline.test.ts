@@ -48,7 +48,7 @@ describe('Function: runMigrationPipeline (sample corpus, offline provider)', () 
 
   it('should fail the malformed program with its located diagnostics and keep its partial analysis', () => {
     expect(result.failed.map((f) => f.key)).toEqual(['inputs/BADPROG.cbl']);
-    const error = result.failed[0]!.error;
+    const error = result.failed[0].error;
     expect(error).toBeInstanceOf(CobolAnalysisError);
     expect(error.name).toBe('CobolAnalysisError');
     expect(error.message).toContain('14:8 error: missing or misspelt DATA DIVISION header before WORKING-STORAGE SECTION');
@@ -107,7 +107,7 @@ describe('Function: runMigrationPipeline (sample corpus, offline provider)', () 
     expect(usage.inputTokens).toBeGreaterThan(0);
     expect(usage.costUsd).toBe(0);
     expect(usage.byAgent![0]).toMatchObject({ agent: 'java-generation', provider: 'offline', model: 'offline-deterministic-1', costUsd: 0 });
-    expect(md).toContain(`| java-generation | ${usage.byAgent![0]!.calls}`);
+    expect(md).toContain(`| java-generation | ${usage.byAgent![0].calls}`);
     // The report says whose figures these are: cost 0 from the offline provider.
     expect(md).toContain('- LLM: offline (offline-deterministic-1)');
     expect(md).toMatch(/\| java-generation \| [\d,]+ \| [\d,]+ \| [\d,]+ \| 0 \| \$0\.0000 \| offline \(offline-deterministic-1\) \|/);

@@ -57,8 +57,8 @@ describe('Function: translateParagraphs', () => {
     const second = (c: string) => c.slice(c.indexOf('void secondPara()'), c.indexOf('void thirdPara()'));
     expect(second(r.content)).toBe(second(s.main.content));
     expect(r.usage).toMatchObject({ calls: 1, reasoningTokens: 3, costUsd: 0.001 });
-    expect(llm.requests[0]!.temperature).toBe(0);
-    expect(llm.requests[0]!.messages[0]!.content).toContain('MOVE WS-A TO WS-B');
+    expect(llm.requests[0].temperature).toBe(0);
+    expect(llm.requests[0].messages[0].content).toContain('MOVE WS-A TO WS-B');
   });
 
   it('should split a program into prompts that fit a small context and never send a paragraph that cannot fit', async () => {
@@ -71,11 +71,11 @@ describe('Function: translateParagraphs', () => {
     expect(r.stats.chunks).toBeGreaterThan(3);
     expect(llm.requests).toHaveLength(r.stats.chunks);
     for (const req of llm.requests) {
-      expect(estimateTokens(req.system) + estimateTokens(req.messages[0]!.content) + req.maxTokens).toBeLessThanOrEqual(2_000);
+      expect(estimateTokens(req.system) + estimateTokens(req.messages[0].content) + req.maxTokens).toBeLessThanOrEqual(2_000);
     }
     expect(r.stats.tooLarge).toBe(1);
     expect(r.stats.fallbackReasons).toEqual([{ method: 'hugePara', reason: 'paragraph larger than the context allows' }]);
-    expect(llm.requests.some((q) => q.messages[0]!.content.includes('HUGE-PARA'))).toBe(false);
+    expect(llm.requests.some((q) => q.messages[0].content.includes('HUGE-PARA'))).toBe(false);
     expect(r.content).toBe(s.main.content);
     expect(progress.at(-1)).toBe(1);
   });
@@ -98,7 +98,7 @@ describe('Function: translateParagraphs (copied paragraphs)', () => {
     const main = gen.files.find((f) => f.path.endsWith('/Testpgm.java'))!;
     const llm = new ScriptedProvider((_req, reference) => reference!);
     await translateParagraphs(llm, { programName: 'TESTPGM', analysis, main, records: [], source });
-    const prompt = llm.requests[0]!.messages[0]!.content;
+    const prompt = llm.requests[0].messages[0].content;
     expect(prompt).toContain('*> paragraph X-PARA → method xPara()\n');
     expect(prompt).toMatch(/MOVE 7 TO WS-A/);
   });

@@ -7,7 +7,6 @@ import {
   putJson,
   runValidation,
   type Javac,
-  type ValidationReport,
 } from '../../../lambdas/migration/agents/index';
 import { ScriptedProvider } from './fakes';
 import { javacAvailable } from './support';
@@ -50,7 +49,7 @@ describe('Function: runValidation', () => {
     const ws = workspace();
     const javac = fakeJavac();
     const llm = new ScriptedProvider((req, reference) => {
-      expect(req.messages[0]!.content).toContain('line 4: cannot find symbol');
+      expect(req.messages[0].content).toContain('line 4: cannot find symbol');
       return '```java\n' + reference!.replace('return missing;', 'return 0;') + '\n```';
     });
     const progress: number[] = [];
@@ -91,7 +90,7 @@ describe('Function: runValidation', () => {
     const none: Javac = { version: async () => undefined, compile: async () => ({ ok: false, diagnostics: [], durationMs: 0 }) };
     await expect(runValidation(workspace(), { javac: none })).rejects.toBeInstanceOf(JavacUnavailableError);
     const { report } = await runValidation(workspace(), { javac: none, requireJavac: false });
-    expect((report as ValidationReport).status).toBe('unavailable');
+    expect((report).status).toBe('unavailable');
   });
 });
 

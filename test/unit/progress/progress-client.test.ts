@@ -108,7 +108,7 @@ describe('Class: ProgressClient', () => {
 
     it('should continue a replay that ran out of budget', async () => {
       client.subscribe('r1', { onEvent: (e) => received.push(e.seq) });
-      const socket = FakeSocket.all[0]!;
+      const socket = FakeSocket.all[0];
       socket.open();
       await flush();
       socket.server(event(1));
@@ -120,7 +120,7 @@ describe('Class: ProgressClient', () => {
     it('should hand a reset to onReset and continue from the first available seq', async () => {
       const resets: unknown[] = [];
       client.subscribe('r1', { onEvent: (e) => received.push(e.seq), onReset: (r) => resets.push(r) });
-      const socket = FakeSocket.all[0]!;
+      const socket = FakeSocket.all[0];
       socket.open();
       await flush();
       socket.fail(socket.requests('subscribe')[0], 'reset', { firstSeq: 40, snapshot: { status: 'RUNNING' } });
@@ -134,7 +134,7 @@ describe('Class: ProgressClient', () => {
     it('should drop a subscription the server refuses (not_found) and reject ready', async () => {
       const errors: string[] = [];
       const sub = client.subscribe('r1', { onEvent: () => undefined, onError: (e) => errors.push(e.code) });
-      const socket = FakeSocket.all[0]!;
+      const socket = FakeSocket.all[0];
       socket.open();
       await flush();
       socket.fail(socket.requests('subscribe')[0], 'not_found');
@@ -149,8 +149,8 @@ describe('Class: ProgressClient', () => {
       socket.server(event(1));
       socket.server(event(2));
       socket.close(1006, '');
-      await vi.waitFor(() => expect(FakeSocket.all).toHaveLength(2), { timeout: 2000 });
-      const next = FakeSocket.all[1]!;
+      await vi.waitFor(() => { expect(FakeSocket.all).toHaveLength(2); }, { timeout: 2000 });
+      const next = FakeSocket.all[1];
       next.open();
       await flush();
       expect(next.requests('subscribe')[0].params).toEqual({ runId: 'r1', afterSeq: 2 });
@@ -161,7 +161,7 @@ describe('Class: ProgressClient', () => {
     it('should not retry a connection refused with 401', async () => {
       const errors: string[] = [];
       client.subscribe('r1', { onEvent: () => undefined, onError: (e) => errors.push(e.code) });
-      const socket = FakeSocket.all[0]!;
+      const socket = FakeSocket.all[0];
       socket.onerror?.({ message: 'Unexpected server response: 401' });
       socket.close(1006, '');
       await flush();

@@ -52,7 +52,7 @@ describe('Function: selectAgents', () => {
     expect(result.matches.map((m) => m.agentId)).toEqual(['exact', 'wild']);
     expect(result.rejected.find((r) => r.agentId === 'wrong-in')!.reasons[0]).toMatch(/input type 'pl1-source' is not the requested 'cobol-source'/);
     expect(result.rejected.find((r) => r.agentId === 'wrong-out')!.reasons[0]).toMatch(/output type 'java-source'/);
-    expect(result.matches[1]!.reasons).toContain('accepts any input or output type rather than the requested one');
+    expect(result.matches[1].reasons).toContain('accepts any input or output type rather than the requested one');
   });
 
   it('should check maxFileSizeBytes and fileExtensions against the items', () => {
@@ -80,7 +80,7 @@ describe('Function: selectAgents', () => {
     ];
     const result = selectAgents({ ...request, constraints: { maxFileSizeBytes: 2_000_000 } }, agents, NOW);
     expect(result.matches.map((m) => m.agentId)).toEqual(['large']);
-    expect(result.rejected[0]!.reasons[0]).toMatch(/accepts files up to 1000 bytes, the step needs 2000000/);
+    expect(result.rejected[0].reasons[0]).toMatch(/accepts files up to 1000 bytes, the step needs 2000000/);
   });
 
   it('should drop Unhealthy and disabled agents and those whose circuit is open', () => {
@@ -107,7 +107,7 @@ describe('Function: selectAgents', () => {
     ];
     const result = selectAgents(request, agents, NOW);
     expect(result.matches.map((m) => [m.agentId, m.probe])).toEqual([['steady', false], ['recovering', true]]);
-    expect(result.matches[1]!.reasons).toContain('circuit cool-down elapsed: eligible for one probe call');
+    expect(result.matches[1].reasons).toContain('circuit cool-down elapsed: eligible for one probe call');
   });
 
   it('should rank by priority, then success rate, then latency', () => {
@@ -120,7 +120,7 @@ describe('Function: selectAgents', () => {
     ];
     const result = selectAgents(request, agents, NOW);
     expect(result.matches.map((m) => m.agentId)).toEqual(['best', 'slow', 'flaky', 'low-priority']);
-    expect(result.matches[0]!.reasons).toEqual([
+    expect(result.matches[0].reasons).toEqual([
       'serves cobol-analysis (cobol-source → cobol-analysis) at priority 60',
       'success rate 100% over 100 recent invocations',
       'p95 latency 1000 ms',
@@ -133,12 +133,12 @@ describe('Function: selectAgents', () => {
     const agents = [agent('a', [analysis()], { health: { status: 'Degraded', reason: 'error rate 15%' } }), agent('b', [analysis()])];
     const result = selectAgents(request, agents, NOW);
     expect(result.matches.map((m) => m.agentId)).toEqual(['b', 'a']);
-    expect(result.matches[1]!.reasons).toContain('Degraded: error rate 15%');
+    expect(result.matches[1].reasons).toContain('Degraded: error rate 15%');
   });
 
   it('should fall back to all-time history when the recent window is empty', () => {
     const result = selectAgents(request, [agent('a', [analysis()], { recent: { invocations: 0, successes: 0, failures: 0 }, allTime: { invocations: 10, successes: 9, failures: 1 } })], NOW);
-    expect(result.matches[0]!.reasons).toContain('success rate 90% over 10 all-time invocations');
+    expect(result.matches[0].reasons).toContain('success rate 90% over 10 all-time invocations');
   });
 
   it('should require every requested skill', () => {
@@ -151,7 +151,7 @@ describe('Function: selectAgents', () => {
   it('should use the best fitting capability of an agent', () => {
     const agents = [agent('a', [analysis({ priority: 90, constraints: { maxFileSizeBytes: 10 } }), analysis({ input: '*', priority: 40 })])];
     const result = selectAgents({ ...request, items: [{ key: 'x.cbl', size: 100 }] }, agents, NOW);
-    expect(result.matches[0]!.reasons[0]).toBe('serves cobol-analysis (* → cobol-analysis) at priority 40');
+    expect(result.matches[0].reasons[0]).toBe('serves cobol-analysis (* → cobol-analysis) at priority 40');
   });
 
   it('should be deterministic: same answer whatever the order of agents, ties broken by id', () => {
@@ -173,7 +173,7 @@ describe('Function: selectAgents', () => {
         const first = selectAgents(request, agents, NOW);
         expect(selectAgents(request, shuffled, NOW)).toEqual(first);
         for (let i = 1; i < first.matches.length; i++) {
-          const [prev, cur] = [first.matches[i - 1]!, first.matches[i]!];
+          const [prev, cur] = [first.matches[i - 1], first.matches[i]];
           expect(prev.score > cur.score || (prev.score === cur.score && prev.agentId < cur.agentId)).toBe(true);
         }
         expect(first.matches.length + first.rejected.length).toBe(agents.length);

@@ -120,7 +120,7 @@ async function run(asl: AslMachine, items: string[], options: RunOptions = {}) {
   const machine = new StateMachine(asl as never, { validationOptions: { noValidate: true } });
   const execution = machine.run(
     { runId: 'r-1', parameters: {}, workspace: { bucket: 'b', prefix: 'runs/r-1/' } },
-    { overrides: { taskResourceLocalHandlers: handlers as never }, context: { Task: { Token: 't' }, State: { RetryCount: 0 } } as never },
+    { overrides: { taskResourceLocalHandlers: handlers as never }, context: { Task: { Token: 't' }, State: { RetryCount: 0 } } },
   );
   let failure: unknown;
   const output = await execution.result.catch((error: unknown) => {
@@ -145,7 +145,7 @@ describe('Function: compileWorkflow with item admission', () => {
     expect(allStateNames(adaptive)).toEqual(expect.arrayContaining(['fan.admit', 'fan.release', 'fan.batch.admit', 'fan.batch.release', 'fan.batch.release.failed', 'fan.batch.fail']));
     const admit = findState(adaptive, 'fan.admit') as Record<string, any>;
     expect(admit.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
-    expect(admit.Parameters.Payload).toMatchObject({ action: 'admit', 'taskToken.$': '$$.Task.Token', stepId: 'fan', leaseSeconds: leaseSeconds(definition().steps[0]!) });
+    expect(admit.Parameters.Payload).toMatchObject({ action: 'admit', 'taskToken.$': '$$.Task.Token', stepId: 'fan', leaseSeconds: leaseSeconds(definition().steps[0]) });
     const fail = findState(adaptive, 'fan.batch.fail') as Record<string, any>;
     expect(fail).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
   });

@@ -18,11 +18,11 @@ describe('Module: run control', () => {
       expect(await admit(deps, 't3')).toBe('parked');
       expect(await admit(deps, 't4')).toBe('parked');
       expect(rec.successes.map((s) => s.token)).toEqual(['t1', 't2']);
-      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0]!.output.leaseId, items: 1 });
+      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0].output.leaseId, items: 1 });
       expect(rec.successes.map((s) => s.token)).toEqual(['t1', 't2', 't3']);
       expect(store.liveLeases((await store.control('r1'))!)).toHaveLength(2);
       // A retried release changes nothing.
-      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0]!.output.leaseId, items: 1 });
+      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0].output.leaseId, items: 1 });
       expect(rec.successes).toHaveLength(3);
       expect((await store.control('r1'))!.settled).toBe(1);
     });
@@ -34,7 +34,7 @@ describe('Module: run control', () => {
       expect(await admit(deps, 't1')).toBe('cancelled');
       expect(rec.failures).toEqual([{ token: 't1', error: CANCELLED_ERROR }]);
       expect(await admit(deps, 't2', 'engine-test-run')).toBe('admitted');
-      expect(rec.successes[0]!.output).toEqual({ leaseId: 'none' });
+      expect(rec.successes[0].output).toEqual({ leaseId: 'none' });
       await releaseItem(deps, { runId: 'engine-test-run', leaseId: 'none', items: 1 });
     });
 
@@ -44,7 +44,7 @@ describe('Module: run control', () => {
       const { deps, rec } = fakeDeps(store);
       await admit(deps, 't1');
       await admit(deps, 't2');
-      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0]!.output.leaseId, items: 1, error: 'States.Timeout', timeoutSeconds: 10 });
+      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0].output.leaseId, items: 1, error: 'States.Timeout', timeoutSeconds: 10 });
       expect(rec.successes.map((s) => s.token)).toEqual(['t1']);
       store.now += 11_000;
       const { sweepRun } = await import('../../../lambdas/core/runs/sweep');
@@ -68,7 +68,7 @@ describe('Module: run control', () => {
       store.seed({ runId: 'r1' });
       const { deps, rec } = fakeDeps(store);
       await admit(deps, 't1');
-      await releaseItem(deps, { runId: 'r1', stepId: 's', leaseId: rec.successes[0]!.output.leaseId, items: 2, results });
+      await releaseItem(deps, { runId: 'r1', stepId: 's', leaseId: rec.successes[0].output.leaseId, items: 2, results });
       expect(liveTally(await store.control('r1'), 's')).toEqual({ succeeded: 1, failed: 1, tokens: 7, costUsd: 0.01 });
       expect(liveTally(await store.control('r1'), 'other')).toBeUndefined();
     });
@@ -84,7 +84,7 @@ describe('Module: run control', () => {
       expect(paused.status).toBe('PAUSING');
       expect(await admit(deps, 't2')).toBe('parked');
       expect(await admitStep(deps, { taskToken: 'step', runId: 'r1', stepId: 'next', fanOut: false, event: { taskToken: 'step', stepId: 'next' } })).toEqual({ admit: false, reason: 'paused' });
-      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0]!.output.leaseId, items: 1 });
+      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0].output.leaseId, items: 1 });
       expect((await store.get('r1'))!.status).toBe('PAUSED');
       expect(rec.events.map((e) => e.event)).toEqual(['RunPaused']);
       const resumed = await resumeRun(deps, (await store.get('r1'))!);
@@ -115,7 +115,7 @@ describe('Module: run control', () => {
       for (const t of ['a', 'b', 'c']) await admit(deps, t);
       await setConcurrency(deps, run, 1);
       expect(await admit(deps, 'd')).toBe('parked');
-      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0]!.output.leaseId, items: 1 });
+      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0].output.leaseId, items: 1 });
       expect(rec.successes).toHaveLength(3);
       const raised = await setConcurrency(deps, (await store.get('r1'))!, 10);
       expect(raised).toMatchObject({ maxConcurrency: 10 });
@@ -147,9 +147,9 @@ describe('Module: run control', () => {
       expect((await store.get('r1'))!.epoch).toBe(1);
       expect((await store.control('r1'))!.epoch).toBe(1);
       expect(await admit(deps, 'd')).toBe('cancelled');
-      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0]!.output.leaseId, items: 1 });
+      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0].output.leaseId, items: 1 });
       expect(rec.stopped).toEqual([]);
-      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[1]!.output.leaseId, items: 1 });
+      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[1].output.leaseId, items: 1 });
       expect(rec.stopped).toEqual(['arn:exec:r1']);
       // The execution's ABORTED status reaches the finalizer.
       expect(await executionEnded(deps, 'r1', { status: 'ABORTED', endedAt: new Date(store.now).toISOString() })).toBe('completed');
@@ -185,12 +185,12 @@ describe('Module: run control', () => {
       expect(await executionEnded(deps, 'r1', { status: 'FAILED', error: 'Agentplane.StepFailed', cause: 'x', endedAt: new Date(store.now).toISOString() })).toBe('waiting');
       expect((await store.get('r1'))!.status).toBe('FINALIZING');
       expect(rec.events).toEqual([]);
-      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0]!.output.leaseId, items: 1 });
+      await releaseItem(deps, { runId: 'r1', leaseId: rec.successes[0].output.leaseId, items: 1 });
       const ended = (await store.get('r1'))!;
       expect(ended.status).toBe('FAILED');
       expect(ended.error).toEqual({ type: 'Agentplane.StepFailed', message: 'x' });
       expect(rec.events.map((e) => e.event)).toEqual(['RunFailed']);
-      expect(rec.events[0]!.payload).toMatchObject({ stepId: 's', summary: { totalItems: 3, successCount: 1, failureCount: 2 } });
+      expect(rec.events[0].payload).toMatchObject({ stepId: 's', summary: { totalItems: 3, successCount: 1, failureCount: 2 } });
     });
 
     it('should end a timed-out execution as FAILED with its error, whatever arrives twice', async () => {

@@ -60,7 +60,7 @@ describe('Function: resolveParameters', () => {
       ['$.parameters.must', 'parameters.required'],
       ['$.parameters.ratio', 'parameters.type'],
     ]);
-    expect(resolveParameters(specs, [1]).problems[0]!.path).toBe('$.parameters');
+    expect(resolveParameters(specs, [1]).problems[0].path).toBe('$.parameters');
     expect(resolveParameters(undefined, undefined)).toEqual({ parameters: {}, problems: [] });
   });
 });

@@ -25,7 +25,7 @@ function setup(extra: Partial<RunsRoutesDeps> = {}) {
       async listForTenant(tenant: string) {
         return { runs: [...store.runs.values()].filter((r) => r.tenant === tenant).reverse() };
       },
-    } as never,
+    },
     workflows: {
       async getVersion(tenant, id, version) {
         if (tenant !== 'acme' || id !== 'wf' || (version !== undefined && version !== 2)) return undefined;
@@ -98,7 +98,7 @@ describe('Function: runsRoutes', () => {
       expect(objects.get(`runs/${runId}/inputs/c`)).toBe('copy of elsewhere/k');
       expect(JSON.parse(objects.get(`runs/${runId}/config.json`)!)).toMatchObject({ workflowId: 'wf', workflowVersion: 2, parameters: { lang: 'java' }, aslSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
       expect(started).toEqual([{ stateMachineArn: 'arn:sm:2', name: runId, input: expect.any(String) }]);
-      expect(JSON.parse(started[0]!.input)).toEqual({ runId, tenant: 'acme', workflowId: 'wf', workflowVersion: 2, parameters: { lang: 'java' }, workspace: { bucket: 'ws-bucket', prefix: `runs/${runId}/` } });
+      expect(JSON.parse(started[0].input)).toEqual({ runId, tenant: 'acme', workflowId: 'wf', workflowVersion: 2, parameters: { lang: 'java' }, workspace: { bucket: 'ws-bucket', prefix: `runs/${runId}/` } });
       expect(rec.events.map((e) => e.event)).toEqual(['RunQueued', 'RunStarted']);
       expect((await store.get(runId))!).toMatchObject({ status: 'RUNNING', priority: 3, inputCount: 2, executionArn: `arn:exec:${runId}` });
     });

@@ -103,7 +103,7 @@ describe('Module: spend (the run ledger)', () => {
 
     it('should say cost 0 and provider offline for an offline run', () => {
       const ledger = parseLedger(Object.fromEntries(ledgerAdds([{ stepId: 'done', provider: 'offline', model: 'offline-deterministic-1', tokens: 500, costUsd: 0 }])));
-      const summary = summarize({ steps: overlaySpend({ done: steps.done! }, ledger), createdAt: '2026-01-01T00:00:00.000Z' }, Date.parse('2026-01-01T00:00:01.000Z'));
+      const summary = summarize({ steps: overlaySpend({ done: steps.done }, ledger), createdAt: '2026-01-01T00:00:00.000Z' }, Date.parse('2026-01-01T00:00:01.000Z'));
       expect(summary).toEqual({
         totalItems: 2,
         successCount: 1,
@@ -132,7 +132,7 @@ describe('Class: EventStore (the ledger on the counter item)', () => {
     await store.emitMany('r1', itemEvents('gen'));
     const updates = ddb.commandCalls(UpdateCommand);
     expect(updates).toHaveLength(1);
-    const input = updates[0]!.args[0].input;
+    const input = updates[0].args[0].input;
     expect(input.Key).toEqual({ runId: 'r1', seq: 0 });
     expect(input.UpdateExpression).toBe('ADD #next :n, #s0 :s0, #s1 :s1 SET expiresAt = :exp');
     const adds = Object.fromEntries(Object.entries(input.ExpressionAttributeNames!).filter(([k]) => k.startsWith('#s')).map(([k, name]) => [name, input.ExpressionAttributeValues![k.replace('#', ':')]]));
@@ -144,8 +144,8 @@ describe('Class: EventStore (the ledger on the counter item)', () => {
     ddb.on(UpdateCommand).resolvesOnce({ Attributes: { next: 1 } }).resolves({ Attributes: { next: 2 } });
     ddb.on(PutCommand).rejectsOnce(conditionFailed()).resolves({});
     const store = new EventStore({ tableName: 'events', client, progress: false });
-    const [envelope] = await store.emitMany('r1', [itemEvents('gen')[2]!]);
-    expect(envelope!.seq).toBe(2);
+    const [envelope] = await store.emitMany('r1', [itemEvents('gen')[2]]);
+    expect(envelope.seq).toBe(2);
     const expressions = ddb.commandCalls(UpdateCommand).map((c) => c.args[0].input.UpdateExpression);
     expect(expressions).toEqual(['ADD #next :n, #s0 :s0, #s1 :s1 SET expiresAt = :exp', 'ADD #next :n SET expiresAt = :exp']);
     expect(store.stats.reEmitted).toBe(1);
@@ -154,7 +154,7 @@ describe('Class: EventStore (the ledger on the counter item)', () => {
   it('should count nothing when the reserve fails (the emit fails: nothing was written)', async () => {
     ddb.on(UpdateCommand).rejects(Object.assign(new Error('down'), { name: 'InternalServerError' }));
     const store = new EventStore({ tableName: 'events', client, progress: false });
-    await expect(store.emitMany('r1', [itemEvents('gen')[2]!])).rejects.toThrow('down');
+    await expect(store.emitMany('r1', [itemEvents('gen')[2]])).rejects.toThrow('down');
     expect(ddb.commandCalls(PutCommand)).toHaveLength(0);
   });
 
@@ -162,7 +162,7 @@ describe('Class: EventStore (the ledger on the counter item)', () => {
     ddb.on(GetCommand).resolves({ Item: { runId: 'r1', seq: 0, next: 9, 'spend|gen|offline|offline-deterministic-1|tokens': 70, 'spend|gen|offline|offline-deterministic-1|costUsd': 0 } });
     const store = new EventStore({ tableName: 'events', client, progress: false });
     expect(await store.spend('r1')).toEqual({ gen: { tokens: 70, costUsd: 0, usage: [{ provider: 'offline', model: 'offline-deterministic-1', tokens: 70, costUsd: 0 }] } });
-    expect(ddb.commandCalls(GetCommand)[0]!.args[0].input).toMatchObject({ Key: { runId: 'r1', seq: 0 }, ConsistentRead: true });
+    expect(ddb.commandCalls(GetCommand)[0].args[0].input).toMatchObject({ Key: { runId: 'r1', seq: 0 }, ConsistentRead: true });
   });
 
   it('should add results-only spend once per mark: a retried caller adds nothing twice', async () => {
@@ -170,7 +170,7 @@ describe('Class: EventStore (the ledger on the counter item)', () => {
     const store = new EventStore({ tableName: 'events', client, progress: false });
     expect(await store.addSpendOnce('r1', resultsMark('gen'), [{ stepId: 'gen', tokens: 5, costUsd: 0.5 }])).toBe(true);
     expect(await store.addSpendOnce('r1', resultsMark('gen'), [{ stepId: 'gen', tokens: 5, costUsd: 0.5 }])).toBe(false);
-    const input = ddb.commandCalls(UpdateCommand)[0]!.args[0].input;
+    const input = ddb.commandCalls(UpdateCommand)[0].args[0].input;
     expect(input.ConditionExpression).toBe('attribute_not_exists(#mark)');
     expect(input.ExpressionAttributeNames).toMatchObject({ '#mark': 'spendFromResults|gen', '#s0': 'spend|gen|||tokens', '#s1': 'spend|gen|||costUsd' });
     expect(await store.addSpendOnce('r1', resultsMark('gen'), [])).toBe(false);

@@ -38,12 +38,12 @@ describe('Construct: Runs', () => {
     const itemGate = fnLogicalId('RunsItemGate');
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(policies).toContain(itemGate);
-    const api = template.findResources('AWS::Lambda::Function')[fnLogicalId('WorkflowsApi')]!;
+    const api = template.findResources('AWS::Lambda::Function')[fnLogicalId('WorkflowsApi')];
     expect(api.Properties.Environment.Variables.ITEM_GATE_FUNCTION_ARN).toEqual({ 'Fn::GetAtt': [itemGate, 'Arn'] });
   });
 
   it('should give the runs API its tables, the gate to resume held steps, and StartExecution on workflow machines only', () => {
-    const api = template.findResources('AWS::Lambda::Function')[fnLogicalId('RunsApi')]!;
+    const api = template.findResources('AWS::Lambda::Function')[fnLogicalId('RunsApi')];
     expect(Object.keys(api.Properties.Environment.Variables)).toEqual(expect.arrayContaining(['RUNS_TABLE', 'EVENTS_TABLE', 'WORKFLOWS_TABLE', 'IDEMPOTENCY_TABLE', 'WORKSPACE_BUCKET', 'GATE_FUNCTION_ARN']));
     const statements = Object.values<any>(template.findResources('AWS::IAM::Policy'))
       .filter((p) => JSON.stringify(p.Properties.Roles).includes('RunsApi'))

@@ -53,7 +53,7 @@ describe('Function: compileWorkflow', () => {
       const { asl, report } = compileWorkflow(definition, OPTIONS);
 
       // Assert
-      const outer = machineOf(asl).States[machineOf(asl).StartAt]!;
+      const outer = machineOf(asl).States[machineOf(asl).StartAt];
       expect(machineOf(asl).StartAt).toBe('par(fetch|docs)');
       expect(outer.Type).toBe('Parallel');
       const inner = findState(machineOf(asl), 'par(lint|test)')!;
@@ -264,7 +264,7 @@ describe('Function: compileWorkflow', () => {
             // Assert
             expect(report.maxHistoryEvents).toBeLessThanOrEqual(HISTORY_EVENT_LIMIT);
             for (const [id, mode] of Object.entries(report.mapModes)) {
-              if (mode === 'inline') expect(report.inlineMaxItems[id]).toBeGreaterThanOrEqual(expectedItems[id]!);
+              if (mode === 'inline') expect(report.inlineMaxItems[id]).toBeGreaterThanOrEqual(expectedItems[id]);
               if (mode !== 'distributed') expect(report.inlineMaxItems[id]).toBeLessThanOrEqual(200);
             }
           },
@@ -408,7 +408,7 @@ describe('Function: compileWorkflow', () => {
         'a.item': async (input: any) => {
           const key = input.Payload.items[0].key as string;
           (attempts[key] ??= []).push(input.Payload.attempt);
-          if (key === 'ok' && attempts[key]!.length === 1) throw Object.assign(new Error('overloaded'), { name: AgentplaneErrorName.Retryable });
+          if (key === 'ok' && attempts[key].length === 1) throw Object.assign(new Error('overloaded'), { name: AgentplaneErrorName.Retryable });
           if (key === 'bad') throw Object.assign(new Error('cannot parse'), { name: AgentplaneErrorName.Fatal });
           return { Payload: { results: [{ item: key, status: 'succeeded' }] } };
         },
@@ -421,8 +421,8 @@ describe('Function: compileWorkflow', () => {
       // Act
       const machine = new StateMachine(asl as never, { validationOptions: { noValidate: true } });
       await machine.run({ runId: 'r', parameters: {}, workspace: { bucket: 'b', prefix: 'runs/r/' } }, {
-        overrides: { taskResourceLocalHandlers: handlers as never, retryIntervalOverrides: { 'a.item': 0 } },
-        context: { Task: { Token: 't' }, State: { RetryCount: 0 } } as never,
+        overrides: { taskResourceLocalHandlers: handlers, retryIntervalOverrides: { 'a.item': 0 } },
+        context: { Task: { Token: 't' }, State: { RetryCount: 0 } },
       }).result;
 
       // Assert
@@ -456,8 +456,8 @@ describe('Function: compileWorkflow', () => {
       // Act
       const machine = new StateMachine(asl as never, { validationOptions: { noValidate: true } });
       const result = machine.run({ runId: 'r', parameters: {}, workspace: { bucket: 'b', prefix: 'runs/r/' } }, {
-        overrides: { taskResourceLocalHandlers: handlers as never },
-        context: { Task: { Token: 't' }, State: { RetryCount: 0 } } as never,
+        overrides: { taskResourceLocalHandlers: handlers },
+        context: { Task: { Token: 't' }, State: { RetryCount: 0 } },
       }).result;
 
       // Assert

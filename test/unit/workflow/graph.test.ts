@@ -45,7 +45,7 @@ function treeOrders(tree: SpNode, from: string, to: string): boolean {
   const holder = (id: string) => tree.children.findIndex((c) => spTreeSteps(c).includes(id));
   const i = holder(from);
   const j = holder(to);
-  if (i === j) return treeOrders(tree.children[i]!, from, to);
+  if (i === j) return treeOrders(tree.children[i], from, to);
   return tree.kind === 'series' && i < j;
 }
 

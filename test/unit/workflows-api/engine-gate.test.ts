@@ -52,10 +52,10 @@ describe('Function: runGate', () => {
       config: { lang: 'java', note: 'in java!', list: ['java'] },
       upstream: [{ stepId: 'up', status: 'succeeded', prefix: 'runs/r1/state/up/' }],
     });
-    expect(merged[0]!.fields).toMatchObject({ status: 'running', agentId: 'agent-1', totalItems: 1, succeeded: 0, failed: 0, tokens: 0, costUsd: 0, startedAt: '2026-01-01T00:00:00.000Z' });
+    expect(merged[0].fields).toMatchObject({ status: 'running', agentId: 'agent-1', totalItems: 1, succeeded: 0, failed: 0, tokens: 0, costUsd: 0, startedAt: '2026-01-01T00:00:00.000Z' });
     expect(emitted.map((e) => e.event)).toEqual(['AgentSelected', 'StepStarted']);
-    expect(emitted[0]!.payload.candidates).toHaveLength(10);
-    expect(emitted[1]!.payload).toEqual({ stepId: 'gen', skill: 'java-generation', agentId: 'agent-1', totalItems: 1 });
+    expect(emitted[0].payload.candidates).toHaveLength(10);
+    expect(emitted[1].payload).toEqual({ stepId: 'gen', skill: 'java-generation', agentId: 'agent-1', totalItems: 1 });
   });
 
   it('should not ask the agent runtime to respect its circuit when the items of the step cannot fall back', async () => {

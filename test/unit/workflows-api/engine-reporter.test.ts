@@ -34,7 +34,7 @@ function fakeDeps(recorded: StepState | undefined = { startedAt: '2026-01-01T00:
     bucket: 'ws',
     readJson: async (_b, key) => files[key],
     writeJson: async (_b, key, value) => void written.set(key, value),
-    steps: { merge: async (_r, _s, fields) => void merged.push(fields), steps: async () => (recorded ? { s: recorded } : ({} as Record<string, StepState>)) },
+    steps: { merge: async (_r, _s, fields) => void merged.push(fields), steps: async (): Promise<Record<string, StepState>> => (recorded ? { s: recorded } : {}) },
     emit: async (_r, list) => void emitted.push(...(list as never[])),
     ledger: ledger.ledger,
     clock: () => Date.parse('2026-01-01T00:00:02.000Z'),
@@ -68,7 +68,7 @@ describe('Function: report', () => {
     );
     expect(merged[0]).toMatchObject({ status: 'succeeded', totalItems: 4, succeeded: 2, failed: 2, tokens: 10, costUsd: 0.5 });
     // Results of agents that emit no item events (no spendRecorded): their spend counts from the results, unattributed.
-    expect(emitted[0]!.payload.summary).toEqual({ totalItems: 4, successCount: 2, failureCount: 2, totalTokens: 10, totalCostUsd: 0.5, durationMs: 2000, usage: [{ tokens: 10, costUsd: 0.5 }] });
+    expect(emitted[0].payload.summary).toEqual({ totalItems: 4, successCount: 2, failureCount: 2, totalTokens: 10, totalCostUsd: 0.5, durationMs: 2000, usage: [{ tokens: 10, costUsd: 0.5 }] });
     expect(written.get('runs/r/state/s/outputs.json')).toEqual([
       { key: 'out/a', source: 'a' },
       { key: 'out/b', source: 'b' },
@@ -80,7 +80,7 @@ describe('Function: report', () => {
     const run = report({ runId: 'r', stepId: 's', status: 'succeeded', mode: 'adaptive', toleratedFailurePercentage: 10, outcome: [{ results: [ok('a'), bad('b'), ok('c'), ok('d')] }] }, deps);
     await expect(run).rejects.toMatchObject({ name: 'Agentplane.StepFailed' });
     expect(merged[0]).toMatchObject({ status: 'failed', failed: 1, error: { type: 'Agentplane.StepFailed' } });
-    expect(emitted[0]!.event).toBe('StepCompleted');
+    expect(emitted[0].event).toBe('StepCompleted');
   });
 
   it('should fail a single step on any failed result', async () => {
@@ -114,7 +114,7 @@ describe('Function: report', () => {
     await report({ runId: 'r', stepId: 's', status: 'failed', error: { Error: 'Agentplane.NoAgent', Cause: 'nobody serves x' } }, deps);
     expect(merged[0]).toMatchObject({ status: 'failed', error: { type: 'Agentplane.NoAgent', message: 'nobody serves x' }, totalItems: 0, tokens: 0, costUsd: 0 });
     expect(merged[0]).not.toHaveProperty('providers');
-    expect(emitted[0]!.payload.summary).toMatchObject({ totalItems: 0, successCount: 0, failureCount: 0, totalTokens: 0, totalCostUsd: 0 });
+    expect(emitted[0].payload.summary).toMatchObject({ totalItems: 0, successCount: 0, failureCount: 0, totalTokens: 0, totalCostUsd: 0 });
   });
 
   describe('spend (the run ledger)', () => {
@@ -147,7 +147,7 @@ describe('Function: report', () => {
       ];
       // Counts are the results' (as before); tokens and cost are every attempt's.
       expect(merged[0]).toMatchObject({ status: 'succeeded', succeeded: 2, failed: 2, tokens: 370, costUsd: 0.003, providers: ['offline', 'openai'], usage });
-      expect(emitted[0]!.payload.summary).toEqual({ totalItems: 4, successCount: 2, failureCount: 2, totalTokens: 370, totalCostUsd: 0.003, durationMs: 2000, providers: ['offline', 'openai'], usage });
+      expect(emitted[0].payload.summary).toEqual({ totalItems: 4, successCount: 2, failureCount: 2, totalTokens: 370, totalCostUsd: 0.003, durationMs: 2000, providers: ['offline', 'openai'], usage });
     });
 
     it("should add the spend of results no item event carried (agents off the runtime) once, even when the reporter is retried", async () => {
@@ -158,7 +158,7 @@ describe('Function: report', () => {
       await report(event, deps);
       expect(merged[0]).toMatchObject({ tokens: 20, costUsd: 0.5, providers: ['offline'] });
       expect(merged[1]).toMatchObject({ tokens: 20, costUsd: 0.5 });
-      expect(merged[1]!.usage).toEqual([
+      expect(merged[1].usage).toEqual([
         { tokens: 10, costUsd: 0.5 },
         { provider: 'offline', model: 'm', tokens: 10, costUsd: 0 },
       ]);
@@ -169,14 +169,14 @@ describe('Function: report', () => {
       ledger.emitted([{ stepId: 's', provider: 'openai', model: 'gpt-x', tokens: 40, costUsd: 0.2 }]);
       await report({ runId: 'r', stepId: 's', status: 'failed', error: { Error: 'Agentplane.Fatal', Cause: 'boom' } }, deps);
       expect(merged[0]).toMatchObject({ status: 'failed', tokens: 40, costUsd: 0.2, providers: ['openai'] });
-      expect(emitted[0]!.payload.summary).toMatchObject({ totalItems: 2, failureCount: 2, totalTokens: 40, totalCostUsd: 0.2, providers: ['openai'] });
+      expect(emitted[0].payload.summary).toMatchObject({ totalItems: 2, failureCount: 2, totalTokens: 40, totalCostUsd: 0.2, providers: ['openai'] });
     });
 
     it('should report an offline step as costing 0 with provider offline', async () => {
       const { deps, emitted, ledger } = fakeDeps();
       ledger.emitted([{ stepId: 's', provider: 'offline', model: 'offline-deterministic-1', tokens: 1234, costUsd: 0 }]);
       await report({ runId: 'r', stepId: 's', status: 'succeeded', mode: 'single', outcome: { results: [recorded('@step', 'succeeded', 1234, 0, 'offline', 'offline-deterministic-1')] } }, deps);
-      expect(emitted[0]!.payload.summary).toMatchObject({ totalTokens: 1234, totalCostUsd: 0, providers: ['offline'], usage: [{ provider: 'offline', model: 'offline-deterministic-1', tokens: 1234, costUsd: 0 }] });
+      expect(emitted[0].payload.summary).toMatchObject({ totalTokens: 1234, totalCostUsd: 0, providers: ['offline'], usage: [{ provider: 'offline', model: 'offline-deterministic-1', tokens: 1234, costUsd: 0 }] });
     });
   });
 });

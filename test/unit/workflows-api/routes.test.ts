@@ -14,7 +14,7 @@ function memoryStore() {
   return {
     async addVersion(input: NewVersion): Promise<WorkflowVersion> {
       const list = versions.get(key(input.tenant, input.workflowId)) ?? [];
-      const stored: WorkflowVersion = { ...input, version: list.length + 1, asl: JSON.parse(input.aslJson), createdAt: 'now' } as never;
+      const stored: WorkflowVersion = { ...input, version: list.length + 1, asl: JSON.parse(input.aslJson), createdAt: 'now' };
       list.push(stored);
       versions.set(key(input.tenant, input.workflowId), list);
       return stored;
@@ -74,8 +74,8 @@ describe('Module: workflows-api routes', () => {
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ id: 'wf', version: 1, warnings: [] });
       expect(res.body.stateMachineArn).toContain(stateMachineName('acme', 'wf'));
-      expect(deploy.mock.calls[0]![0].definition).toContain('arn:gate');
-      expect((deploy.mock.calls[0]![0] as { tags?: Record<string, string> }).tags).toEqual({ 'agentplane:tenant': 'acme', 'agentplane:workflow': 'wf', 'agentplane:deployment': 'default' });
+      expect(deploy.mock.calls[0][0].definition).toContain('arn:gate');
+      expect((deploy.mock.calls[0][0] as { tags?: Record<string, string> }).tags).toEqual({ 'agentplane:tenant': 'acme', 'agentplane:workflow': 'wf', 'agentplane:deployment': 'default' });
     });
 
     it('should name and tag the machine after a named deployment', async () => {
@@ -83,7 +83,7 @@ describe('Module: workflows-api routes', () => {
       const res = await call('POST', '/workflows', { body: simple() });
       expect(res.body.stateMachineArn).toContain(stateMachineName('acme', 'wf', 'agentplane_staging-'));
       expect(res.body.stateMachineArn).toMatch(/:agentplane_staging-acme-wf-[0-9a-f]{8}$/);
-      expect((deploy.mock.calls[0]![0] as { tags?: Record<string, string> }).tags).toMatchObject({ 'agentplane:deployment': 'staging' });
+      expect((deploy.mock.calls[0][0] as { tags?: Record<string, string> }).tags).toMatchObject({ 'agentplane:deployment': 'staging' });
     });
 
     it('should number versions per workflow and keep each version ARN', async () => {
@@ -142,8 +142,8 @@ describe('Module: workflows-api routes', () => {
       const { call } = setup({ idempotent: idempotent as never });
       const res = await call('POST', '/workflows', { body: simple(), headers: { 'Idempotency-Key': 'k-1' } });
       expect(res.status).toBe(201);
-      expect(idempotent.mock.calls[0]![0]).toEqual({ tenant: 'acme', idempotencyKey: 'k-1' });
-      expect(idempotent.mock.calls[0]![1]).toEqual({ body: simple(), strict: false });
+      expect(idempotent.mock.calls[0][0]).toEqual({ tenant: 'acme', idempotencyKey: 'k-1' });
+      expect(idempotent.mock.calls[0][1]).toEqual({ body: simple(), strict: false });
       const bad = await call('POST', '/workflows', { body: simple(), headers: { 'Idempotency-Key': 'has space' } });
       expect(bad.status).toBe(400);
     });
@@ -170,7 +170,7 @@ describe('Module: workflows-api routes', () => {
       expect(good.body).toMatchObject({ valid: true, errors: [], warnings: [] });
       expect(good.body.report.criticalPathDag).toBe(1);
       expect(good.body.asl.States['a.gate']).toBeDefined();
-      const bad = await call('POST', '/workflows/validate', { body: BAD_DEFINITIONS[5]!.body });
+      const bad = await call('POST', '/workflows/validate', { body: BAD_DEFINITIONS[5].body });
       expect(bad.body).toMatchObject({ valid: false });
       expect(bad.body.errors.length).toBeGreaterThan(0);
       expect(bad.body.asl).toBeUndefined();

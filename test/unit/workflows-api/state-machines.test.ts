@@ -16,16 +16,16 @@ describe('Function: sfnStateMachines', () => {
     it('should create a new machine with a published version, logging, tracing and the role', async () => {
       sfn.on(CreateStateMachineCommand).resolves({ stateMachineArn: 'arn:sm', stateMachineVersionArn: 'arn:sm:1' });
       expect(await machines().deploy(input)).toEqual({ stateMachineArn: 'arn:sm', stateMachineVersionArn: 'arn:sm:1' });
-      const sent = sfn.commandCalls(CreateStateMachineCommand)[0]!.args[0].input;
+      const sent = sfn.commandCalls(CreateStateMachineCommand)[0].args[0].input;
       expect(sent).toMatchObject({ name: input.name, type: 'STANDARD', publish: true, roleArn: 'arn:aws:iam::1:role/sm', tracingConfiguration: { enabled: true } });
-      expect(sent.loggingConfiguration!.destinations![0]!.cloudWatchLogsLogGroup!.logGroupArn).toBe('arn:logs');
+      expect(sent.loggingConfiguration!.destinations![0].cloudWatchLogsLogGroup!.logGroupArn).toBe('arn:logs');
     });
 
     it('should update (and publish in the same call) a machine that exists', async () => {
       sfn.on(UpdateStateMachineCommand).resolves({ stateMachineVersionArn: 'arn:aws:states:us-east-1:1:stateMachine:agentplane-acme-wf-12345678:2' });
       const out = await machines().deploy({ ...input, exists: true });
       expect(out.stateMachineVersionArn).toMatch(/:2$/);
-      expect(sfn.commandCalls(UpdateStateMachineCommand)[0]!.args[0].input).toMatchObject({ stateMachineArn: `arn:aws:states:us-east-1:1:stateMachine:${input.name}`, publish: true });
+      expect(sfn.commandCalls(UpdateStateMachineCommand)[0].args[0].input).toMatchObject({ stateMachineArn: `arn:aws:states:us-east-1:1:stateMachine:${input.name}`, publish: true });
       expect(sfn.commandCalls(CreateStateMachineCommand)).toHaveLength(0);
     });
 
@@ -48,7 +48,7 @@ describe('Function: sfnStateMachines (tags)', () => {
   it('should tag a machine it creates with tenant, workflow and deployment', async () => {
     sfn.on(CreateStateMachineCommand).resolves({ stateMachineArn: 'arn:sm', stateMachineVersionArn: 'arn:sm:1' });
     await machines().deploy({ ...input, tags });
-    expect(sfn.commandCalls(CreateStateMachineCommand)[0]!.args[0].input.tags).toEqual([
+    expect(sfn.commandCalls(CreateStateMachineCommand)[0].args[0].input.tags).toEqual([
       { key: 'agentplane:tenant', value: 'acme' },
       { key: 'agentplane:workflow', value: 'wf' },
       { key: 'agentplane:deployment', value: 'default' },
@@ -60,7 +60,7 @@ describe('Function: sfnStateMachines (tags)', () => {
     sfn.on(UpdateStateMachineCommand).resolves({ stateMachineVersionArn: 'v2' });
     sfn.on(TagResourceCommand).resolves({});
     await machines().deploy({ ...input, exists: true, tags });
-    const tagged = sfn.commandCalls(TagResourceCommand)[0]!.args[0].input;
+    const tagged = sfn.commandCalls(TagResourceCommand)[0].args[0].input;
     expect(tagged.resourceArn).toBe(`arn:aws:states:us-east-1:1:stateMachine:${input.name}`);
     expect(tagged.tags).toHaveLength(3);
   });

@@ -17,7 +17,7 @@ describe('Class: StepStateStore', () => {
       await new StepStateStore('runs', client).merge('r1', 'gen', { status: 'running', totalItems: 3 });
       const calls = ddb.commandCalls(UpdateCommand);
       expect(calls).toHaveLength(1);
-      const input = calls[0]!.args[0].input;
+      const input = calls[0].args[0].input;
       expect(input.Key).toEqual({ pk: 'RUN#r1', sk: 'META' });
       expect(input.UpdateExpression).toBe('SET #steps.#step.#f0 = :f0, #steps.#step.#f1 = :f1');
       expect(input.ExpressionAttributeNames).toMatchObject({ '#steps': 'steps', '#step': 'gen', '#f0': 'status', '#f1': 'totalItems' });
@@ -41,7 +41,7 @@ describe('Class: StepStateStore', () => {
         'SET #steps.#step.#f0 = :f0',
         'SET #steps.#step = :step',
       ]);
-      expect(ddb.commandCalls(UpdateCommand)[2]!.args[0].input.ConditionExpression).toBe('attribute_exists(pk)');
+      expect(ddb.commandCalls(UpdateCommand)[2].args[0].input.ConditionExpression).toBe('attribute_exists(pk)');
     });
 
     it('should refuse to create a run record that does not exist', async () => {

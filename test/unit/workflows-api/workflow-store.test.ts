@@ -43,11 +43,11 @@ describe('Class: WorkflowStore', () => {
       const stored = await store.addVersion(newVersion());
 
       expect(stored.version).toBe(1);
-      const items = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems!;
-      expect(items[0]!.Put!.Item).toMatchObject({ pk: workflowPk('acme', 'wf'), sk: versionSk(1), version: 1, definition: JSON.stringify(definition) });
-      expect(items[0]!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
-      expect(items[1]!.Put!.Item).toMatchObject({ pk: tenantPk('acme'), sk: 'WF#wf', latestVersion: 1 });
-      expect(items[1]!.Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
+      const items = ddb.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems!;
+      expect(items[0].Put!.Item).toMatchObject({ pk: workflowPk('acme', 'wf'), sk: versionSk(1), version: 1, definition: JSON.stringify(definition) });
+      expect(items[0].Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
+      expect(items[1].Put!.Item).toMatchObject({ pk: tenantPk('acme'), sk: 'WF#wf', latestVersion: 1 });
+      expect(items[1].Put!.ConditionExpression).toBe('attribute_not_exists(pk)');
     });
 
     it('should take the next number when a concurrent registration took the one it read', async () => {
@@ -60,10 +60,10 @@ describe('Class: WorkflowStore', () => {
       expect(stored.version).toBe(5);
       const calls = ddb.commandCalls(TransactWriteCommand);
       expect(calls).toHaveLength(2);
-      const head = calls[1]!.args[0].input.TransactItems![1]!.Update!;
+      const head = calls[1].args[0].input.TransactItems![1].Update!;
       expect(head.ConditionExpression).toBe('#latestVersion = :previous');
       expect(head.ExpressionAttributeValues![':previous']).toBe(4);
-      expect(calls[1]!.args[0].input.TransactItems![0]!.Put!.Item!.sk).toBe(versionSk(5));
+      expect(calls[1].args[0].input.TransactItems![0].Put!.Item!.sk).toBe(versionSk(5));
     });
 
     it('should give up with VersionConflictError after repeated conflicts', async () => {
@@ -82,9 +82,9 @@ describe('Class: WorkflowStore', () => {
 
       await store.addVersion(newVersion(JSON.stringify({ StartAt: 'a', States: {}, Comment: 'x'.repeat(200) })));
 
-      const put = s3.commandCalls(PutObjectCommand)[0]!.args[0].input;
+      const put = s3.commandCalls(PutObjectCommand)[0].args[0].input;
       expect(put.Key).toMatch(/^workflows\/acme\/wf\/[0-9a-f]{64}\.json$/);
-      const item = ddb.commandCalls(TransactWriteCommand)[0]!.args[0].input.TransactItems![0]!.Put!.Item!;
+      const item = ddb.commandCalls(TransactWriteCommand)[0].args[0].input.TransactItems![0].Put!.Item!;
       expect(item.bodyKey).toBe(put.Key);
       expect(item.definition).toBeUndefined();
       expect(item.asl).toBeUndefined();
@@ -119,7 +119,7 @@ describe('Class: WorkflowStore', () => {
       const got = await store.getVersion('acme', 'wf', 1);
 
       expect(got!.asl).toEqual({ big: true });
-      expect(s3.commandCalls(GetObjectCommand)[0]!.args[0].input).toMatchObject({ Bucket: 'b', Key: 'workflows/acme/wf/h.json' });
+      expect(s3.commandCalls(GetObjectCommand)[0].args[0].input).toMatchObject({ Bucket: 'b', Key: 'workflows/acme/wf/h.json' });
     });
   });
 

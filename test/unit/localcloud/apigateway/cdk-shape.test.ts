@@ -126,7 +126,7 @@ function keysOf(resources: { properties: Record<string, any> }[]): string[] {
   return [...keys].sort();
 }
 
-const logicalIdOf = (t: ResolvedTemplate, type: string) => byType(t.resources.values(), type)[0]!.logicalId;
+const logicalIdOf = (t: ResolvedTemplate, type: string) => byType(t.resources.values(), type)[0].logicalId;
 
 describe('Fixture: CDK-synthesized API Gateway resources', () => {
   let synthesized: ResolvedTemplate;
@@ -167,7 +167,7 @@ describe('Fixture: CDK-synthesized API Gateway resources', () => {
     const cdkMethod = byType(synthesized.resources.values(), 'AWS::ApiGateway::Method').find((m) => m.properties.HttpMethod === 'GET' && m.properties.AuthorizationType === 'CUSTOM')!;
     const fixtureMethod = makeTemplate().resources.get('ControlApirunsGET')!;
     expect(cdkMethod.properties.Integration.Uri).toBe(fixtureMethod.properties.Integration.Uri);
-    const cdkAuth = byType(synthesized.resources.values(), 'AWS::ApiGateway::Authorizer')[0]!;
+    const cdkAuth = byType(synthesized.resources.values(), 'AWS::ApiGateway::Authorizer')[0];
     expect(cdkAuth.properties.AuthorizerUri).toMatch(/^arn:aws:apigateway:us-east-1:lambda:path\/2015-03-31\/functions\/arn:aws:lambda:us-east-1:000000000000:function:agentplane-authorizer\/invocations$/);
     const route = byType(synthesized.resources.values(), 'AWS::ApiGatewayV2::Route').find((x) => x.properties.RouteKey === '$default')!;
     expect(route.properties.Target).toMatch(/^integrations\/id\w+$/);

@@ -64,7 +64,7 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<{ w
     sockets.push(ws);
     const messages: string[] = [];
     ws.on('message', (d) => messages.push(d.toString()));
-    ws.once('open', () => resolve({ ws, messages }));
+    ws.once('open', () => { resolve({ ws, messages }); });
     ws.once('unexpected-response', (_req, res) => {
       resolve({ status: res.statusCode, messages });
       ws.terminate();
@@ -75,7 +75,7 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<{ w
   });
 }
 
-const closed = (ws: WebSocket) => new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => r({ code, reason: reason.toString() })));
+const closed = (ws: WebSocket) => new Promise<{ code: number; reason: string }>((r) => ws.once('close', (code, reason) => { r({ code, reason: reason.toString() }); }));
 
 describe('Function: startWebSocketApi', () => {
   describe('Feature: $connect', () => {
@@ -198,7 +198,7 @@ describe('Function: startWebSocketApi', () => {
       const { ws, messages } = await connect(`${url}?token=good`);
       ws!.send(JSON.stringify({ type: 'unknown' }));
       await until(() => messages.length === 1);
-      const msg = JSON.parse(messages[0]!);
+      const msg = JSON.parse(messages[0]);
       expect(msg).toEqual({ message: 'Forbidden', connectionId: lambda.callsTo(FN.connection)[0].requestContext.connectionId, requestId: expect.any(String) });
       expect(lambda.callsTo(FN.messages)).toHaveLength(0);
     });
@@ -208,7 +208,7 @@ describe('Function: startWebSocketApi', () => {
       const { ws, messages } = await connect(`${url}?token=good`);
       ws!.send('{"type":"echo"}');
       await until(() => messages.length === 1);
-      expect(JSON.parse(messages[0]!)).toMatchObject({ message: 'Internal server error' });
+      expect(JSON.parse(messages[0])).toMatchObject({ message: 'Internal server error' });
       expect(messages[0]).not.toContain('secret');
     });
 
@@ -297,7 +297,7 @@ describe('Function: startWebSocketApi', () => {
       const idle = await connect(`${url}?token=good`);
       const busy = await connect(`${url}?token=good`);
       const idleClosed = closed(idle.ws!);
-      const timer = setInterval(() => busy.ws!.send('{"type":"keepalive"}'), 100);
+      const timer = setInterval(() => { busy.ws!.send('{"type":"keepalive"}'); }, 100);
       try {
         expect((await idleClosed).code).toBe(1001);
         await until(() => lambda.callsTo(FN.connection).some((e) => e.requestContext.eventType === 'DISCONNECT'));
@@ -312,7 +312,7 @@ describe('Function: startWebSocketApi', () => {
       const { lambda, url } = await start({ maxConnectionMs: 300 });
       const { ws } = await connect(`${url}?token=good`);
       const done = closed(ws!);
-      const timer = setInterval(() => ws!.send('{"type":"keepalive"}'), 50);
+      const timer = setInterval(() => { ws!.send('{"type":"keepalive"}'); }, 50);
       try {
         expect((await done).code).toBe(1001);
       } finally {

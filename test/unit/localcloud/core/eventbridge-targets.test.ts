@@ -62,7 +62,7 @@ describe('Class: LocalEventBridge', () => {
       await bus.idle();
       expect(bus.delivered).toBe(1);
 
-      expect(lambda.accepted[0]!.event).toEqual({ fixed: true });
+      expect(lambda.accepted[0].event).toEqual({ fixed: true });
     });
 
     it('should retry a failed hand-over within the target’s RetryPolicy, then give up', async () => {

@@ -31,7 +31,7 @@ describe('Function: resolveTemplate', () => {
 
   it('should resolve Ref, GetAtt, Join, Sub (both forms), Select/Split, If and NoValue', () => {
     const resolved = resolveTemplate(
-      assembly(base as any, { Conditions: { IsProd: { 'Fn::Equals': [{ Ref: 'Env' }, 'prod'] } }, Parameters: { Env: { Default: 'dev' } } }),
+      assembly(base, { Conditions: { IsProd: { 'Fn::Equals': [{ Ref: 'Env' }, 'prod'] } }, Parameters: { Env: { Default: 'dev' } } }),
       {},
     );
     const table = resolved.resources.get('Table')!;
@@ -56,8 +56,8 @@ describe('Function: resolveTemplate', () => {
   });
 
   it('should give deterministic physical ids, so persisted data matches across starts', () => {
-    const a = resolveTemplate(assembly(base as any, { Conditions: { IsProd: false } }));
-    const b = resolveTemplate(assembly(base as any, { Conditions: { IsProd: false } }));
+    const a = resolveTemplate(assembly(base, { Conditions: { IsProd: false } }));
+    const b = resolveTemplate(assembly(base, { Conditions: { IsProd: false } }));
     expect(a.resources.get('Table')!.physicalId).toBe(b.resources.get('Table')!.physicalId);
   });
 
@@ -78,11 +78,11 @@ describe('Function: resolveTemplate', () => {
 
 describe('Function: checkSupported', () => {
   it('should stop start-up naming a resource type the local cloud cannot stand up', () => {
-    expect(() => checkSupported(assembly({ Vpc: { Type: 'AWS::EC2::VPC', Properties: {} } }))).toThrow(UnsupportedResourceError);
-    expect(() => checkSupported(assembly({ Vpc: { Type: 'AWS::EC2::VPC', Properties: {} } }))).toThrow(/Vpc \(AWS::EC2::VPC\)/);
+    expect(() => { checkSupported(assembly({ Vpc: { Type: 'AWS::EC2::VPC', Properties: {} } })); }).toThrow(UnsupportedResourceError);
+    expect(() => { checkSupported(assembly({ Vpc: { Type: 'AWS::EC2::VPC', Properties: {} } })); }).toThrow(/Vpc \(AWS::EC2::VPC\)/);
   });
 
   it('should accept the resource types of the Agentplane stack', () => {
-    expect(() => checkSupported(assembly({ R: { Type: 'AWS::IAM::Role' }, F: { Type: 'AWS::Lambda::Function' } }))).not.toThrow();
+    expect(() => { checkSupported(assembly({ R: { Type: 'AWS::IAM::Role' }, F: { Type: 'AWS::Lambda::Function' } })); }).not.toThrow();
   });
 });

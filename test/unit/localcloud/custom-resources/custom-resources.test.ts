@@ -15,7 +15,7 @@ function templateWith(resources: Array<Partial<ResolvedResource> & { logicalId: 
     region: 'us-east-1',
     accountId: '000000000000',
     outputs: {},
-    resources: new Map(resources.map((r) => [r.logicalId, { type: 'Custom::Thing', physicalId: 'x', attributes: {}, ...r } as ResolvedResource])),
+    resources: new Map(resources.map((r) => [r.logicalId, { type: 'Custom::Thing', physicalId: 'x', attributes: {}, ...r }])),
   };
 }
 
@@ -40,7 +40,7 @@ function fakeLambda(answer: (event: any) => { Status: string; Reason?: string; P
 
 describe('Module: custom-resources', () => {
   let dir: string;
-  afterEach(() => rmSync(dir, { recursive: true, force: true }));
+  afterEach(() => { rmSync(dir, { recursive: true, force: true }); });
   const stateFile = () => join(dir, 'custom-resources', 'state.json');
 
   describe('Function: runCustomResources', () => {
@@ -108,7 +108,7 @@ describe('Module: custom-resources', () => {
   describe('Function: checkSupported', () => {
     it('should accept Custom::* and AWS::CloudFormation::CustomResource types', () => {
       const assembly = { directory: '', stackName: 'T', assetDirs: new Map(), template: { Resources: { A: { Type: 'Custom::X' }, B: { Type: 'AWS::CloudFormation::CustomResource' } } } };
-      expect(() => checkSupported(assembly)).not.toThrow();
+      expect(() => { checkSupported(assembly); }).not.toThrow();
     });
   });
 });

@@ -31,8 +31,8 @@ describe('Class: AsyncInvoker', () => {
       expect(fn.calls).toHaveLength(3);
       expect(fn.calls.every((c) => c.event === event)).toBe(true);
       expect(destinations.sent).toHaveLength(1);
-      expect(destinations.sent[0]!.destination).toBe(FAILURES);
-      expect(destinations.sent[0]!.record).toEqual({
+      expect(destinations.sent[0].destination).toBe(FAILURES);
+      expect(destinations.sent[0].record).toEqual({
         version: '1.0',
         timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
         requestContext: { requestId, functionArn: `${FUNCTION_ARN}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: 3 },
@@ -64,7 +64,7 @@ describe('Class: AsyncInvoker', () => {
         await async.drain();
 
         expect(fn.calls).toHaveLength(retries + 1);
-        expect(destinations.sent[0]!.record.requestContext.approximateInvokeCount).toBe(retries + 1);
+        expect(destinations.sent[0].record.requestContext.approximateInvokeCount).toBe(retries + 1);
       }
     });
 
@@ -77,13 +77,13 @@ describe('Class: AsyncInvoker', () => {
 
       expect(fn.calls).toHaveLength(2);
       expect(destinations.sent).toHaveLength(1);
-      expect(destinations.sent[0]!.destination).toBe(SUCCESSES);
-      expect(destinations.sent[0]!.record).toMatchObject({
+      expect(destinations.sent[0].destination).toBe(SUCCESSES);
+      expect(destinations.sent[0].record).toMatchObject({
         requestContext: { condition: 'Success', approximateInvokeCount: 2 },
         responseContext: { statusCode: 200, executedVersion: '$LATEST' },
         responsePayload: { outcome: 'completed' },
       });
-      expect(destinations.sent[0]!.record.responseContext).not.toHaveProperty('functionError');
+      expect(destinations.sent[0].record.responseContext).not.toHaveProperty('functionError');
     });
 
     it('should count an invocation the runtime could not run at all as a function error', async () => {
@@ -93,7 +93,7 @@ describe('Class: AsyncInvoker', () => {
       async.invokeAsync(FUNCTION, event);
       await async.drain();
 
-      expect(destinations.sent[0]!.record.responsePayload).toEqual({ errorType: 'Error', errorMessage: 'worker crashed', trace: [] });
+      expect(destinations.sent[0].record.responsePayload).toEqual({ errorType: 'Error', errorMessage: 'worker crashed', trace: [] });
     });
 
     it('should refuse an unknown function at once, as Lambda’s Invoke does', () => {
@@ -145,8 +145,8 @@ describe('Class: AsyncInvoker', () => {
 
       const [first, second, third] = fn.calls.map((c) => c.at);
       // Timers may fire a millisecond early by rounding.
-      expect(second! - first!).toBeGreaterThanOrEqual(39);
-      expect(third! - second!).toBeGreaterThanOrEqual(79);
+      expect(second - first).toBeGreaterThanOrEqual(39);
+      expect(third - second).toBeGreaterThanOrEqual(79);
     });
 
     it('should refuse negative waits', () => {
@@ -163,7 +163,7 @@ describe('Class: AsyncInvoker', () => {
       await async.drain();
 
       expect(fn.calls).toHaveLength(1);
-      expect(destinations.sent[0]!.record).toMatchObject({
+      expect(destinations.sent[0].record).toMatchObject({
         requestContext: { condition: 'EventAgeExceeded', approximateInvokeCount: 1 },
         responseContext: { functionError: 'Unhandled' },
         responsePayload: { errorType: 'TypeError' },
@@ -179,7 +179,7 @@ describe('Class: AsyncInvoker', () => {
       await async.drain();
 
       expect(fn.calls).toHaveLength(2);
-      expect(destinations.sent[0]!.record.requestContext).toMatchObject({ condition: 'EventAgeExceeded', approximateInvokeCount: 2 });
+      expect(destinations.sent[0].record.requestContext).toMatchObject({ condition: 'EventAgeExceeded', approximateInvokeCount: 2 });
     });
 
     it('should count the time the function itself ran', async () => {
@@ -193,8 +193,8 @@ describe('Class: AsyncInvoker', () => {
       await async.drain();
 
       expect(fn.calls).toHaveLength(2);
-      expect(destinations.sent[0]!.record.requestContext).toMatchObject({ condition: 'EventAgeExceeded', approximateInvokeCount: 2 });
-      expect(destinations.sent[0]!.record.timestamp).toBe(new Date(now).toISOString());
+      expect(destinations.sent[0].record.requestContext).toMatchObject({ condition: 'EventAgeExceeded', approximateInvokeCount: 2 });
+      expect(destinations.sent[0].record.timestamp).toBe(new Date(now).toISOString());
     });
   });
 

@@ -98,7 +98,7 @@ describe('Function: checkSupported', () => {
     fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: new SqsDestination(failures) });
     const synthesized = assembly(app.synth().getStackByName('S').template.Resources);
 
-    expect(() => checkSupported(synthesized)).not.toThrow();
+    expect(() => { checkSupported(synthesized); }).not.toThrow();
     const resolved = resolveTemplate(synthesized);
     const queueArn = [...resolved.resources.values()].find((r) => r.type === 'AWS::SQS::Queue')!.attributes.Arn;
     expect(asyncInvokeConfigsOf(resolved)).toEqual([{ functionName: FUNCTION, config: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600, onFailure: queueArn } }]);
@@ -109,7 +109,7 @@ describe('Function: checkSupported', () => {
       Type: 'AWS::Lambda::EventInvokeConfig',
       Properties: { FunctionName: { Ref: 'Fn' }, Qualifier: '$LATEST', DestinationConfig: { OnFailure: { Destination: 'arn:aws:sns:us-east-1:000000000000:alerts' } } },
     };
-    expect(() => checkSupported(assembly({ ...fnAndQueue, Config: config }))).toThrow(UnsupportedResourceError);
-    expect(() => checkSupported(assembly({ ...fnAndQueue, Config: config }))).toThrow(/Config \(AWS::Lambda::EventInvokeConfig\): OnFailure destination arn:aws:sns/);
+    expect(() => { checkSupported(assembly({ ...fnAndQueue, Config: config })); }).toThrow(UnsupportedResourceError);
+    expect(() => { checkSupported(assembly({ ...fnAndQueue, Config: config })); }).toThrow(/Config \(AWS::Lambda::EventInvokeConfig\): OnFailure destination arn:aws:sns/);
   });
 });

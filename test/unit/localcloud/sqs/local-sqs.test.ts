@@ -127,7 +127,7 @@ describe('Class: LocalSqs', () => {
         }),
       );
       expect(received.Messages).toHaveLength(1);
-      const message = received.Messages![0]!;
+      const message = received.Messages![0];
       expect(message.Body).toBe('{"hello":"wörld"}');
       expect(message.MessageId).toBe(sent.MessageId);
       expect(message.Attributes?.ApproximateReceiveCount).toBe('1');
@@ -148,7 +148,7 @@ describe('Class: LocalSqs', () => {
       const again = await client.send(
         new ReceiveMessageCommand({ QueueUrl, WaitTimeSeconds: 5, MessageSystemAttributeNames: ['All'] }),
       );
-      await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: again.Messages![0]!.ReceiptHandle }));
+      await client.send(new DeleteMessageCommand({ QueueUrl, ReceiptHandle: again.Messages![0].ReceiptHandle }));
       const afterDelete = await attributes(QueueUrl!);
 
       // Assert
@@ -168,7 +168,7 @@ describe('Class: LocalSqs', () => {
       const first = await client.send(new ReceiveMessageCommand({ QueueUrl, VisibilityTimeout: 300 }));
 
       await client.send(
-        new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: first.Messages![0]!.ReceiptHandle, VisibilityTimeout: 0 }),
+        new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle: first.Messages![0].ReceiptHandle, VisibilityTimeout: 0 }),
       );
       const again = await client.send(new ReceiveMessageCommand({ QueueUrl }));
 

@@ -89,7 +89,7 @@ describe('Class: LocalStepFunctions', () => {
       expect(out.stopDate).toBeInstanceOf(Date);
       await waitFor(() => h.events.length >= 2, 5000, 'status events');
       const [running, succeeded] = h.events;
-      expect(Object.keys(running!).sort()).toEqual(['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version']);
+      expect(Object.keys(running).sort()).toEqual(['account', 'detail', 'detail-type', 'id', 'region', 'resources', 'source', 'time', 'version']);
       expect(running).toMatchObject({
         version: '0',
         'detail-type': 'Step Functions Execution Status Change',
@@ -99,10 +99,10 @@ describe('Class: LocalStepFunctions', () => {
         resources: [out.executionArn],
         detail: { executionArn: out.executionArn, stateMachineArn: out.stateMachineArn, name: out.name, status: 'RUNNING', stopDate: null, output: null, input: '{"n":5}' },
       });
-      expect(running!.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-      expect(typeof running!.detail.startDate).toBe('number');
-      expect(succeeded!.detail).toMatchObject({ status: 'SUCCEEDED', output: out.output, error: null, cause: null });
-      expect(typeof succeeded!.detail.stopDate).toBe('number');
+      expect(running.time).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+      expect(typeof running.detail.startDate).toBe('number');
+      expect(succeeded.detail).toMatchObject({ status: 'SUCCEEDED', output: out.output, error: null, cause: null });
+      expect(typeof succeeded.detail.stopDate).toBe('number');
     });
 
     it('should record an AWS-like history with task and state events', async () => {
@@ -231,7 +231,7 @@ describe('Class: LocalStepFunctions', () => {
     });
 
     it('should time a Task out with States.Timeout, which States.TaskFailed does not catch', async () => {
-      const { h } = await setup({ slow: () => new Promise((resolve) => setTimeout(() => resolve('late'), 3000)) });
+      const { h } = await setup({ slow: () => new Promise((resolve) => setTimeout(() => { resolve('late'); }, 3000)) });
       const out = await runToEnd(h, {
         StartAt: 'Slow',
         States: {
@@ -339,7 +339,7 @@ describe('Class: LocalStepFunctions', () => {
       await h.client.send(new SendTaskSuccessCommand({ taskToken: token, output: '{"answer":42}' }));
       const out = await waitForEnd(h.client, executionArn!);
 
-      expect(lambda.calls[0]!.event).toEqual({ token, input: { q: 1 } });
+      expect(lambda.calls[0].event).toEqual({ token, input: { q: 1 } });
       expect(out.status).toBe('SUCCEEDED');
       expect(JSON.parse(out.output!)).toEqual({ answer: 42 });
       expect((await history(h, executionArn!)).map((e) => e.type)).toContain('TaskSubmitted');
@@ -416,7 +416,7 @@ describe('Class: LocalStepFunctions', () => {
       expect(firstPage.events!.map((e) => e.id)).toEqual([1, 2]);
       expect(firstPage.nextToken).toBeDefined();
       const reversed = await h.client.send(new GetExecutionHistoryCommand({ executionArn: done.executionArn, reverseOrder: true, maxResults: 1 }));
-      expect(reversed.events![0]!.type).toBe('ExecutionSucceeded');
+      expect(reversed.events![0].type).toBe('ExecutionSucceeded');
     });
 
     it('should time an execution out after its TimeoutSeconds', async () => {
@@ -481,16 +481,16 @@ describe('Class: LocalStepFunctions', () => {
 
       const second = await startHarness(new FakeLambda(), { dataDir });
       harnesses.push(second);
-      onTestFinished(() => rmSync(dataDir, { recursive: true, force: true }));
+      onTestFinished(() => { rmSync(dataDir, { recursive: true, force: true }); });
 
       const out = await second.client.send(new DescribeExecutionCommand({ executionArn }));
       expect(out.status).toBe('FAILED');
       expect(out.error).toBe(RESTART_ERROR);
       expect(out.cause).toContain('local cloud stopped');
       expect(second.events).toHaveLength(1);
-      expect(second.events[0]!.detail).toMatchObject({ executionArn, status: 'FAILED', error: RESTART_ERROR });
+      expect(second.events[0].detail).toMatchObject({ executionArn, status: 'FAILED', error: RESTART_ERROR });
       expect((await second.client.send(new DescribeStateMachineCommand({ stateMachineArn }))).name).toBe('survivor');
-      await expect(second.client.send(new SendTaskSuccessCommand({ taskToken: tokens[0]!, output: '{}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
+      await expect(second.client.send(new SendTaskSuccessCommand({ taskToken: tokens[0], output: '{}' }))).rejects.toMatchObject({ name: 'TaskTimedOut' });
       expect((await history(second, executionArn!)).map((e) => e.type)).toEqual(['ExecutionStarted', 'ExecutionFailed']);
     });
   });

@@ -126,6 +126,6 @@ describe('Function: readyShards', () => {
 describe('Function: toWireAttributeValue (empty maps)', () => {
   it('should read an attribute with no member, as the SDK gives an empty map, as {M: {}}', async () => {
     const { toWireAttributeValue } = await import('../../../../localstack/cloud/streams/records');
-    expect(toWireAttributeValue({ M: { payload: {} as never } } as never)).toEqual({ M: { payload: { M: {} } } });
+    expect(toWireAttributeValue({ M: { payload: {} as never } })).toEqual({ M: { payload: { M: {} } } });
   });
 });

@@ -64,7 +64,7 @@ class FakeStreams implements StreamsClientLike {
       const shard = this.shards.find((s) => s.id === id)!;
       const start = Number(pos);
       const slice = shard.records.slice(start, start + (input.Limit ?? 1000));
-      if (slice.length > 0) this.reads.push(id!);
+      if (slice.length > 0) this.reads.push(id);
       const next = start + slice.length;
       return {
         Records: slice.map((n) => ({
@@ -140,8 +140,8 @@ describe('Class: StreamMappingRunner (with a fake stream)', () => {
       const invoker = new FakeInvoker();
       await make(streams, invoker, { startingPosition: 'LATEST' }).start();
 
-      streams.shards[0]!.records.push(3);
-      streams.shards[0]!.closed = true;
+      streams.shards[0].records.push(3);
+      streams.shards[0].closed = true;
       streams.shards.push({ id: 'second', parent: 'first', closed: false, records: [4, 5] });
       await waitFor(() => invoker.succeededRecords().length >= 3, 'records 3 to 5');
 
@@ -198,7 +198,7 @@ describe('Class: StreamMappingRunner (with a fake stream)', () => {
       await waitFor(() => invoker.succeededRecords().length >= 2, 'two records');
       await runner.stop();
 
-      streams.shards[0]!.records.push(3, 4);
+      streams.shards[0].records.push(3, 4);
       await runner.start();
       await waitFor(() => invoker.succeededRecords().length >= 4, 'four records');
 

@@ -25,13 +25,13 @@ export function aslCriticalPath(machine: AslMachine, weight: (stepId: string) =>
   let total = 0;
   let name: string | undefined = machine.StartAt;
   while (name !== undefined) {
-    const state: AslState = machine.States[name]!;
+    const state: AslState = machine.States[name];
     if (state.Type === 'Parallel') {
       const branches = state.Branches as AslMachine[];
       total += Math.max(0, ...branches.map((b) => aslCriticalPath(b, weight)));
     }
     if (name.endsWith('.done')) total += weight(name.slice(0, -'.done'.length));
-    if (state.Type === 'Choice') name = (state.Choices as Array<{ Next: string }>)[0]!.Next;
+    if (state.Type === 'Choice') name = (state.Choices as Array<{ Next: string }>)[0].Next;
     else name = state.Next as string | undefined;
   }
   return total;

@@ -69,8 +69,7 @@ export async function runCompiled(definition: WorkflowDefinition, asl: AslMachin
         if (payload.stepId !== id || payload.attempt !== 1) throw new Error(`bad agent payload for ${id}`);
         const keys = payload.items.map((i) => i.key);
         record('agent', id, keys);
-        blocked.push(() =>
-          resolve({ Payload: { results: keys.map((key) => ({ item: key, status: 'succeeded', outputKey: `out/${key}`, metrics: {} })) } }),
+        blocked.push(() => { resolve({ Payload: { results: keys.map((key) => ({ item: key, status: 'succeeded', outputKey: `out/${key}`, metrics: {} })) } }); },
         );
       });
     handlers[id] = agent;
@@ -98,8 +97,8 @@ export async function runCompiled(definition: WorkflowDefinition, asl: AslMachin
       workspace: { bucket: 'workspace-bucket', prefix: 'runs/run-1/' },
     },
     {
-      overrides: { taskResourceLocalHandlers: handlers as never },
-      context: { Task: { Token: 'test-task-token' }, State: { RetryCount: 0 } } as never,
+      overrides: { taskResourceLocalHandlers: handlers },
+      context: { Task: { Token: 'test-task-token' }, State: { RetryCount: 0 } },
     },
   );
   let finished = false;

@@ -68,14 +68,14 @@ export function buildWorkflow(deps: number[][], extras: StepExtras[], inputCount
   const ancestors: Array<Set<number>> = [];
   const expectedItems: Record<string, number> = {};
   deps.forEach((ds, i) => {
-    const extra = extras[i % extras.length]!;
-    ancestors[i] = new Set(ds.flatMap((d) => [d, ...ancestors[d]!]));
+    const extra = extras[i % extras.length];
+    ancestors[i] = new Set(ds.flatMap((d) => [d, ...ancestors[d]]));
     const step: WorkflowStep = { id: stepId(i), capability: { skill: `skill-${i % 5}` } };
     if (ds.length > 0) step.dependsOn = ds.map(stepId);
     if (extra.when) step.when = extra.when;
     if (extra.fanOut) {
-      const upstreamFanOut = [...ancestors[i]!].filter((a) => fanOut.has(a)).sort((a, b) => a - b);
-      step.forEach = extra.fromUpstream && upstreamFanOut.length > 0 ? stepId(upstreamFanOut[upstreamFanOut.length - 1]!) : 'inputs';
+      const upstreamFanOut = [...ancestors[i]].filter((a) => fanOut.has(a)).sort((a, b) => a - b);
+      step.forEach = extra.fromUpstream && upstreamFanOut.length > 0 ? stepId(upstreamFanOut[upstreamFanOut.length - 1]) : 'inputs';
       step.batchSize = extra.batchSize;
       fanOut.add(i);
       if (extra.knownCount) expectedItems[step.id] = inputCount;
@@ -128,9 +128,9 @@ export function spDagArb(maxSteps: number): fc.Arbitrary<number[][]> {
           return { sources: parts.flatMap((p) => p.sources), sinks: parts.flatMap((p) => p.sinks) };
         }
         for (let i = 1; i < parts.length; i++) {
-          for (const source of parts[i]!.sources) deps[source] = [...deps[source]!, ...parts[i - 1]!.sinks];
+          for (const source of parts[i].sources) deps[source] = [...deps[source], ...parts[i - 1].sinks];
         }
-        return { sources: parts[0]!.sources, sinks: parts[parts.length - 1]!.sinks };
+        return { sources: parts[0].sources, sinks: parts[parts.length - 1].sinks };
       };
       build(shape);
       return deps.map((d) => [...new Set(d)].sort((a, b) => a - b));
@@ -147,7 +147,7 @@ function evaluateWhen(when: WhenCondition, params: RunParameters): boolean {
   if (when.exists !== undefined) return present === when.exists;
   if (when.equals !== undefined) return present && value === when.equals;
   if (when.notEquals !== undefined) return !(present && value === when.notEquals);
-  return present && when.in!.includes(value!);
+  return present && when.in!.includes(value);
 }
 
 /** Steps that run: the condition holds and, unless a root, at least one dependency ran. */

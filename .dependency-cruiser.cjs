@@ -6,7 +6,8 @@
  *   lambdas/edge/        handler plumbing: the HTTP edge (typed errors → status codes), logging.        → core
  *   lambdas/aws/         AWS adapters: the stores and clients that do what core asks for.              → core, edge
  *   lambdas/<function>/  the platform's Lambda handlers, thin: they wire core to adapters and edge.   → core, edge, aws
- *   lambdas/client/      the client library (CLI, sample run, dashboard, tests): the public API only.  → core/events
+ *   lambdas/client/      the client library (CLI, sample run, dashboard, tests): the public API only.  → core/events,
+ *                        and types (only) of core's other answers (e.g. a command's result)
  *   lambdas/migration/   the COBOL → Java application: its agents and their Lambdas, the COBOL parser, the Java
  *                        generator, the report.  → llm; the platform only through the agent runtime
  *                        (core/agent-runtime, and aws/agent-runtime.ts that binds it to Lambda)
@@ -54,9 +55,16 @@ module.exports = {
     {
       name: 'client-speaks-the-public-api',
       severity: 'error',
-      comment: 'The client shares the event types with the platform, nothing else.',
+      comment: 'The client shares the event protocol with the platform, nothing else at run time.',
       from: { path: '^lambdas/client/' },
-      to: { path: ['^lambdas/(?!client/|core/events/)', OUTSIDE_PRODUCT] },
+      to: { path: ['^lambdas/(?!client/|core/)', OUTSIDE_PRODUCT] },
+    },
+    {
+      name: 'client-borrows-only-types-from-core',
+      severity: 'error',
+      comment: 'Beyond the event protocol, the client may name the types of core\'s answers, never run its code.',
+      from: { path: '^lambdas/client/' },
+      to: { path: '^lambdas/core/(?!events/)', dependencyTypesNot: ['type-only'] },
     },
     {
       name: 'application-through-the-agent-runtime',

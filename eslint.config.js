@@ -12,8 +12,15 @@ export default tseslint.config(
       parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
     },
     rules: {
-      // Numbers read well in messages and keys; objects, nullish values and unions of them still need a decision.
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true }],
+      // Numbers and booleans print as themselves; `undefined`, `null`, objects and `any` in a text are mistakes.
+      // (Options replace the strict preset's, so every one is stated.)
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true, allowAny: false, allowNullish: false, allowRegExp: false, allowNever: false, allowArray: false },
+      ],
+      // Dropping fields by destructuring (`const { pk: _pk, ...rest } = item`) and unused parameters a signature
+      // requires are intended: the leading underscore says so.
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrorsIgnorePattern: '^_', ignoreRestSiblings: true }],
     },
   },
   {

@@ -7,7 +7,7 @@
  *   middleware on the runtime's own clients), for batches of 1 and of 10 items.
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, DynamoDBDocumentClient, type BatchWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import type { Context } from 'aws-lambda';
 import { agentRuntimeDeps } from '../lambdas/aws/agent-runtime';
@@ -45,18 +45,29 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
+/** The fields of a DynamoDB command's input that name its table(s). */
+interface TableNaming {
+  TableName?: string;
+  RequestItems?: Record<string, unknown>;
+  TransactItems?: unknown;
+}
+
 /** Counts every request a client sends, by table and command. */
-function countRequests(client: { middlewareStack: any }, counts: Map<string, number>): void {
+function countRequests(client: DynamoDBClient, counts: Map<string, number>): void {
   client.middlewareStack.add(
-    (next: any, context: any) => async (args: any) => {
-      const table = args.input?.TableName ?? Object.keys(args.input?.RequestItems ?? {})[0] ?? (args.input?.TransactItems ? 'transaction' : '?');
-      const key = `${table} ${context.commandName}`;
+    (next, context) => (args) => {
+      const input = args.input as TableNaming;
+      const table = input.TableName ?? Object.keys(input.RequestItems ?? {}).at(0) ?? (input.TransactItems ? 'transaction' : '?');
+      const key = `${table} ${String(context.commandName)}`;
       counts.set(key, (counts.get(key) ?? 0) + 1);
       return next(args);
     },
     { step: 'initialize', name: 'agentplaneBenchCounter' },
   );
 }
+
+/** One table's share of a BatchWrite (what UnprocessedItems hands back, too). */
+type WriteRequests = NonNullable<BatchWriteCommandInput['RequestItems']>[string];
 
 async function seed(doc: DynamoDBDocumentClient, table: string, functionArn: string): Promise<number> {
   const started = performance.now();
@@ -80,7 +91,7 @@ async function seed(doc: DynamoDBDocumentClient, table: string, functionArn: str
   await Promise.all(
     Array.from({ length: 6 }, async () => {
       while (next < batches.length) {
-        let pending: any[] = batches[next++].map((Item) => ({ PutRequest: { Item } }));
+        let pending: WriteRequests = batches[next++].map((Item) => ({ PutRequest: { Item } }));
         while (pending.length > 0) {
           const out = await doc.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
           pending = out.UnprocessedItems?.[table] ?? [];

@@ -43,7 +43,7 @@ function throughput(sources: Source[], resolve: (name: string) => string | undef
   return Math.round(lines / ((performance.now() - start) / 1000));
 }
 
-export async function runCobolBench(): Promise<Array<{ name: string; value: number; unit: string }>> {
+export function runCobolBench(): Array<{ name: string; value: number; unit: string }> {
   const { sources, resolve } = loadCorpus();
   const large = sources.filter((s) => s.fileName === LARGE);
   return [

@@ -6,6 +6,8 @@
  * the rest at once. Figures are per-item wall time (the step's duration / items) and the split of the reasons.
  */
 import type { BenchCloud } from './agents-bench';
+import type { EventEnvelope, EventEnvelopeOf } from '../lambdas/core/events/schemas';
+import type { RunRecord } from '../lambdas/core/runs/model';
 
 interface Row {
   name: string;
@@ -13,14 +15,18 @@ interface Row {
   unit: string;
 }
 
-interface RunEvent {
-  event: string;
-  payload: any;
+type RunEvent = EventEnvelope;
+
+/** GET /agents/{id} answers `{ agent }`; the bench also takes the fields at the top level. */
+interface AgentBody {
+  functionArn?: string;
+  agent?: { functionArn?: string };
 }
 
 const ITEMS = 20;
 
-async function api(cloud: BenchCloud, method: string, path: string, body?: unknown): Promise<any> {
+/** The parsed JSON body (undefined when empty); callers cast it to the route's response. */
+async function api(cloud: BenchCloud, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${cloud.restUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${cloud.token}`, 'content-type': 'application/json' },
@@ -33,24 +39,28 @@ async function api(cloud: BenchCloud, method: string, path: string, body?: unkno
 
 async function runStep(cloud: BenchCloud, workflowId: string, failing: string): Promise<RunEvent[]> {
   const inputs = Array.from({ length: ITEMS }, (_, i) => ({ key: `f${String(i).padStart(2, '0')}.txt`, content: 'x' }));
-  const { runId } = await api(cloud, 'POST', '/runs', { workflowId, parameters: { failing }, inputs });
+  const { runId } = (await api(cloud, 'POST', '/runs', { workflowId, parameters: { failing }, inputs })) as Pick<RunRecord, 'runId'>;
   const deadline = Date.now() + 300_000;
   for (;;) {
-    const run = await api(cloud, 'GET', `/runs/${runId}`);
+    const run = (await api(cloud, 'GET', `/runs/${runId}`)) as Pick<RunRecord, 'status'>;
     if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(run.status)) {
       if (run.status !== 'SUCCEEDED') throw new Error(`fallback bench run ${runId} ended ${run.status}`);
-      return (await api(cloud, 'GET', `/runs/${runId}/events?afterSeq=0&limit=1000`)).events;
+      return ((await api(cloud, 'GET', `/runs/${runId}/events?afterSeq=0&limit=1000`)) as { events: RunEvent[] }).events;
     }
     if (Date.now() > deadline) throw new Error(`fallback bench run ${runId} did not end`);
     await new Promise((r) => setTimeout(r, 250));
   }
 }
 
-const perItem = (events: RunEvent[]) => events.find((e) => e.event === 'StepCompleted')!.payload.summary.durationMs / ITEMS;
+const perItem = (events: RunEvent[]) => {
+  const completed = events.find((e): e is EventEnvelopeOf<'StepCompleted'> => e.event === 'StepCompleted');
+  if (!completed) throw new Error('fallback bench run has no StepCompleted event');
+  return completed.payload.summary.durationMs / ITEMS;
+};
 
 export async function runFallbackBench(cloud: BenchCloud): Promise<Row[]> {
-  const builtIn = await api(cloud, 'GET', '/agents/diagnostics.delay');
-  const functionArn: string = builtIn.functionArn ?? builtIn.agent?.functionArn;
+  const builtIn = (await api(cloud, 'GET', '/agents/diagnostics.delay')) as AgentBody;
+  const functionArn = builtIn.functionArn ?? builtIn.agent?.functionArn;
   const stamp = Date.now().toString(36);
   const skill = `bench-fallback-${stamp}`;
   for (const [id, priority] of [[`bench-first-${stamp}`, 100], [`bench-second-${stamp}`, 0]] as const) {
@@ -75,7 +85,9 @@ export async function runFallbackBench(cloud: BenchCloud): Promise<Row[]> {
   await runStep(cloud, workflowId, '^$');
   const clean = await runStep(cloud, workflowId, '^$');
   const moved = await runStep(cloud, workflowId, '.');
-  const reasons = moved.filter((e) => e.event === 'AgentSelected' && e.payload.fallbackFrom !== undefined).map((e) => String(e.payload.reason));
+  const reasons = moved
+    .filter((e): e is EventEnvelopeOf<'AgentSelected'> => e.event === 'AgentSelected' && e.payload.fallbackFrom !== undefined)
+    .map((e) => String(e.payload.reason));
   return [
     { name: 'fallback.per-item wall time, no failure', value: perItem(clean), unit: 'ms' },
     { name: 'fallback.per-item wall time, every item moves', value: perItem(moved), unit: 'ms' },

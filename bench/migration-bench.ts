@@ -33,7 +33,7 @@ function corpusWorkspace(): { ws: MemoryWorkspace; lines: number } {
  */
 export async function runMigrationBench(): Promise<Array<{ name: string; value: number; unit: string }>> {
   const hasJavac = spawnSync('javac', ['-version']).status === 0;
-  const skipJavac: Javac = { version: async () => 'none', compile: async () => ({ ok: true, diagnostics: [], durationMs: 0 }) };
+  const skipJavac: Javac = { version: () => Promise.resolve('none'), compile: () => Promise.resolve({ ok: true, diagnostics: [], durationMs: 0 }) };
   // Warm-up without javac: it warms the parser, generator and prompts, not the JVM (each compile starts one).
   await runMigrationPipeline(corpusWorkspace().ws, { llm: new OfflineProvider(), javac: skipJavac });
 

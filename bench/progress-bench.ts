@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { EventStore } from '../lambdas/aws/event-store';
+import type { ServerFrame } from '../lambdas/core/events/frames';
 
 /**
  * Progress streaming on the local cloud: emitters write a simulated run's events (the production EventStore,
@@ -63,7 +64,8 @@ async function subscriber(cloud: ProgressBenchCloud, runId: string): Promise<Sub
   let answered: (() => void) | undefined;
   ws.on('message', (data) => {
     const now = Date.now();
-    const frame = JSON.parse(String(data));
+    // ws's default binaryType ('nodebuffer') hands every message over as one Buffer.
+    const frame = JSON.parse((data as Buffer).toString()) as ServerFrame;
     if (frame.type === 'event' && frame.runId === runId) sub.received.set(frame.seq, now - Date.parse(frame.at));
     if (frame.type === 'res' && frame.id === 'sub') {
       if (!frame.ok) throw new Error(`subscribe failed: ${JSON.stringify(frame.error)}`);

@@ -50,7 +50,8 @@ export async function measureRoundTrips(config: LocalCloudConfig, n: number): Pr
     const id = `b${seq++}`;
     return new Promise<void>((resolve) => {
       const onMessage = (data: WebSocket.RawData) => {
-        if (JSON.parse(String(data)).id === id) {
+        // ws's default binaryType ('nodebuffer') hands every message over as one Buffer.
+        if ((JSON.parse((data as Buffer).toString()) as { id?: unknown }).id === id) {
           ws.off('message', onMessage);
           resolve();
         }

@@ -23,13 +23,17 @@ const add = (list: BenchRow[]) => {
   }
 };
 
+/** A bench module's entry point: its rows, or a promise of them. */
+type BenchEntry = (...args: unknown[]) => BenchRow[] | Promise<BenchRow[]>;
+
 /** Bench modules other parts of the project contribute; each is optional until its part exists. */
 async function optionalBench(file: string, exportName: string, ...args: unknown[]): Promise<void> {
   const path = resolve(import.meta.dirname, file);
   if (!existsSync(path)) return;
-  const mod = await import(path);
-  if (typeof mod[exportName] !== 'function') return;
-  add(await mod[exportName](...args));
+  const mod = (await import(path)) as Record<string, unknown>;
+  const entry = mod[exportName];
+  if (typeof entry !== 'function') return;
+  add(await (entry as BenchEntry)(...args));
 }
 
 async function main() {
@@ -83,7 +87,7 @@ async function main() {
   process.exit(0);
 }
 
-main().catch((error) => {
-  process.stderr.write(`bench failed: ${error instanceof Error ? error.stack : String(error)}\n`);
+main().catch((error: unknown) => {
+  process.stderr.write(`bench failed: ${error instanceof Error ? (error.stack ?? String(error)) : String(error)}\n`);
   process.exit(1);
 });

@@ -8,6 +8,8 @@
  * Figures, never assertions.
  */
 import { randomUUID } from 'node:crypto';
+import type { EventEnvelope } from '../lambdas/core/events/schemas';
+import type { RunRecord, StepState } from '../lambdas/core/runs/model';
 
 export interface RunsBenchTarget {
   restUrl: string;
@@ -23,7 +25,24 @@ export interface RunsBenchOptions {
   timeoutMs?: number;
 }
 
-async function call(target: RunsBenchTarget, method: string, path: string, body?: unknown): Promise<any> {
+/** GET /runs/{id} (runs-api publicView), the fields the bench reads; what comes over HTTP is not checked. */
+interface RunBody {
+  runId: string;
+  status: RunRecord['status'];
+  createdAt: string;
+  endedAt?: string;
+  error?: RunRecord['error'];
+  steps?: Partial<Record<string, StepState>>;
+}
+
+/** A page of GET /runs/{id}/events. */
+interface EventsPage {
+  events: EventEnvelope[];
+  nextAfterSeq: number;
+}
+
+/** The parsed JSON body (undefined when empty); callers cast it to the route's response. */
+async function call(target: RunsBenchTarget, method: string, path: string, body?: unknown): Promise<unknown> {
   const res = await fetch(`${target.restUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${target.token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
@@ -34,11 +53,11 @@ async function call(target: RunsBenchTarget, method: string, path: string, body?
   return text ? JSON.parse(text) : undefined;
 }
 
-async function allEvents(target: RunsBenchTarget, runId: string): Promise<Array<{ event: string; at: string; payload: any }>> {
-  const out: Array<{ event: string; at: string; payload: any }> = [];
+async function allEvents(target: RunsBenchTarget, runId: string): Promise<EventEnvelope[]> {
+  const out: EventEnvelope[] = [];
   let after = 0;
   for (;;) {
-    const page = await call(target, 'GET', `/runs/${runId}/events?afterSeq=${after}&limit=1000`);
+    const page = (await call(target, 'GET', `/runs/${runId}/events?afterSeq=${after}&limit=1000`)) as EventsPage;
     out.push(...page.events);
     if (page.events.length < 1000) return out;
     after = page.nextAfterSeq;
@@ -46,28 +65,32 @@ async function allEvents(target: RunsBenchTarget, runId: string): Promise<Array<
 }
 
 /** Median time from ItemStarted to ItemCompleted: the agent's side of an item (its work and its runtime). */
-function agentSideMedian(events: Array<{ event: string; at: string; payload: any }>): number {
+function agentSideMedian(events: EventEnvelope[]): number {
   const started = new Map<string, number>();
   const durations: number[] = [];
   for (const e of events) {
     if (e.event === 'ItemStarted') started.set(e.payload.item, Date.parse(e.at));
-    else if (e.event === 'ItemCompleted' && started.has(e.payload.item)) durations.push(Date.parse(e.at) - started.get(e.payload.item)!);
+    else if (e.event === 'ItemCompleted') {
+      const from = started.get(e.payload.item);
+      if (from !== undefined) durations.push(Date.parse(e.at) - from);
+    }
   }
   durations.sort((a, b) => a - b);
   return durations.length ? durations[Math.floor(durations.length / 2)] : 0;
 }
 
-async function runToEnd(target: RunsBenchTarget, workflowId: string, items: number, timeoutMs: number): Promise<{ wallMs: number; run: any }> {
+async function runToEnd(target: RunsBenchTarget, workflowId: string, items: number, timeoutMs: number): Promise<{ wallMs: number; run: RunBody & { agentSideMs: number } }> {
   const inputs = Array.from({ length: items }, (_, i) => ({ key: `item-${String(i).padStart(5, '0')}.txt`, content: `item ${i}` }));
-  const created = await call(target, 'POST', '/runs', { workflowId, inputs });
-  const runId = created.runId as string;
+  const created = (await call(target, 'POST', '/runs', { workflowId, inputs })) as Pick<RunBody, 'runId'>;
+  const runId = created.runId;
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const run = await call(target, 'GET', `/runs/${runId}`);
+    const run = (await call(target, 'GET', `/runs/${runId}`)) as RunBody;
     if (run.status === 'SUCCEEDED') {
       // The run's own clock: created (before the execution started) to its end, not the polling interval.
       const events = await allEvents(target, runId);
-      const end = events.find((e) => e.event === 'RunSucceeded')?.at ?? run.endedAt;
+      // Neither known: NaN, as Date.parse(undefined) gives.
+      const end = events.find((e) => e.event === 'RunSucceeded')?.at ?? run.endedAt ?? '';
       return { wallMs: Date.parse(end) - Date.parse(run.createdAt), run: { ...run, agentSideMs: agentSideMedian(events) } };
     }
     if (run.status === 'FAILED' || run.status === 'CANCELLED') throw new Error(`bench run ${runId} ended ${run.status}: ${JSON.stringify(run.error ?? run.steps)}`);

@@ -74,8 +74,8 @@ function compileTime(steps: number, repetitions: number): number {
   for (let r = 0; r < repetitions; r++) {
     const started = performance.now();
     const validation = validateWorkflow(definition);
-    if (!validation.ok) throw new Error(`bench definition is invalid: ${JSON.stringify(validation.errors[0])}`);
-    compileWorkflow(validation.definition!, { functions: FUNCTIONS });
+    if (!validation.ok || !validation.definition) throw new Error(`bench definition is invalid: ${JSON.stringify(validation.errors[0])}`);
+    compileWorkflow(validation.definition, { functions: FUNCTIONS });
     times.push(performance.now() - started);
   }
   return median(times);
@@ -115,7 +115,7 @@ const max = (values: number[]) => Math.max(...values);
  * the DAG's) over 200 random DAGs and 200 series-parallel ones. In step units the compiler's synchronisation
  * never lengthens the critical path; the weighted ratios show what it costs when steps take unequal time.
  */
-export async function runWorkflowBench(): Promise<BenchMetric[]> {
+export function runWorkflowBench(): BenchMetric[] {
   const metrics: BenchMetric[] = [];
   for (const [steps, repetitions] of [
     [10, 50],

@@ -12,10 +12,23 @@ import { parse as parseYaml } from 'yaml';
 import { validateWorkflow } from '../lambdas/core/workflow/validate';
 import { compileWorkflow } from '../lambdas/core/workflow/compile';
 import { aslToMermaid, workflowToMermaid } from '../lambdas/core/workflow/mermaid';
+import type { ProblemDetail } from '../lambdas/core/errors';
+import type { WorkflowSummary } from '../lambdas/aws/workflow-store';
 
 interface Target {
   restUrl: string;
   token: string;
+}
+
+/** The API's error body (lambdas/edge/http/api.ts); whatever answers in between may send something else. */
+interface ErrorBody {
+  error?: { code?: string; message?: string; details?: { problems?: ProblemDetail[] } };
+}
+
+/** A page of GET /workflows. */
+interface WorkflowPage {
+  workflows: WorkflowSummary[];
+  cursor?: string;
 }
 
 function loadTarget(): Target {
@@ -26,7 +39,8 @@ function loadTarget(): Target {
   return { restUrl: config.restUrl, token: process.env.AGENTPLANE_TOKEN ?? config.token };
 }
 
-async function api(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<any> {
+/** One API call; resolves to the parsed JSON body (undefined when empty), rejects with the API's error. */
+async function api(method: string, path: string, body?: unknown, extraHeaders: Record<string, string> = {}): Promise<unknown> {
   const target = loadTarget();
   const response = await fetch(`${target.restUrl}${path}`, {
     method,
@@ -34,10 +48,11 @@ async function api(method: string, path: string, body?: unknown, extraHeaders: R
     body: body ? JSON.stringify(body) : undefined,
   });
   const text = await response.text();
-  const parsed = text ? JSON.parse(text) : undefined;
+  const parsed: unknown = text ? JSON.parse(text) : undefined;
   if (!response.ok) {
-    const problems = parsed?.error?.details?.problems?.map((p: { path: string; message: string }) => `\n  ${p.path}: ${p.message}`).join('') ?? '';
-    throw new Error(`${response.status} ${parsed?.error?.code ?? ''}: ${parsed?.error?.message ?? text}${problems}`);
+    const failure = parsed as ErrorBody | undefined;
+    const problems = failure?.error?.details?.problems?.map((p) => `\n  ${p.path}: ${p.message}`).join('') ?? '';
+    throw new Error(`${response.status} ${failure?.error?.code ?? ''}: ${failure?.error?.message ?? text}${problems}`);
   }
   return parsed;
 }
@@ -79,13 +94,13 @@ function readWorkflowFile(file: string): unknown {
     try {
       return JSON.parse(text);
     } catch (error) {
-      throw new Error(`${file} is not valid JSON: ${(error as Error).message}`);
+      throw new Error(`${file} is not valid JSON: ${(error as Error).message}`, { cause: error });
     }
   }
   try {
     return parseYaml(text);
   } catch (error) {
-    throw new Error(`${file} is not valid YAML: ${(error as Error).message}`);
+    throw new Error(`${file} is not valid YAML: ${(error as Error).message}`, { cause: error });
   }
 }
 
@@ -108,7 +123,8 @@ workflows
     const input = readWorkflowFile(file);
     const knownSkills = opts.skills ? new Set(opts.skills.split(',').map((s) => s.trim()).filter(Boolean)) : undefined;
     const result = validateWorkflow(input, { strict: opts.strict, knownSkills });
-    const compiled = result.ok && result.definition ? compileWorkflow(result.definition, { functions: OFFLINE_FUNCTIONS }) : undefined;
+    const definition = result.ok ? result.definition : undefined;
+    const compiled = definition ? compileWorkflow(definition, { functions: OFFLINE_FUNCTIONS }) : undefined;
     const limitErrors = compiled?.report.warnings.filter((w) => w.code === 'history.limit' || w.code === 'definition.size') ?? [];
     const errors = [...result.errors, ...limitErrors];
     const warnings = [...result.warnings, ...(compiled?.report.warnings.filter((w) => !limitErrors.includes(w)) ?? [])];
@@ -117,10 +133,10 @@ workflows
     } else {
       printProblems('error  ', errors);
       printProblems('warning', warnings);
-      if (errors.length === 0 && compiled) {
+      if (errors.length === 0 && definition && compiled) {
         const r = compiled.report;
         process.stdout.write(
-          `${file}: valid — ${result.definition!.steps.length} steps, critical path ${r.criticalPathCompiled} (DAG ${r.criticalPathDag}), ` +
+          `${file}: valid — ${definition.steps.length} steps, critical path ${r.criticalPathCompiled} (DAG ${r.criticalPathDag}), ` +
             `${r.addedSyncPoints} added sync points, worst-case history ${r.maxHistoryEvents} events, ${r.definitionBytes} bytes\n`,
         );
       } else {
@@ -166,7 +182,7 @@ workflows
   .action(async () => {
     let cursor: string | undefined;
     do {
-      const page = await api('GET', `/workflows${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`);
+      const page = (await api('GET', `/workflows${cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''}`)) as WorkflowPage;
       for (const w of page.workflows) process.stdout.write(`${w.id}\tv${w.latestVersion}\t${w.steps} steps\t${w.updatedAt}\n`);
       cursor = page.cursor;
     } while (cursor);
@@ -189,7 +205,7 @@ program
     process.stdout.write(`${response.status} ${await response.text()}\n`);
   });
 
-program.parseAsync(process.argv).catch((error: Error) => {
-  process.stderr.write(`agentplane: ${error.message}\n`);
+program.parseAsync(process.argv).catch((error: unknown) => {
+  process.stderr.write(`agentplane: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

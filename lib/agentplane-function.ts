@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import { Architecture, LoggingFormat, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, type NodejsFunctionProps } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { PolicyStatement, Role, ServicePrincipal, type IRole } from 'aws-cdk-lib/aws-iam';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import type { IBucket } from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
@@ -14,7 +14,6 @@ const projectRoot = join(dirname(fileURLToPath(import.meta.url)), '..');
 export interface AgentplaneFunctionProps extends Partial<NodejsFunctionProps> {
   /** Folder under `lambdas/` holding `handler.ts` (`runs-api`, or an application's `migration/functions/agent-x`). */
   handlerDir: string;
-  logRetention?: RetentionDays;
 }
 
 /** `getItem`: reads by key and nothing else (no Query, no Scan). */
@@ -26,9 +25,12 @@ export type TableAccess = 'getItem' | 'read' | 'write' | 'readWrite' | 'stream';
  * together, so a function never gets a table name it may not use, nor a grant it is not told about.
  */
 export class AgentplaneFunction extends NodejsFunction {
+  /** The role made here; `Function.role` is optional only because imported functions have none. */
+  readonly executionRole: IRole;
+
   constructor(scope: Construct, id: string, props: AgentplaneFunctionProps) {
-    const { handlerDir, logRetention, environment, bundling, ...rest } = props;
-    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: logRetention ?? RetentionDays.ONE_MONTH });
+    const { handlerDir, environment, bundling, ...rest } = props;
+    const logGroup = new LogGroup(scope, `${id}Logs`, { retention: RetentionDays.ONE_MONTH });
     // Our own role, allowed to write to this function's log group only (not AWSLambdaBasicExecutionRole's logs:*).
     const role = new Role(scope, `${id}Role`, { assumedBy: new ServicePrincipal('lambda.amazonaws.com') });
     role.addToPolicy(
@@ -69,6 +71,7 @@ export class AgentplaneFunction extends NodejsFunction {
       },
       ...rest,
     });
+    this.executionRole = role;
   }
 
   bindTable(table: ITableV2, envName: string, access: TableAccess): this {

@@ -34,8 +34,14 @@ export function deploymentNames(name: string | undefined): DeploymentNames {
 }
 
 export function deploymentNamesOf(scope: Construct): DeploymentNames {
-  const raw = scope.node.tryGetContext(NAME_CONTEXT) as unknown;
-  return deploymentNames(raw === undefined ? undefined : String(raw));
+  return deploymentNames(contextText(NAME_CONTEXT, scope.node.tryGetContext(NAME_CONTEXT)));
+}
+
+/** A context value as text: `-c` gives strings, cdk.json may give numbers or booleans; anything else is a mistake. */
+export function contextText(key: string, value: unknown): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+  throw new DeploymentConfigError(`-c ${key}: expected a string, got ${JSON.stringify(value)}`);
 }
 
 /**

@@ -2,7 +2,7 @@ import { Aws } from 'aws-cdk-lib';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { AgentplaneFunction } from './agentplane-function';
-import { DeploymentConfigError } from './deployment';
+import { contextText, DeploymentConfigError } from './deployment';
 import { acknowledge } from './nag-suppressions';
 
 /**
@@ -73,11 +73,10 @@ type Source = (key: keyof typeof CONTEXT) => string | undefined;
 
 export function llmSettings(context: (key: string) => unknown, env: Record<string, string | undefined>): LlmSettings {
   const read: Source = (key) => {
-    const fromContext = context(CONTEXT[key]);
-    const value = fromContext !== undefined ? String(fromContext) : env[ENV[key]];
+    const value = contextText(CONTEXT[key], context(CONTEXT[key])) ?? env[ENV[key]];
     return value?.trim() ? value.trim() : undefined;
   };
-  const local = String(context(LOCAL_CONTEXT) ?? '') === 'true';
+  const local = contextText(LOCAL_CONTEXT, context(LOCAL_CONTEXT)) === 'true';
   const provider = (read('provider') ?? (local ? 'offline' : 'bedrock')).toLowerCase();
   if (provider !== 'offline' && provider !== 'openai' && provider !== 'bedrock') {
     throw new DeploymentConfigError(`${CONTEXT.provider} must be offline, openai or bedrock, got '${provider}'`);
@@ -85,7 +84,7 @@ export function llmSettings(context: (key: string) => unknown, env: Record<strin
   const model = read('model') ?? (provider === 'bedrock' ? DEFAULT_BEDROCK_MODEL : provider === 'offline' ? 'offline-deterministic-1' : undefined);
   if (!model) throw new DeploymentConfigError(`${CONTEXT.model} is required for the ${provider} provider`);
   const baseUrl = read('baseUrl');
-  if (provider === 'openai' && !baseUrl) throw new DeploymentConfigError(`${CONTEXT.baseUrl} is required for the openai provider`);
+  if (provider === 'openai' && baseUrl === undefined) throw new DeploymentConfigError(`${CONTEXT.baseUrl} is required for the openai provider`);
   const secret = read('apiKeySecret');
   const parameter = read('apiKeyParameter');
   if (secret && parameter) throw new DeploymentConfigError(`set ${CONTEXT.apiKeySecret} or ${CONTEXT.apiKeyParameter}, not both`);
@@ -101,7 +100,7 @@ export function llmSettings(context: (key: string) => unknown, env: Record<strin
     } else if (geography) settings.profileRegions = PROFILE_GEOGRAPHIES[geography];
   }
   if (provider === 'openai') {
-    settings.baseUrl = baseUrl!;
+    settings.baseUrl = baseUrl;
     if (secret) settings.apiKeySecret = secret;
     const field = read('apiKeySecretField');
     if (secret && field) settings.apiKeySecretField = field;
@@ -180,7 +179,7 @@ export function grantLlm(fn: AgentplaneFunction, settings: LlmSettings): void {
     const secretArn = secret.startsWith('arn:') ? secret : `arn:${partition}:secretsmanager:${Aws.REGION}:${account}:secret:${secret}-??????`;
     fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secretArn] }));
     if (!secret.startsWith('arn:')) {
-      acknowledge(fn.role!, [
+      acknowledge(fn.executionRole, [
         {
           id: nag(`IAM5[Resource::arn:<AWS::Partition>:secretsmanager:<AWS::Region>:<AWS::AccountId>:secret:${secret}-??????]`),
           reason: 'The configured API key secret by name: `-??????` matches only the random suffix Secrets Manager appends to its ARN.',

@@ -1,5 +1,5 @@
-import { Stack, Validations } from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
+import { CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
 
 export interface Acknowledgement {
   /** The finding as cdk-nag names it, e.g. `AwsSolutions::AwsSolutions-IAM5[Resource::*]`. */
@@ -43,11 +43,12 @@ export function stackAcknowledgements(stack: Stack, ids: { tableLogicalIds: stri
   return acks;
 }
 
-export function logicalIdOf(construct: Construct): string {
-  const child = (construct.node.defaultChild ?? construct) as Construct;
-  return Stack.of(construct).getLogicalId(child as never);
+export function logicalIdOf(construct: IConstruct): string {
+  const child = construct.node.defaultChild ?? construct;
+  if (!CfnElement.isCfnElement(child)) throw new Error(`${construct.node.path} has no CloudFormation resource to name`);
+  return Stack.of(construct).getLogicalId(child);
 }
 
-export function acknowledge(scope: Construct, acks: Acknowledgement[]): void {
+export function acknowledge(scope: IConstruct, acks: Acknowledgement[]): void {
   for (const ack of acks) Validations.of(scope).acknowledge(ack);
 }

@@ -88,7 +88,7 @@ export class ProgressSocket extends Construct {
         parallelizationFactor: 1,
         onFailure: new SqsDlq(this.failures),
         // Only new events: not the per-run counter item (seq 0, see lambdas/aws/event-store.ts), nor TTL removes.
-        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT'), dynamodb: { Keys: { seq: { N: FilterRule.notEquals('0') } } } })],
+        filters: [FilterCriteria.filter({ eventName: FilterRule.isEqual('INSERT') as string[], dynamodb: { Keys: { seq: { N: FilterRule.notEquals('0') as object[] } } } })],
       }),
     );
   }

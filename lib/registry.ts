@@ -4,7 +4,7 @@ import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement, type IGrantable } from 'aws-cdk-lib/aws-iam';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 import { AgentplaneFunction } from './agentplane-function';
 import { acknowledge } from './nag-suppressions';
 import type { AgentRegistrationInput } from '../lambdas/core/registry/agent';
@@ -78,7 +78,7 @@ export function grantInvokeAgents(grantee: IGrantable): void {
 }
 
 /** The cdk-nag findings grantInvokeAgents raises, acknowledged with their reason on the grantee role. */
-export function acknowledgeAgentInvoke(construct: Construct): void {
+export function acknowledgeAgentInvoke(construct: IConstruct): void {
   acknowledge(construct, [
     {
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:lambda:<AWS::Region>:<AWS::AccountId>:function:*]',
@@ -127,7 +127,7 @@ export class AgentRegistry extends Construct {
     }).bindTable(props.tables.agents, 'AGENTS_TABLE', 'readWrite');
     bindRegistryReader(this.healthCheck);
     grantInvokeAgents(this.healthCheck);
-    acknowledgeAgentInvoke(this.healthCheck.role!);
+    acknowledgeAgentInvoke(this.healthCheck.executionRole);
 
     this.healthCheckRule = new Rule(this, 'HealthCheckSchedule', {
       description: 'Agentplane agent health checks',

@@ -115,9 +115,9 @@ export class Runs extends Construct {
         // Only the run record's expiry: a REMOVE of a META item by the DynamoDB service itself.
         filters: [
           FilterCriteria.filter({
-            eventName: FilterRule.isEqual('REMOVE'),
-            userIdentity: { type: FilterRule.isEqual('Service'), principalId: FilterRule.isEqual('dynamodb.amazonaws.com') },
-            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('META') } } },
+            eventName: FilterRule.isEqual('REMOVE') as string[],
+            userIdentity: { type: FilterRule.isEqual('Service') as string[], principalId: FilterRule.isEqual('dynamodb.amazonaws.com') as string[] },
+            dynamodb: { Keys: { sk: { S: FilterRule.isEqual('META') as string[] } } },
           }),
         ],
       }),
@@ -125,18 +125,18 @@ export class Runs extends Construct {
 
     const nag = (rule: string) => `AwsSolutions::AwsSolutions-${rule}`;
     for (const fn of [this.itemGate, this.sweeper, props.finalizer, props.gate, ...commanders]) {
-      acknowledge(fn.role!, [
+      acknowledge(fn.executionRole, [
         { id: nag(`IAM5[Resource::${arns.nag.executions}:*]`), reason: 'Executions of this deployment\'s workflow state machines are named after run ids, unknown at deploy time.' },
       ]);
     }
     for (const fn of commanders) {
-      acknowledge(fn.role!, [
+      acknowledge(fn.executionRole, [
         { id: nag(`IAM5[Resource::${arns.nag.machines}]`), reason: 'Runs start executions of this deployment\'s workflow state machines (and their published versions), created at registration time.' },
       ]);
     }
     acknowledge(props.stateMachineRole, [{ id: nag(`IAM5[Resource::<${logicalIdOf(this.itemGate)}.Arn>:*]`), reason: 'Qualified ARNs (versions) of the item gate function itself.' }]);
     for (const fn of commanders) {
-      acknowledge(fn.role!, [{ id: nag(`IAM5[Resource::<${logicalIdOf(props.gate)}.Arn>:*]`), reason: 'Qualified ARNs (versions) of the engine gate, which resume invokes again for a held step.' }]);
+      acknowledge(fn.executionRole, [{ id: nag(`IAM5[Resource::<${logicalIdOf(props.gate)}.Arn>:*]`), reason: 'Qualified ARNs (versions) of the engine gate, which resume invokes again for a held step.' }]);
     }
     acknowledge(this.janitorFailures, [{ id: nag('SQS3'), reason: 'This queue is itself the on-failure destination (DLQ) of the workspace janitor stream mapping.' }]);
   }

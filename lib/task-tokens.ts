@@ -12,7 +12,7 @@ import { acknowledge } from './nag-suppressions';
 export function grantTaskResponse(fn: AgentplaneFunction): void {
   // No SendTaskHeartbeat: nothing sends heartbeats (yet).
   fn.addToRolePolicy(new PolicyStatement({ actions: ['states:SendTaskSuccess', 'states:SendTaskFailure'], resources: ['*'] }));
-  acknowledge(fn.role!, [
+  acknowledge(fn.executionRole, [
     {
       id: 'AwsSolutions::AwsSolutions-IAM5[Resource::*]',
       reason: 'states:SendTask* support no resource-level permission (Service Authorization Reference); the unguessable task token limits them. Also X-Ray tracing, which has no resource scope.',

@@ -139,7 +139,7 @@ export class WorkflowEngine extends Construct {
       { id: nag(`IAM5[Resource::<${bucketId}.Arn>/runs/*]`), reason: 'Distributed Map ItemReader/ResultWriter inside the runs/ area; run ids are unknown at deploy time.' },
       { id: nag('IAM5[Resource::*]'), reason: 'X-Ray tracing and CloudWatch Logs vended log delivery (Step Functions logging) support no resource-level permissions.' },
     ]);
-    acknowledge(workflowsApi.role!, [
+    acknowledge(workflowsApi.executionRole, [
       { id: nag(`IAM5[Resource::${machinesFinding}]`), reason: 'The workflows API creates and versions the workflow state machines at registration; all and only they are named agentplane-*.' },
       { id: nag(`IAM5[Resource::<${bucketId}.Arn>/${BODY_PREFIX}*]`), reason: 'Workflow bodies too large for a DynamoDB item, keyed by tenant, workflow and content hash (unknown at deploy time).' },
       { id: nag('IAM5[Resource::*]'), reason: 'CloudWatch Logs vended log delivery, needed to create state machines with logging on, supports no resource-level permissions.' },

@@ -9,7 +9,7 @@ import { hashToken, newToken, tokenId } from '../lambdas/core/auth/tokens';
 
 const [outputsFile, targetFile] = process.argv.slice(2);
 if (!outputsFile || !targetFile) throw new Error('usage: localstack-target.ts OUTPUTS.json TARGET.json');
-const outputs = JSON.parse(readFileSync(outputsFile, 'utf8')).Agentplane as Record<string, string>;
+const outputs = (JSON.parse(readFileSync(outputsFile, 'utf8')) as { Agentplane: Record<string, string> }).Agentplane;
 const token = newToken();
 const hash = hashToken(token);
 await new DynamoDBClient({}).send(

@@ -27,29 +27,51 @@ function filesUnder(dir: string): string[] {
   });
 }
 
-async function call(target: SampleTarget, method: string, path: string, body?: unknown): Promise<any> {
+/** The fields of the public API's answers the sample reads (the API documents more). */
+interface ApiError {
+  error?: { code?: string; message?: string };
+}
+interface RegisteredWorkflow {
+  id: string;
+  version: number;
+}
+interface CreatedRun {
+  runId: string;
+}
+interface IssuedUploads {
+  uploads: Array<{ key: string; url: string }>;
+}
+interface WorkspaceListing {
+  objects: Array<{ key: string; url: string }>;
+}
+
+/** Calls the public API; the caller reads the answer as the shape the API documents for the route. */
+async function call(target: SampleTarget, method: string, path: string, body?: unknown): Promise<unknown> {
   const response = await fetch(`${target.restUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${target.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
-  const parsed = text ? JSON.parse(text) : undefined;
-  if (!response.ok) throw new Error(`${method} ${path}: ${response.status} ${parsed?.error?.code ?? ''} ${parsed?.error?.message ?? text}`);
+  const parsed: unknown = text ? JSON.parse(text) : undefined;
+  if (!response.ok) {
+    const error = (parsed as ApiError | undefined)?.error;
+    throw new Error(`${method} ${path}: ${response.status} ${error?.code ?? ''} ${error?.message ?? text}`);
+  }
   return parsed;
 }
 
 export async function runSample(target: SampleTarget, outDir: string, out: NodeJS.WriteStream = process.stdout): Promise<RunView> {
-  const definition = JSON.parse(readFileSync(SAMPLE_WORKFLOW, 'utf8'));
-  const registered = await call(target, 'POST', '/workflows', definition);
+  const definition: unknown = JSON.parse(readFileSync(SAMPLE_WORKFLOW, 'utf8'));
+  const registered = (await call(target, 'POST', '/workflows', definition)) as RegisteredWorkflow;
   out.write(`Registered workflow ${registered.id} v${registered.version}\n`);
 
   const files = filesUnder(SAMPLE_CORPUS).sort();
   const keys = files.map((f) => relative(SAMPLE_CORPUS, f).split('\\').join('/'));
-  const created = await call(target, 'POST', '/runs', { workflowId: registered.id, version: registered.version, start: false });
-  const runId: string = created.runId;
-  const { uploads } = await call(target, 'POST', `/runs/${runId}/uploads`, { files: keys.map((key) => ({ key })) });
-  for (const upload of uploads as Array<{ key: string; url: string }>) {
+  const created = (await call(target, 'POST', '/runs', { workflowId: registered.id, version: registered.version, start: false })) as CreatedRun;
+  const runId = created.runId;
+  const { uploads } = (await call(target, 'POST', `/runs/${runId}/uploads`, { files: keys.map((key) => ({ key })) })) as IssuedUploads;
+  for (const upload of uploads) {
     const file = files[keys.indexOf(upload.key.replace(/^inputs\//, ''))];
     const put = await fetch(upload.url, { method: 'PUT', body: readFileSync(file) });
     if (!put.ok) throw new Error(`upload of ${upload.key} failed: ${put.status}`);
@@ -78,8 +100,8 @@ export async function runSample(target: SampleTarget, outDir: string, out: NodeJ
 
   const runDir = join(outDir, runId);
   for (const area of ['outputs', 'reports']) {
-    const { objects } = await call(target, 'GET', `/runs/${runId}/workspace?area=${area}`);
-    for (const object of objects as Array<{ key: string; url: string }>) {
+    const { objects } = (await call(target, 'GET', `/runs/${runId}/workspace?area=${area}`)) as WorkspaceListing;
+    for (const object of objects) {
       const response = await fetch(object.url);
       const local = join(runDir, object.key.replace(`runs/${runId}/`, ''));
       mkdirSync(dirname(local), { recursive: true });

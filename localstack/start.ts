@@ -106,7 +106,7 @@ async function main() {
   process.on('SIGTERM', () => void stop('SIGTERM'));
 }
 
-main().catch((error) => {
+main().catch((error: unknown) => {
   process.stderr.write(`\nThe local cloud did not start: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exit(1);
 });

@@ -17,13 +17,13 @@ const routes: RouteTable = {
     logger.info('token created', { tenant: record.tenant, tokenId: record.tokenId, admin: record.admin });
     return json(201, { token, tenant: record.tenant, admin: record.admin, tokenId: record.tokenId, name: record.name });
   },
-  'GET /quotas': async (req) => {
+  'GET /quotas': (req) => {
     requireAdmin(req.principal);
-    throw new NotImplementedError('Quotas are not built yet');
+    return Promise.reject(new NotImplementedError('Quotas are not built yet'));
   },
-  'PUT /quotas': async (req) => {
+  'PUT /quotas': (req) => {
     requireAdmin(req.principal);
-    throw new NotImplementedError('Quotas are not built yet');
+    return Promise.reject(new NotImplementedError('Quotas are not built yet'));
   },
 };
 

@@ -17,8 +17,9 @@ export const handler = async () => {
       );
       const text = out.Payload ? Buffer.from(out.Payload).toString('utf8') : '';
       if (out.FunctionError) return { ok: false, error: `${out.FunctionError}: ${text.slice(0, 500)}` };
-      const body = text ? JSON.parse(text) : {};
-      return body?.healthy === true ? { ok: true } : { ok: false, error: String(body?.error ?? 'agent did not report healthy') };
+      const body = (text ? JSON.parse(text) : {}) as { healthy?: unknown; error?: unknown } | null;
+      if (body?.healthy === true) return { ok: true };
+      return { ok: false, error: typeof body?.error === 'string' ? body.error : 'agent did not report healthy' };
     },
     record: (agentId, result) => store.recordHealthCheck(agentId, result),
     clock: Date.now,

@@ -6,6 +6,7 @@ import { requireAdmin, requirePrincipal } from '../core/auth/principal';
 import { AgentIdSchema, CapabilityConstraintsSchema, parseAgentRegistration, SkillSchema } from '../core/registry/agent';
 import { selectAgents } from '../core/registry/selection';
 import { RegistryConflictError, summaryOf, type RegistryStore, type StoredAgent } from '../aws/registry-store';
+import { lookup } from '../core/invariants';
 
 /**
  * The registry routes. The registry is shared by every tenant: any token may read it (list, get,
@@ -29,10 +30,10 @@ const ListQuery = z.object({
   cursor: z.string().max(2048).optional(),
 });
 
-function agentIdOf(params: Record<string, string>): string {
+function agentIdOf(params: Partial<Record<string, string>>): string {
   const parsed = AgentIdSchema.safeParse(params.id);
   // An id that cannot exist is simply not found (no hint about the id syntax needed here).
-  if (!parsed.success) throw new NotFoundError(`No agent '${params.id}'`);
+  if (!parsed.success) throw new NotFoundError(`No agent '${params.id ?? ''}'`);
   return parsed.data;
 }
 
@@ -68,7 +69,7 @@ export function agentRoutes(store: RegistryStore, clock: () => number = Date.now
       requirePrincipal(req.principal);
       const id = agentIdOf(req.pathParameters);
       const now = clock();
-      const state = (await store.loadStates([id], now)).get(id)!;
+      const state = lookup(await store.loadStates([id], now), id);
       if (!state.record) throw new NotFoundError(`No agent '${id}'`);
       return json(200, { agent: { ...agentBody(state.record), skills: summaryOf(state.record).skills, health: store.healthOf(state, now) } });
     },

@@ -16,6 +16,7 @@ import type { RuntimeAgentRecord, RuntimeDeps } from '../core/agent-runtime/runt
 import { defineAgent as defineAgentWith, type AgentDefinition } from '../core/agent-runtime';
 import type { ObjectStore } from '../core/agent-runtime/workspace';
 import { logger } from '../edge/observability/logger';
+import { present } from '../core/invariants';
 
 /**
  * The agent runtime's AWS side: DynamoDB (registry, events, leases, idempotency) and S3 (workspace).
@@ -47,7 +48,7 @@ function s3ObjectStore(client: S3Client): ObjectStore {
     async get(bucket, key) {
       try {
         const out = await client.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-        return await out.Body!.transformToByteArray();
+        return await present(out.Body, 'out.Body').transformToByteArray();
       } catch (error) {
         if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
         throw error;
@@ -58,7 +59,7 @@ function s3ObjectStore(client: S3Client): ObjectStore {
       let ContinuationToken: string | undefined;
       do {
         const page = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
-        for (const o of page.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0 });
+        for (const o of page.Contents ?? []) out.push({ key: present(o.Key, 'o.Key'), size: o.Size ?? 0 });
         ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
       } while (ContinuationToken);
       return out;

@@ -9,7 +9,7 @@ const nameOf = (error: unknown) => (error as { name?: string } | undefined)?.nam
 /** A write refused by its ConditionExpression (or a transaction cancelled because one of its conditions failed). */
 export function isConditionFailure(error: unknown): boolean {
   const name = nameOf(error);
-  return name === 'ConditionalCheckFailedException' || (name === 'TransactionCanceledException' && /ConditionalCheckFailed/.test(String((error as Error).message)));
+  return name === 'ConditionalCheckFailedException' || (name === 'TransactionCanceledException' && /ConditionalCheckFailed/.test((error as Error).message));
 }
 
 /** Any refused commit, a conflicting concurrent transaction included: what optimistic writers retry on. */

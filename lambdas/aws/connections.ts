@@ -38,7 +38,7 @@ export class ConnectionStore {
     for (let i = 0; i < Items.length; i += 25) {
       await dynamo().send(
         new BatchWriteCommand({
-          RequestItems: { [this.tableName]: Items.slice(i, i + 25).map((key) => ({ DeleteRequest: { Key: { pk: key.pk, sk: key.sk } } })) },
+          RequestItems: { [this.tableName]: Items.slice(i, i + 25).map((key) => ({ DeleteRequest: { Key: { pk: key.pk as string, sk: key.sk as string } } })) },
         }),
       );
     }

@@ -11,6 +11,7 @@ import { blockFromCounter, SeqAllocator } from '../core/events/sequence';
 import { ProgressCoalescer, progressKey, type CoalescerOptions } from '../core/events/coalesce';
 import { ledgerAdds, parseLedger, spendOfEvent, type RunSpend, type SpendItem } from '../core/runs/spend';
 import { isConditionFailure, updateIf } from './conditions';
+import { present } from '../core/invariants';
 
 /**
  * The run event log in DynamoDB: the one emitter every producer uses (engine, finalizer, control API, agent
@@ -122,7 +123,7 @@ function toItem(event: StoredEvent): Record<string, unknown> {
 
 /** A stored item (from a read or a stream image) as an event, payload parsed. */
 export function fromItem(item: Record<string, unknown>): StoredEvent {
-  const payload = typeof item.payload === 'string' ? (JSON.parse(item.payload) as Record<string, unknown>) : ((item.payload as Record<string, unknown>) ?? {});
+  const payload = typeof item.payload === 'string' ? (JSON.parse(item.payload) as Record<string, unknown>) : ((item.payload as Record<string, unknown> | undefined) ?? {});
   return { ...item, payload } as StoredEvent;
 }
 
@@ -240,7 +241,7 @@ export class EventStore {
       this.progressTimer = undefined;
       void this.flushProgress().finally(() => { this.scheduleProgressFlush(); });
     }, Math.max(0, due - this.clock()));
-    this.progressTimer.unref?.();
+    this.progressTimer.unref();
   }
 
   private enqueue(runId: string, event: EventName, payload: Record<string, unknown>, at: string, attributes?: Record<string, unknown>): Promise<EventEnvelope> {
@@ -301,7 +302,7 @@ export class EventStore {
       }),
     );
     const allocator = new SeqAllocator();
-    allocator.addBlock(blockFromCounter(Number(result.Attributes!.next), n));
+    allocator.addBlock(blockFromCounter(Number(present(result.Attributes, 'result.Attributes').next), n));
     return allocator.take(n);
   }
 
@@ -309,7 +310,7 @@ export class EventStore {
     let numbers: number[];
     const spending = batch.filter((p) => p.spend && !p.spendCounted);
     try {
-      numbers = await this.reserve(runId, batch.length, spending.map((p) => p.spend!));
+      numbers = await this.reserve(runId, batch.length, spending.map((p) => present(p.spend, 'p.spend')));
     } catch (error) {
       for (const p of batch) p.reject(error);
       return;
@@ -369,7 +370,7 @@ export class EventStore {
     } catch (error) {
       if (!isConditionFailure(error)) throw error;
       const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { runId, seq }, ConsistentRead: true }));
-      return fromItem(Item!);
+      return fromItem(present(Item, 'Item'));
     }
   }
 

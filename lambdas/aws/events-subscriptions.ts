@@ -110,19 +110,20 @@ export class SubscriptionStore {
           ExclusiveStartKey,
         }),
       );
-      for (const item of page.Items ?? []) if (typeof item.sk === 'string' && item.sk.startsWith('SUB#')) keys.push({ pk: item.pk, sk: item.sk });
+      for (const item of page.Items ?? []) if (typeof item.sk === 'string' && item.sk.startsWith('SUB#')) keys.push({ pk: item.pk as string, sk: item.sk });
       ExclusiveStartKey = page.LastEvaluatedKey;
     } while (ExclusiveStartKey);
     // The index is eventually consistent: it finds who is subscribed; their delivery state comes from the table.
     const out: Subscription[] = [];
     for (let i = 0; i < keys.length; i += 100) {
-      let request: Record<string, { Keys: Array<Record<string, unknown>>; ConsistentRead: boolean }> | undefined = {
+      type Batch = Record<string, { Keys: Array<Record<string, unknown>>; ConsistentRead: boolean }>;
+      let request: Batch | undefined = {
         [this.tableName]: { Keys: keys.slice(i, i + 100), ConsistentRead: true },
       };
       for (let attempt = 0; request && Object.keys(request).length > 0; attempt++) {
         const result = await this.client.send(new BatchGetCommand({ RequestItems: request }));
         for (const item of result.Responses?.[this.tableName] ?? []) out.push(item as Subscription);
-        request = result.UnprocessedKeys as typeof request;
+        request = result.UnprocessedKeys as Batch | undefined;
         if (request && Object.keys(request).length > 0) await new Promise((r) => setTimeout(r, Math.min(1000, 20 * 2 ** attempt)));
       }
     }
@@ -284,7 +285,7 @@ export class BroadcastBatch {
   ) {
     for (const e of events) {
       let m = this.inBatch.get(e.runId);
-      if (!m) this.inBatch.set(e.runId, (m = new Map()));
+      if (!m) this.inBatch.set(e.runId, (m = new Map<number, StoredEvent>()));
       m.set(e.seq, e);
       this.maxSeq.set(e.runId, Math.max(this.maxSeq.get(e.runId) ?? 0, e.seq));
     }
@@ -391,6 +392,6 @@ export class BroadcastBatch {
       );
     }
     const results = await Promise.allSettled(all);
-    return results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason);
+    return results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r): unknown => r.reason);
   }
 }

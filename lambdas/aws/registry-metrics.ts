@@ -135,10 +135,14 @@ export function mergeCounterSets(sets: readonly CounterSet[]): CounterSet {
     failures: sets.reduce((s, c) => s + c.failures, 0),
     histogram: mergeHistograms(...sets.map((c) => c.histogram)),
   };
-  const newestError = [...sets].filter((c) => c.lastErrorAt).sort((a, b) => (a.lastErrorAt! < b.lastErrorAt! ? 1 : -1))[0];
-  if (newestError?.lastError !== undefined) {
+  let newestError: { lastError: string; lastErrorAt: string } | undefined;
+  for (const { lastError, lastErrorAt } of sets) {
+    if (lastError === undefined || !lastErrorAt) continue;
+    if (!newestError || lastErrorAt > newestError.lastErrorAt) newestError = { lastError, lastErrorAt };
+  }
+  if (newestError) {
     merged.lastError = newestError.lastError;
-    merged.lastErrorAt = newestError.lastErrorAt!;
+    merged.lastErrorAt = newestError.lastErrorAt;
   }
   const newest = sets.map((c) => c.lastInvocationAt).filter((x): x is string => !!x).sort().at(-1);
   if (newest) merged.lastInvocationAt = newest;

@@ -12,6 +12,7 @@ import {
 import type { PayloadOf } from '../core/events/schemas';
 import type { CandidateChoice } from '../core/runs/fallback';
 import { RegistryStore, type CandidateView } from './registry-store';
+import { lookup } from '../core/invariants';
 
 /**
  * Selection at run time, for the engine (the gate before each step, the item gate when items fall back). It reads the registry and decides;
@@ -102,7 +103,7 @@ export async function selectForStep(
   const agents = new Map(views.map((v) => [v.id, v]));
   const best = nextCandidate(result.matches, []);
   if (!best) throw new NoAgentError(explainNoCandidate(request, result), result.rejected);
-  return { request, chosen: chosenOf(best, agents.get(best.agentId)!), candidates: result.matches, rejected: result.rejected, reasons: best.reasons, agents };
+  return { request, chosen: chosenOf(best, lookup(agents, best.agentId)), candidates: result.matches, rejected: result.rejected, reasons: best.reasons, agents };
 }
 
 /**
@@ -114,7 +115,7 @@ export function fallbackCandidate(selection: Pick<StepSelection, 'candidates' | 
   const excluded = new Set(exclude);
   const next = nextCandidate(selection.candidates, excluded);
   if (!next) return undefined;
-  const view = selection.agents.get(next.agentId)!;
+  const view = lookup(selection.agents, next.agentId);
   return {
     agentId: next.agentId,
     functionArn: view.record.functionArn,

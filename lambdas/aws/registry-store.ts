@@ -8,6 +8,7 @@ import {
   UpdateCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
+import type { BatchWriteCommandInput, TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './clients';
 import { newAgentRecord, skillsOf, type AgentRecord, type AgentRegistration, type Capability } from '../core/registry/agent';
 import { beginProbe, effectiveState, admit, type CircuitState, type Transition } from '../core/registry/circuit';
@@ -27,6 +28,7 @@ import {
   skillSk,
 } from './registry-keys';
 import { isCommitRefused } from './conditions';
+import { lookup } from '../core/invariants';
 
 /**
  * The agent registry on DynamoDB (item layout in registry-keys.ts). Every request path is a GetItem,
@@ -130,9 +132,13 @@ export function summaryOf(record: StoredAgent): AgentSummary {
   return summary;
 }
 
-function stripKeys<T>(item: Record<string, unknown>): T {
+type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[number];
+type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
+
+/** The item's own fields, without the table's keys and index attributes. */
+function stripKeys(item: Record<string, unknown>): Record<string, unknown> {
   const { pk: _pk, sk: _sk, skill: _skill, agentId: _agentId, expiresAt: _exp, ...rest } = item;
-  return rest as T;
+  return rest;
 }
 
 ;
@@ -189,7 +195,7 @@ export class RegistryStore {
     const summary = summaryOf(stored);
     const skills = skillsOf(stored);
     const stale = current ? skillsOf(current).filter((s) => !skills.includes(s)) : [];
-    const items: any[] = [
+    const items: TransactItem[] = [
       {
         Put: {
           TableName: this.tableName,
@@ -264,7 +270,7 @@ export class RegistryStore {
 
   private async getItem(agentId: string, sk: string, consistent = true): Promise<StoredAgent | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: { pk: agentPk(agentId), sk }, ConsistentRead: consistent }));
-    return Item ? stripKeys<StoredAgent>(Item) : undefined;
+    return Item ? (stripKeys(Item) as unknown as StoredAgent) : undefined;
   }
 
   /** One page of agents, all or those with a skill, ordered by id. */
@@ -279,7 +285,7 @@ export class RegistryStore {
         ExclusiveStartKey: decodeCursor(options.cursor),
       }),
     );
-    const agents = (Items ?? []).map((item) => stripKeys<AgentSummary>(item));
+    const agents = (Items ?? []).map((item) => stripKeys(item) as unknown as AgentSummary);
     const cursor = encodeCursor(LastEvaluatedKey);
     return cursor ? { agents, cursor } : { agents };
   }
@@ -313,7 +319,7 @@ export class RegistryStore {
     const byPk = new Map<string, Map<string, Record<string, unknown>>>();
     for (const item of items) {
       let m = byPk.get(String(item.pk));
-      if (!m) byPk.set(String(item.pk), (m = new Map()));
+      if (!m) byPk.set(String(item.pk), (m = new Map<string, Record<string, unknown>>()));
       m.set(String(item.sk), item);
     }
     const nowSec = Math.floor(now / 1000);
@@ -322,7 +328,7 @@ export class RegistryStore {
       const m = byPk.get(agentPk(id));
       const record = m?.get(RECORD_SK);
       states.set(id, {
-        record: record ? stripKeys<StoredAgent>(record) : undefined,
+        record: record ? (stripKeys(record) as unknown as StoredAgent) : undefined,
         allTime: counterSetOf(m?.get(METRICS_SK)),
         // A slot past its TTL may linger until DynamoDB deletes it; it is not part of the window any more.
         recent: mergeCounterSets(
@@ -355,7 +361,7 @@ export class RegistryStore {
 
   private async batchDelete(keys: Array<{ pk: string; sk: string }>): Promise<void> {
     for (let i = 0; i < keys.length; i += 25) {
-      let pending: any[] = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
+      let pending: WriteRequest[] = keys.slice(i, i + 25).map((Key) => ({ DeleteRequest: { Key } }));
       while (pending.length > 0) {
         const result = await this.client.send(new BatchWriteCommand({ RequestItems: { [this.tableName]: pending } }));
         pending = result.UnprocessedItems?.[this.tableName] ?? [];
@@ -389,7 +395,7 @@ export class RegistryStore {
     const states = await this.loadStates(ids, now);
     const views: CandidateView[] = [];
     for (const id of ids) {
-      const state = states.get(id)!;
+      const state = lookup(states, id);
       // The index entry can outlive its record by an instant (unregistered meanwhile): not a candidate.
       if (!state.record) continue;
       views.push(this.viewOf(state as AgentState & { record: StoredAgent }, now));
@@ -415,7 +421,7 @@ export class RegistryStore {
   /** `GET /agents/{id}/metrics`; undefined for an unknown agent. */
   async metrics(agentId: string): Promise<AgentMetrics | undefined> {
     const now = this.clock();
-    const state = (await this.loadStates([agentId], now)).get(agentId)!;
+    const state = lookup(await this.loadStates([agentId], now), agentId);
     if (!state.record) return undefined;
     const allTime = metricsView(state.allTime);
     return {
@@ -433,7 +439,7 @@ export class RegistryStore {
   /** `GET /agents/{id}/health`; undefined for an unknown agent. */
   async health(agentId: string): Promise<AgentHealthReport | undefined> {
     const now = this.clock();
-    const state = (await this.loadStates([agentId], now)).get(agentId)!;
+    const state = lookup(await this.loadStates([agentId], now), agentId);
     if (!state.record) return undefined;
     const health = this.healthOf(state, now);
     const circuit = state.record.circuit;

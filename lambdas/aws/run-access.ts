@@ -1,6 +1,7 @@
 import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { dynamo } from './clients';
 import { NotFoundError } from '../core/errors';
+import type { RunSnapshot } from '../core/events/frames';
 
 /**
  * Tenant-checked reads of a run's record (`{pk: RUN#<runId>, sk: META, runId, tenant, status, ...}`, written by
@@ -36,14 +37,6 @@ export function publicRun(run: RunRecord): Record<string, unknown> {
   return Object.fromEntries(Object.entries(run).filter(([k]) => !INTERNAL.has(k)));
 }
 
-export interface RunSnapshot {
-  runId: string;
-  status: string;
-  steps: unknown;
-  counts: unknown;
-  /** The last seq the run has handed out; events after it are still to come. */
-  lastSeq: number;
-}
 
 /**
  * What a client needs to rebuild its view when the events it asked for have expired (a `reset`): status,
@@ -52,7 +45,7 @@ export interface RunSnapshot {
 export function runSnapshot(run: RunRecord, lastSeq: number): RunSnapshot {
   return {
     runId: run.runId,
-    status: String(run.status ?? 'UNKNOWN'),
+    status: run.status ?? 'UNKNOWN',
     steps: run.steps ?? {},
     counts: run.counts ?? run.summary ?? {},
     lastSeq,

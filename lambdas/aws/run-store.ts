@@ -25,6 +25,7 @@ import { NotFoundError, ValidationError } from '../core/errors';
 import { type RunRecord, type RunStatus, type StepState } from '../core/runs/model';
 import { agentsOf, UNLIMITED_SLOTS, type AcquireOutcome, type ControlRecord, type ItemTally, type ParkedToken } from '../core/runs/control-record';
 import { isConditionFailure } from './conditions';
+import { present } from '../core/invariants';
 
 /**
  * The runs table as the runs issue uses it. One run is several items under `pk = RUN#<runId>`:
@@ -62,6 +63,15 @@ function decodeCursor(cursor: string | undefined, tenant: string): Record<string
     throw new ValidationError('Invalid cursor', [{ path: '$.query.cursor', message: 'not a cursor this API returned' }]);
   }
   return key;
+}
+
+/**
+ * A stored run item as the domain's record. Items written by hand or by an older version may lack the maps the
+ * runs API writes at creation; they read as empty, so no reader has to guard against their absence.
+ */
+function runRecordOf(item: Record<string, unknown>): RunRecord {
+  const run = item as Partial<RunRecord> & Pick<RunRecord, 'runId' | 'createdAt'>;
+  return { ...run, steps: run.steps ?? {}, agents: run.agents ?? {}, limits: run.limits ?? { maxConcurrency: 0 }, updatedAt: run.updatedAt ?? run.createdAt } as RunRecord;
 }
 
 export class RunStore {
@@ -103,7 +113,7 @@ export class RunStore {
 
   async get(runId: string): Promise<RunRecord | undefined> {
     const { Item } = await this.client.send(new GetCommand({ TableName: this.tableName, Key: runKey(runId), ConsistentRead: true }));
-    return Item as RunRecord | undefined;
+    return Item ? runRecordOf(Item) : undefined;
   }
 
   /** The run if it exists and is the tenant's; another tenant's run is reported as missing. */
@@ -148,7 +158,7 @@ export class RunStore {
         }),
       );
       for (const item of page.Items ?? []) {
-        runs.push(item as RunRecord);
+        runs.push(runRecordOf(item));
         last = item;
       }
       ExclusiveStartKey = page.LastEvaluatedKey;
@@ -186,7 +196,7 @@ export class RunStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return out.Attributes as RunRecord;
+      return runRecordOf(present(out.Attributes, 'out.Attributes'));
     } catch (error) {
       if (isConditionFailure(error)) return undefined;
       throw error;
@@ -213,7 +223,7 @@ export class RunStore {
           ExpressionAttributeValues: values,
         }),
       )
-      .catch((error) => {
+      .catch((error: unknown) => {
         if (!isConditionFailure(error)) throw error;
       });
   }
@@ -304,7 +314,7 @@ export class RunStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return toControl(out.Attributes!);
+      return toControl(present(out.Attributes, 'out.Attributes'));
     } catch (error) {
       // Released already (a retried release): nothing to count twice.
       if (isConditionFailure(error)) return this.control(runId);
@@ -332,7 +342,7 @@ export class RunStore {
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return toControl(out.Attributes!);
+      return toControl(present(out.Attributes, 'out.Attributes'));
     } catch (error) {
       if (isConditionFailure(error)) return this.control(runId);
       throw error;
@@ -346,9 +356,14 @@ export class RunStore {
   ): Promise<{ before: ControlRecord; after: ControlRecord } | undefined> {
     const sets: string[] = [];
     const values: Record<string, unknown> = {};
-    if (change.paused !== undefined) (sets.push('paused = :p'), (values[':p'] = change.paused));
-    if (change.closed !== undefined) (sets.push('closed = :c'), (values[':c'] = change.closed));
-    if (change.maxSlots !== undefined) (sets.push('maxSlots = :m'), (values[':m'] = change.maxSlots));
+    const set = (field: string, placeholder: string, value: unknown) => {
+      if (value === undefined) return;
+      sets.push(`${field} = ${placeholder}`);
+      values[placeholder] = value;
+    };
+    set('paused', ':p', change.paused);
+    set('closed', ':c', change.closed);
+    set('maxSlots', ':m', change.maxSlots);
     const add = change.bumpEpoch ? ' ADD epoch :one' : '';
     if (change.bumpEpoch) values[':one'] = 1;
     try {
@@ -362,7 +377,7 @@ export class RunStore {
           ReturnValues: 'ALL_OLD',
         }),
       );
-      const before = toControl(out.Attributes!);
+      const before = toControl(present(out.Attributes, 'out.Attributes'));
       const after: ControlRecord = {
         ...before,
         ...(change.paused !== undefined ? { paused: change.paused } : {}),
@@ -512,7 +527,7 @@ export function runDepsFromEnv(env: { runsTable: string; eventsTable: string; bu
       },
     },
     async stopExecution(executionArn, cause) {
-      await client.send(new StopExecutionCommand({ executionArn, error: 'Agentplane.Cancelled', cause: cause.slice(0, 32_000) })).catch((error) => {
+      await client.send(new StopExecutionCommand({ executionArn, error: 'Agentplane.Cancelled', cause: cause.slice(0, 32_000) })).catch((error: unknown) => {
         if ((error as { name?: string }).name !== 'ExecutionDoesNotExist') throw error;
       });
     },
@@ -574,7 +589,7 @@ export function runCommandDepsFromEnv(): ReturnType<typeof runDepsFromEnv> & Com
     bucket,
     async startExecution(input) {
       const out = await sfn().send(new StartExecutionCommand(input));
-      return { executionArn: out.executionArn!, startDate: (out.startDate ?? new Date()).toISOString() };
+      return { executionArn: present(out.executionArn, 'out.executionArn'), startDate: (out.startDate ?? new Date()).toISOString() };
     },
   };
 }

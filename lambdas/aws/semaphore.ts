@@ -22,7 +22,7 @@ export interface SemaphoreOptions {
 
 function isMissingMap(error: unknown): boolean {
   // SET on a path under a map that does not exist yet.
-  return (error as { name?: string })?.name === 'ValidationException' && /document path/i.test(String((error as Error).message));
+  return (error as { name?: string } | undefined)?.name === 'ValidationException' && /document path/i.test((error as Error).message);
 }
 
 export class LeaseSemaphore {
@@ -70,7 +70,7 @@ export class LeaseSemaphore {
         ConditionExpression: 'attribute_exists(leases)',
         ExpressionAttributeNames: { '#id': leaseId },
       }),
-    ).catch((error) => {
+    ).catch((error: unknown) => {
       if (!isConditionFailure(error)) throw error;
     });
   }
@@ -88,7 +88,7 @@ export class LeaseSemaphore {
   private async create(key: { pk: string; sk: string }): Promise<void> {
     await this.options.client
       .send(new PutCommand({ TableName: this.options.tableName, Item: { ...key, leases: {} }, ConditionExpression: 'attribute_not_exists(pk)' }))
-      .catch((error) => {
+      .catch((error: unknown) => {
         if (!isConditionFailure(error)) throw error;
       });
   }
@@ -96,7 +96,7 @@ export class LeaseSemaphore {
   private async expired(key: { pk: string; sk: string }): Promise<{ expired: Array<[string, number]>; held: number; nextExpiryAt?: number }> {
     const { Item } = await this.options.client.send(new GetCommand({ TableName: this.options.tableName, Key: key, ConsistentRead: true }));
     const now = this.clock();
-    const leases = Object.entries((Item?.leases ?? {}) as Record<string, number>).map(([id, exp]) => [id, Number(exp)] as [string, number]);
+    const leases = Object.entries((Item?.leases ?? {}) as Record<string, number>).map(([id, exp]) => [id, exp] as [string, number]);
     const live = leases.filter(([, exp]) => exp > now);
     const nextExpiryAt = live.length > 0 ? Math.min(...live.map(([, exp]) => exp)) : undefined;
     return { expired: leases.filter(([, exp]) => exp <= now), held: live.length, ...(nextExpiryAt !== undefined ? { nextExpiryAt } : {}) };
@@ -138,7 +138,7 @@ export async function reapExpiredLeases(
         ExpressionAttributeValues: values,
       }),
     )
-    .catch((error) => {
+    .catch((error: unknown) => {
       if (!isConditionFailure(error)) throw error;
     });
 }

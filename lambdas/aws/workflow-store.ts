@@ -7,6 +7,7 @@ import { s3 } from './s3';
 import type { CompileReport } from '../core/workflow/compile';
 import type { WorkflowDefinition } from '../core/workflow/schema';
 import { isCommitRefused } from './conditions';
+import { present } from '../core/invariants';
 
 /**
  * Registered workflows in the workflows table (pk/sk), tenant-scoped by key so that another tenant's
@@ -320,7 +321,7 @@ export class WorkflowStore {
     if (typeof item.bodyKey !== 'string') return { definitionJson: String(item.definition), aslJson: String(item.asl) };
     if (!this.bucket) throw new Error('workflow body is in the workspace bucket, which is not configured');
     const out = await this.s3Client().send(new GetObjectCommand({ Bucket: this.bucket, Key: item.bodyKey }));
-    const body = JSON.parse(await out.Body!.transformToString()) as { definition: string; asl: string };
+    const body = JSON.parse(await present(out.Body, 'out.Body').transformToString()) as { definition: string; asl: string };
     return { definitionJson: body.definition, aslJson: body.asl };
   }
 }

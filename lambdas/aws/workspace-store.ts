@@ -10,6 +10,7 @@ import {
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { s3 } from './s3';
 import { runPrefix, type WorkspaceArea } from '../core/runs/keys';
+import { present } from '../core/invariants';
 
 /**
  * A run's workspace in S3, `runs/<runId>/{inputs,state,reports,outputs,temp}/` plus `config.json`. Every key
@@ -49,7 +50,7 @@ export class WorkspaceStore {
   async getJson<T>(key: string): Promise<T | undefined> {
     try {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return JSON.parse(await out.Body!.transformToString()) as T;
+      return JSON.parse(await present(out.Body, 'out.Body').transformToString()) as T;
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
       throw error;
@@ -81,8 +82,8 @@ export class WorkspaceStore {
     do {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken }));
       for (const o of page.Contents ?? []) {
-        if (o.Key!.endsWith('/')) continue;
-        out.push({ key: o.Key!, size: o.Size ?? 0, ...(o.LastModified ? { lastModified: o.LastModified.toISOString() } : {}) });
+        if (present(o.Key, 'o.Key').endsWith('/')) continue;
+        out.push({ key: present(o.Key, 'o.Key'), size: o.Size ?? 0, ...(o.LastModified ? { lastModified: o.LastModified.toISOString() } : {}) });
       }
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken && out.length < limit);
@@ -95,10 +96,10 @@ export class WorkspaceStore {
     let deleted = 0;
     for (;;) {
       const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, MaxKeys: 1000 }));
-      const keys = (page.Contents ?? []).map((o) => ({ Key: o.Key! }));
+      const keys = (page.Contents ?? []).map((o) => ({ Key: present(o.Key, 'o.Key') }));
       if (keys.length === 0) return deleted;
       const out = await this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: keys, Quiet: true } }));
-      if (out.Errors && out.Errors.length > 0) throw new Error(`could not delete ${out.Errors.length} objects under ${prefix}: ${out.Errors[0].Code} ${out.Errors[0].Message}`);
+      if (out.Errors && out.Errors.length > 0) throw new Error(`could not delete ${out.Errors.length} objects under ${prefix}: ${out.Errors[0].Code ?? 'error'} ${out.Errors[0].Message ?? ''}`);
       deleted += keys.length;
       if (!page.IsTruncated) return deleted;
     }

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import WebSocket from 'ws';
-import { parseServerFrame, type EventFrame, type FrameError } from '../core/events/frames';
+import { parseServerFrame, type EventFrame, type FrameError, type ParamsOf, type RequestFrame, type RunSnapshot } from '../core/events/frames';
+import type { CommandResult } from '../core/runs/control';
 
 /**
  * The client of the progress WebSocket (docs/progress.md), used by the CLI and the dashboard.
@@ -31,6 +32,27 @@ export interface WebSocketLike {
 }
 export type WebSocketFactory = (url: string) => WebSocketLike;
 
+/** The request methods of the WebSocket API (CONTRACT.md). */
+export type Method = RequestFrame['method'];
+
+/** What each method answers (lambdas/ws-messages/methods.ts). */
+export interface ResponsePayloads {
+  subscribe: {
+    runId: string;
+    afterSeq: number;
+    lastSeq: number;
+    replayed: number;
+    /** false: the replay budget ran out; subscribe again from lastSeq to continue. */
+    complete: boolean;
+  };
+  unsubscribe: { runId: string; unsubscribed: boolean };
+  /** The run as GET /runs/{id} gives it, and the last seq it has handed out. */
+  'runs.get': { run: Record<string, unknown>; lastSeq: number };
+  /** As POST /runs/{id}/commands answers. */
+  'runs.command': CommandResult & { runId: string; command: string };
+  ping: { pong: true; at: string };
+}
+
 export interface ProgressClientOptions {
   /** The WebSocket URL (`wsUrl` of local.json or the stack output). */
   url: string;
@@ -53,7 +75,7 @@ export interface SubscribeOptions {
    * The events after `afterSeq` have expired (beyond the run's retention): rebuild from the snapshot. The client
    * then continues from `firstSeq`.
    */
-  onReset?: (reset: { firstSeq: number; snapshot: unknown }) => void;
+  onReset?: (reset: { firstSeq: number; snapshot: RunSnapshot }) => void;
   /** The subscription failed for good (e.g. not_found); it is dropped. */
   onError?: (error: ProgressClientError) => void;
   includeNoop?: boolean;
@@ -98,7 +120,7 @@ export class RunSubscription {
 }
 
 interface PendingRequest {
-  resolve: (payload: any) => void;
+  resolve: (payload: unknown) => void;
   reject: (error: unknown) => void;
   timer: ReturnType<typeof setTimeout>;
 }
@@ -167,21 +189,24 @@ export class ProgressClient extends EventEmitter {
   }
 
   /** One request/response round trip (`runs.get`, `ping`, …); rejects with ProgressClientError. */
-  async request<T = any>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+  async request<M extends Method>(method: M, params: ParamsOf<M>): Promise<ResponsePayloads[M]> {
     await this.connect();
     const id = String(this.nextId++);
-    return new Promise<T>((resolve, reject) => {
+    return new Promise<ResponsePayloads[M]>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new ProgressClientError('timeout', `${method} got no answer within ${this.options.requestTimeoutMs} ms`));
       }, this.options.requestTimeoutMs);
-      this.pending.set(id, { resolve, reject, timer });
+      // The server answers each method with its documented payload (the frame parser checks only the envelope).
+      this.pending.set(id, { resolve: (payload) => { resolve(payload as ResponsePayloads[M]); }, reject, timer });
       try {
-        this.socket!.send(JSON.stringify({ type: 'req', id, method, params }));
+        // connect() resolved, but the connection may have dropped since.
+        if (!this.socket) throw new Error(`${method}: the connection closed before the request was sent`);
+        this.socket.send(JSON.stringify({ type: 'req', id, method, params }));
       } catch (error) {
         clearTimeout(timer);
         this.pending.delete(id);
-        reject(error);
+        reject(asError(error));
       }
     });
   }
@@ -216,7 +241,7 @@ export class ProgressClient extends EventEmitter {
       try {
         socket = this.factory(url);
       } catch (error) {
-        reject(error);
+        reject(asError(error));
         return;
       }
       this.socket = socket;
@@ -232,7 +257,9 @@ export class ProgressClient extends EventEmitter {
       };
       socket.onmessage = (event) => { this.onFrame(String(event.data)); };
       socket.onerror = (event) => {
-        const message = event.message ?? String((event.error as Error | undefined)?.message ?? 'WebSocket error');
+        // `error` is whatever the WebSocket implementation attached, usually an Error (the message is coerced to text).
+        const cause = event.error as { message?: string } | undefined;
+        const message = event.message ?? cause?.message ?? 'WebSocket error';
         const status = /Unexpected server response: (\d+)/.exec(message)?.[1];
         if (status === '401' || status === '403') refusal = new ProgressClientError('unauthorized', `connection refused with HTTP ${status}`);
         this.emit('error', new ProgressClientError(refusal?.code ?? 'socket_error', message));
@@ -274,11 +301,11 @@ export class ProgressClient extends EventEmitter {
   private startTimers(): void {
     this.stopTimers();
     this.pingTimer = setInterval(() => {
-      if (this.connected) void this.request('ping').catch(() => undefined);
+      if (this.connected) void this.request('ping', {}).catch(() => undefined);
     }, this.options.pingIntervalMs);
     this.lifetimeTimer = setTimeout(() => { this.dropConnection(); }, this.options.maxConnectionMs);
-    this.pingTimer.unref?.();
-    this.lifetimeTimer.unref?.();
+    unref(this.pingTimer);
+    unref(this.lifetimeTimer);
   }
 
   private stopTimers(): void {
@@ -290,7 +317,8 @@ export class ProgressClient extends EventEmitter {
     if (sub.subscribing || this.subscriptions.get(sub.runId) !== sub || !this.connected) return;
     sub.subscribing = true;
     this.request('subscribe', { runId: sub.runId, afterSeq: sub.lastSeq }).then(
-      (payload: { complete?: boolean }) => {
+      // An ok frame's payload is optional in the frame format: do not count on one.
+      (payload: ResponsePayloads['subscribe'] | undefined) => {
         sub.subscribing = false;
         // The replay budget of one request ran out: continue from where it got.
         if (payload?.complete === false) { this.sendSubscribe(sub); return; }
@@ -303,13 +331,13 @@ export class ProgressClient extends EventEmitter {
         sub.subscribing = false;
         if (!(error instanceof ProgressClientError)) return;
         if (error.code === 'reset') {
-          const details = error.details as { firstSeq: number; snapshot: unknown };
+          const details = error.details as { firstSeq: number; snapshot: RunSnapshot };
           sub.lastSeq = details.firstSeq - 1;
           sub.options.onReset?.(details);
           this.sendSubscribe(sub);
         } else if (['connection_closed', 'timeout', 'internal', 'rate_limited', 'conflict'].includes(error.code)) {
           // Transient: a reconnect re-subscribes; on a live connection, try again after a pause.
-          if (this.connected) setTimeout(() => { this.sendSubscribe(sub); }, 500).unref?.();
+          if (this.connected) unref(setTimeout(() => { this.sendSubscribe(sub); }, 500));
         } else {
           this.fail(sub, error);
         }
@@ -333,9 +361,10 @@ export class ProgressClient extends EventEmitter {
       return;
     }
     if (frame.type === 'res') {
-      const pending = frame.id === null ? undefined : this.pending.get(frame.id);
+      if (frame.id === null) return;
+      const pending = this.pending.get(frame.id);
       if (!pending) return;
-      this.pending.delete(frame.id!);
+      this.pending.delete(frame.id);
       clearTimeout(pending.timer);
       if (frame.ok) pending.resolve(frame.payload);
       else {
@@ -358,4 +387,17 @@ export class ProgressClient extends EventEmitter {
     if (frame.event === 'Noop' && !sub.options.includeNoop) return;
     sub.options.onEvent(frame);
   }
+}
+
+/** A promise's rejection reason as an Error (a WebSocket implementation may throw anything). */
+function asError(error: unknown): Error {
+  return error instanceof Error ? error : new Error(String(error));
+}
+
+/**
+ * Lets the process exit while the timer is pending. Node's timers are objects with `unref`; a browser's are
+ * numbers, and a test's fake timers may have no `unref`.
+ */
+function unref(timer: { unref?: () => unknown } | number): void {
+  if (typeof timer === 'object') timer.unref?.();
 }

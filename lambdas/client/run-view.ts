@@ -2,7 +2,7 @@
  * A run as a client sees it, rebuilt from its event log alone: status, per-step progress, tokens and cost.
  * Pure: the CLI's progress bars, the dashboard and `npm start`'s sample run all fold events through `applyEvent`.
  */
-import type { EventEnvelope } from '../core/events/schemas';
+import type { EventName, PayloadOf } from '../core/events/schemas';
 
 type StepViewStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped';
 export type RunViewStatus = 'QUEUED' | 'RUNNING' | 'PAUSED' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -59,11 +59,21 @@ function stepOf(view: RunView, stepId: string): StepView {
   return step;
 }
 
+/**
+ * A payload as a client receives it. A frame too large for the WebSocket carries only the payload's small scalar
+ * fields (frames.ts, encodeEventFrame), so an object-valued field may be missing.
+ */
+type Received<P> = { [K in keyof P]: P[K] extends string | number | boolean | null | undefined ? P[K] : P[K] | undefined };
+
+/** One event of a run's log, as `applyEvent` folds it: the payload matches the event's name. */
+export type FoldableEvent = {
+  [E in EventName]: { seq: number; event: E; payload: Received<PayloadOf<E>> };
+}[EventName];
+
 /** Folds one event into the view (mutating it) and returns it. Events at or below `lastSeq` are ignored. */
-export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'event' | 'payload'>): RunView {
+export function applyEvent(view: RunView, event: FoldableEvent): RunView {
   if (event.seq <= view.lastSeq) return view;
   view.lastSeq = event.seq;
-  const p = event.payload as Record<string, any>;
   switch (event.event) {
     case 'RunQueued':
       view.status = 'QUEUED';
@@ -77,18 +87,19 @@ export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'ev
       break;
     case 'RunSucceeded':
       view.status = 'SUCCEEDED';
-      addProviders(view, p.summary?.providers);
+      addProviders(view, event.payload.summary?.providers);
       break;
     case 'RunFailed':
       view.status = 'FAILED';
-      view.error = p.error;
-      addProviders(view, p.summary?.providers);
+      view.error = event.payload.error;
+      addProviders(view, event.payload.summary?.providers);
       break;
     case 'RunCancelled':
       view.status = 'CANCELLED';
-      view.receipt = p.receipt;
+      view.receipt = event.payload.receipt;
       break;
     case 'AgentSelected': {
+      const p = event.payload;
       const step = stepOf(view, p.stepId);
       if (p.fallbackFrom === undefined) step.agentId = p.agentId;
       else {
@@ -100,19 +111,21 @@ export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'ev
       break;
     }
     case 'StepStarted': {
+      const p = event.payload;
       const step = stepOf(view, p.stepId);
       Object.assign(step, { status: 'running', skill: p.skill, agentId: p.agentId, totalItems: p.totalItems });
       if (view.status === 'QUEUED') view.status = 'RUNNING';
       break;
     }
     case 'StepSkipped':
-      Object.assign(stepOf(view, p.stepId), { status: 'skipped', reason: p.reason });
+      Object.assign(stepOf(view, event.payload.stepId), { status: 'skipped', reason: event.payload.reason });
       break;
     case 'ItemStarted':
-      stepOf(view, p.stepId).inFlight++;
+      stepOf(view, event.payload.stepId).inFlight++;
       break;
     case 'ItemCompleted':
     case 'ItemFailed': {
+      const p = event.payload;
       const step = stepOf(view, p.stepId);
       step.inFlight = Math.max(0, step.inFlight - 1);
       // Every attempt's spend counts, a failed one that will be retried too (as in the run's totals).
@@ -124,18 +137,23 @@ export function applyEvent(view: RunView, event: Pick<EventEnvelope, 'seq' | 'ev
       view.costUsd += cost;
       addProviders(view, [p.metrics?.provider]);
       // A failed attempt that will be retried is not a settled item.
-      if (event.event === 'ItemFailed' && p.retry) break;
+      if (event.event === 'ItemFailed' && event.payload.retry) break;
       if (event.event === 'ItemCompleted') step.succeeded++;
       else {
         step.failed++;
-        if (!failedItems.has(step)) failedItems.set(step, new Set());
-        failedItems.get(step)!.add(p.item);
+        let failed = failedItems.get(step);
+        if (!failed) {
+          failed = new Set();
+          failedItems.set(step, failed);
+        }
+        failed.add(p.item);
       }
       break;
     }
     case 'StepCompleted': {
-      const step = stepOf(view, p.stepId);
-      const s = p.summary;
+      const step = stepOf(view, event.payload.stepId);
+      const s = event.payload.summary;
+      if (!s) throw new Error(`StepCompleted #${event.seq} of step ${step.stepId} came without its summary`);
       // The step summary is authoritative: it also covers items whose events this client never saw.
       view.tokens += s.totalTokens - step.tokens;
       view.costUsd += s.totalCostUsd - step.costUsd;

@@ -33,7 +33,7 @@ const DelayConfig = z
     llmPrompt: z.string().min(1).max(8_000).optional(),
     llmMaxTokens: z.number().int().min(1).max(4_096).default(64),
   })
-  .passthrough();
+  .loose();
 type DelayConfig = z.output<typeof DelayConfig>;
 
 /** Counts invocations in flight under a name, in a place every execution environment shares. */
@@ -55,13 +55,13 @@ export interface DelayDeps {
  * whose calls it answered. Its spend is reported through progress at once, so an item failing right after still
  * carries it in ItemFailed (and the run's totals count it).
  */
-async function callLlm(item: AgentItem, ctx: ItemContext, config: DelayConfig, deps: DelayDeps): Promise<ItemOutput> {
+async function callLlm(item: AgentItem, ctx: ItemContext, prompt: string, config: DelayConfig, deps: DelayDeps): Promise<ItemOutput> {
   if (!deps.llm) throw new FatalAgentError('llmPrompt is set but this agent has no LLM provider');
   const llm = await deps.llm();
   const { runId, stepId, attempt } = ctx.input;
   const response = await llm.complete({
     system: 'Agentplane diagnostics agent: answer in one short sentence.',
-    messages: [{ role: 'user', content: `${config.llmPrompt}\n\nrun ${runId} step ${stepId} item ${item.key} attempt ${attempt}` }],
+    messages: [{ role: 'user', content: `${prompt}\n\nrun ${runId} step ${stepId} item ${item.key} attempt ${attempt}` }],
     maxTokens: config.llmMaxTokens,
     temperature: 0,
   });
@@ -84,7 +84,7 @@ export async function processDelayItem(item: AgentItem, ctx: ItemContext, deps: 
       await ctx.progress(0, { tokensUsed: 0, etaMs: config.delayMs });
       await deps.sleep(config.delayMs);
     }
-    const spent = config.llmPrompt ? await callLlm(item, ctx, config, deps) : undefined;
+    const spent = config.llmPrompt ? await callLlm(item, ctx, config.llmPrompt, config, deps) : undefined;
     const failing = config.onlyOnAgent === undefined || new RegExp(config.onlyOnAgent).test(ctx.agentId);
     if (failing && config.retryablePattern && new RegExp(config.retryablePattern).test(item.key)) {
       throw new RetryableAgentError(`item ${item.key} matches retryablePattern ${config.retryablePattern}`);

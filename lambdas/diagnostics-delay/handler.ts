@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { defineAgent } from '../aws/agent-runtime';
 import { dynamo } from '../aws/clients';
+import { isConditionFailure } from '../aws/conditions';
 import { createProvider, llmConfigFromEnv } from '../llm/config';
 import type { LlmProvider } from '../llm/types';
 import { processDelayItem, type ConcurrencyProbe } from './delay-agent';
@@ -32,8 +33,8 @@ function dynamoProbe(): ConcurrencyProbe | undefined {
             ExpressionAttributeValues: { ':n': now },
           }),
         )
-        .catch((error) => {
-          if (error?.name !== 'ConditionalCheckFailedException') throw error;
+        .catch((error: unknown) => {
+          if (!isConditionFailure(error)) throw error;
         });
     },
     async exit(name) {
@@ -47,7 +48,7 @@ const probe = dynamoProbe();
 /** The function's LLM (AGENTPLANE_LLM_*; offline when unset), built on first use and shared by later invocations. */
 let provider: Promise<LlmProvider> | undefined;
 const llm = () => {
-  provider ??= createProvider(llmConfigFromEnv()).catch((error) => {
+  provider ??= createProvider(llmConfigFromEnv()).catch((error: unknown) => {
     provider = undefined;
     throw error;
   });

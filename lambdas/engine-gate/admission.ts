@@ -15,9 +15,7 @@ import { runDepsFromEnv } from '../aws/run-store';
 import { admitStep, type ControlDeps } from '../core/runs/control';
 
 export const admitNow: AdmissionPolicy = {
-  async decide() {
-    return { admit: true };
-  },
+  decide: () => Promise.resolve({ admit: true }),
 };
 
 /** The run-control policy on the given dependencies (tests pass fakes). */

@@ -79,7 +79,7 @@ interface SelectedAgent {
 export interface GateDeps {
   admission: AdmissionPolicy;
   listObjects(bucket: string, prefix: string): Promise<Array<{ key: string; size: number }>>;
-  readJson(bucket: string, key: string): Promise<unknown | undefined>;
+  readJson(bucket: string, key: string): Promise<unknown>;
   writeJson(bucket: string, key: string, value: unknown): Promise<void>;
   /** Throws an error named Agentplane.NoAgent when nothing serves the capability. */
   select(stepId: string, capability: GateStepSpec['capability'], items: readonly SelectionItem[]): Promise<SelectedAgent>;
@@ -129,14 +129,16 @@ export async function runGate(event: GateEvent, deps: GateDeps): Promise<GateRes
 }
 
 function isAgentplaneName(error: unknown): boolean {
-  const name = (error as { name?: unknown })?.name;
+  const name = (error as { name?: unknown } | null | undefined)?.name;
   return typeof name === 'string' && name.startsWith('Agentplane.');
 }
 
 function checkEvent(event: GateEvent): void {
   const expected = `runs/${event.runId}/`;
-  if (event.workspace?.prefix !== expected) {
-    throw new GateFailure('Agentplane.Fatal', `workspace prefix ${String(event.workspace?.prefix)} is not the run's prefix ${expected}`);
+  // The event is the state machine's input: checked, not trusted.
+  const prefix = (event as { workspace?: { prefix?: unknown } }).workspace?.prefix;
+  if (prefix !== expected) {
+    throw new GateFailure('Agentplane.Fatal', `workspace prefix ${JSON.stringify(prefix)} is not the run's prefix ${expected}`);
   }
 }
 
@@ -153,7 +155,7 @@ async function listItems(event: GateEvent, deps: GateDeps): Promise<GateItem[] |
   if (recorded === undefined) return [];
   if (!Array.isArray(recorded)) throw new GateFailure('Agentplane.Fatal', `the recorded outputs of step "${forEach}" are not a list`);
   return recorded
-    .filter((o): o is { key: string; source?: string } => typeof o?.key === 'string')
+    .filter((o: unknown): o is { key: string; source?: string } => typeof (o as { key?: unknown } | null)?.key === 'string')
     .map((o, index) => ({ key: o.key, index, ...(typeof o.source === 'string' ? { source: o.source } : {}) }));
 }
 
@@ -176,10 +178,10 @@ async function prepareStep(event: GateEvent, deps: GateDeps, maxConcurrencyOverr
       // Refusing calls on an open circuit only helps when the items can go elsewhere.
       circuitBreaker: selected.alternatives > 0 && (step.maxPasses ?? 1) > 1,
     },
-    config: resolveConfig(step.config ?? {}, event.parameters ?? {}),
+    config: resolveConfig(step.config ?? {}, event.parameters),
     upstream: step.dependsOn.map((dep) => ({
       stepId: dep,
-      status: recorded[dep]?.status ?? 'unknown',
+      status: (recorded[dep] as StepState | undefined)?.status ?? 'unknown',
       prefix: `${event.workspace.prefix}state/${dep}/`,
     })),
   };

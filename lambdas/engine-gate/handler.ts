@@ -10,6 +10,7 @@ import { StepStateStore } from '../aws/step-state';
 import { logger } from '../edge/observability/logger';
 import { defaultAdmission } from './admission';
 import { runGate, type GateDeps, type GateEvent } from './gate';
+import { present } from '../core/invariants';
 
 const runsTable = requiredEnv('RUNS_TABLE');
 const events = new EventStore({ tableName: requiredEnv('EVENTS_TABLE'), progress: false });
@@ -24,7 +25,7 @@ export const deps: GateDeps = {
     let ContinuationToken: string | undefined;
     do {
       const page = await s3().send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix, ContinuationToken }));
-      for (const o of page.Contents ?? []) out.push({ key: o.Key!, size: o.Size ?? 0 });
+      for (const o of page.Contents ?? []) out.push({ key: present(o.Key, 'o.Key'), size: o.Size ?? 0 });
       ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (ContinuationToken);
     return out;

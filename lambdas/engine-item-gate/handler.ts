@@ -50,7 +50,8 @@ export async function handler(event: ItemGateEvent): Promise<{ outcome: string }
     });
     return { outcome };
   }
-  if (event.action === 'release') return handleRelease(event, releaseDeps);
+  // The event comes from the state machine: an action the types rule out can still arrive from a stale definition.
+  if ((event.action as string) === 'release') return handleRelease(event, releaseDeps);
   logger.error('unknown item gate action', { event });
-  throw new Error(`unknown item gate action ${(event as { action?: unknown }).action}`);
+  throw new Error(`unknown item gate action ${JSON.stringify((event as { action?: unknown }).action)}`);
 }

@@ -50,7 +50,7 @@ export interface ReleaseDeps {
 }
 
 function itemsOf(event: ReleaseEvent): RouteItem[] {
-  const items = (Array.isArray(event.items) ? event.items : []).filter((i): i is RouteItem => typeof (i as RouteItem)?.key === 'string');
+  const items = (Array.isArray(event.items) ? event.items : []).filter((i: unknown): i is RouteItem => typeof (i as { key?: unknown } | null)?.key === 'string');
   // A step without forEach runs on one pseudo item, the step itself (what the agent runtime reports).
   return items.length > 0 ? items : [{ key: STEP_ITEM_KEY }];
 }
@@ -62,7 +62,7 @@ function itemsOf(event: ReleaseEvent): RouteItem[] {
 export function causeMessage(cause: string | undefined): string | undefined {
   if (cause === undefined || cause === '') return undefined;
   try {
-    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown } | null;
     if (parsed && typeof parsed === 'object' && typeof parsed.errorMessage === 'string') return parsed.errorMessage;
   } catch {
     // Not JSON: the cause is the message.

@@ -37,7 +37,7 @@ export type ReporterEvent =
 export interface ReporterDeps {
   /** The workspace bucket (the reporter's payload does not carry it). */
   bucket: string;
-  readJson(bucket: string, key: string): Promise<unknown | undefined>;
+  readJson(bucket: string, key: string): Promise<unknown>;
   writeJson(bucket: string, key: string, value: unknown): Promise<void>;
   steps: {
     merge(runId: string, stepId: string, fields: StepState): Promise<void>;
@@ -66,14 +66,19 @@ const MAX_ERROR_MESSAGE = 2_000;
 
 function addResults(tally: Tally, results: unknown, stepId: string): void {
   if (!Array.isArray(results)) return;
-  for (const r of results as ResultEntry[]) {
-    if (r?.status === 'succeeded') {
+  // Agents' Lambda output: any entry may be malformed.
+  for (const r of results as Array<ResultEntry | null | undefined>) {
+    if (!r) {
+      tally.failed++;
+      continue;
+    }
+    if (r.status === 'succeeded') {
       tally.succeeded++;
       if (typeof r.outputKey === 'string') tally.outputs.push({ key: r.outputKey, ...(typeof r.item?.key === 'string' ? { source: r.item.key } : {}) });
     } else {
       tally.failed++;
     }
-    if (r?.spendRecorded === true || !r?.metrics) continue;
+    if (r.spendRecorded === true || !r.metrics) continue;
     const spent = spendItem(stepId, r.metrics);
     if (spent) tally.offLedger.push(spent);
   }
@@ -82,7 +87,7 @@ function addResults(tally: Tally, results: unknown, stepId: string): void {
 /** Inline outcome: one entry per batch, `{results}` or `{failed: true, items, error}` (a batch that threw). */
 function tallyInline(outcome: unknown[], stepId: string): Tally {
   const tally = newTally();
-  for (const entry of outcome as Array<{ failed?: boolean; items?: unknown[]; results?: unknown }>) {
+  for (const entry of outcome as Array<{ failed?: boolean; items?: unknown[]; results?: unknown } | null | undefined>) {
     if (entry?.failed === true) tally.failed += Array.isArray(entry.items) ? entry.items.length : 1;
     else addResults(tally, entry?.results, stepId);
   }
@@ -111,14 +116,14 @@ async function tallyDistributed(outcome: { ResultWriterDetails?: { Bucket?: stri
   const manifest = (await deps.readJson(details.Bucket, details.Key)) as { ResultFiles?: Record<string, Array<{ Key: string }>> } | undefined;
   if (!manifest) throw new Error(`the Map run's result manifest ${details.Key} is missing`);
   for (const [status, files] of Object.entries(manifest.ResultFiles ?? {})) {
-    for (const file of files ?? []) {
+    for (const file of files as Array<{ Key: string }> | undefined ?? []) {
       const entries = (await deps.readJson(details.Bucket, file.Key)) as Array<{ Output?: string; Input?: string }> | undefined;
       for (const entry of entries ?? []) {
         if (status === 'SUCCEEDED') {
-          addResults(tally, parseJson<{ results?: unknown }>(entry.Output)?.results, stepId);
+          addResults(tally, (parseJson(entry.Output) as { results?: unknown } | undefined)?.results, stepId);
         } else {
           // A child that failed after its retries: every item of its batch failed.
-          const items = parseJson<{ Items?: unknown[] }>(entry.Input)?.Items;
+          const items = (parseJson(entry.Input) as { Items?: unknown } | undefined)?.Items;
           tally.failed += Array.isArray(items) ? items.length : 1;
         }
       }
@@ -127,10 +132,10 @@ async function tallyDistributed(outcome: { ResultWriterDetails?: { Bucket?: stri
   return tally;
 }
 
-function parseJson<T>(text: unknown): T | undefined {
+function parseJson(text: unknown): unknown {
   if (typeof text !== 'string') return undefined;
   try {
-    return JSON.parse(text) as T;
+    return JSON.parse(text);
   } catch {
     return undefined;
   }
@@ -153,7 +158,7 @@ export async function report(event: ReporterEvent, deps: ReporterDeps): Promise<
 
   if (event.status === 'failed') {
     const type = event.error?.Error || 'States.TaskFailed';
-    const message = String(event.error?.Cause ?? '').slice(0, MAX_ERROR_MESSAGE);
+    const message = (event.error?.Cause ?? '').slice(0, MAX_ERROR_MESSAGE);
     const totalItems = recorded?.totalItems ?? 0;
     // No results reach a failed step's reporter, but its attempts' spend is in the ledger all the same.
     const spend = spendFields(await stepSpend(deps, runId, stepId));
@@ -183,7 +188,7 @@ export async function report(event: ReporterEvent, deps: ReporterDeps): Promise<
   let tally: Tally;
   if (single) {
     tally = newTally();
-    addResults(tally, (event.outcome as { results?: unknown })?.results, stepId);
+    addResults(tally, (event.outcome as { results?: unknown } | null | undefined)?.results, stepId);
   } else if (Array.isArray(event.outcome)) {
     tally = tallyInline(event.outcome, stepId);
   } else {

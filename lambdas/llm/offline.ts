@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { BaseProvider, usageOf, type ProviderOptions } from './base';
 import { estimateRequestTokens, estimateTokens } from './tokens';
-import type { FinishReason, LlmRequest, LlmResponse, LlmUsage } from './types';
+import type { FinishReason, LlmRequest, LlmResponse } from './types';
 
 export const OFFLINE_MODEL = 'offline-deterministic-1';
 
@@ -56,7 +56,7 @@ export class OfflineProvider extends BaseProvider {
     return this.respond(text, usageOf(estimateRequestTokens(request), output, reasoning), this.model, finish);
   }
 
-  protected override price(_usage: LlmUsage, _model: string): { costUsd: number; priced: boolean } {
+  protected override price(): { costUsd: number; priced: boolean } {
     return { costUsd: 0, priced: true };
   }
 }

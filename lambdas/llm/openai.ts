@@ -50,7 +50,7 @@ export class OpenAiCompatibleProvider extends BaseProvider {
     if (this.key !== undefined || this.opts.apiKey === undefined) return this.key;
     if (typeof this.opts.apiKey === 'string') return this.opts.apiKey;
     // One fetch per provider instance, shared by concurrent callers; a failure is retried on the next call.
-    this.keyPromise ??= this.opts.apiKey().catch((e) => {
+    this.keyPromise ??= this.opts.apiKey().catch((e: unknown) => {
       this.keyPromise = undefined;
       throw new LlmConfigError(`could not read the LLM API key: ${redact(e instanceof Error ? e.message : String(e), [])}`);
     });

@@ -7,7 +7,8 @@ export interface ModelPrice {
   reasoning?: number;
 }
 
-export type PriceTable = Record<string, ModelPrice>;
+/** Model id → price; a lookup of a model that is not listed gives undefined. */
+export type PriceTable = Record<string, ModelPrice | undefined>;
 
 /**
  * Defaults so a fresh deployment reports a cost at all. List prices move: deployments set

@@ -11,7 +11,8 @@ export const DEFAULT_RETRY: RetryPolicy = { maxRetries: 4, baseDelayMs: 500, max
 
 export interface RetryDeps {
   sleep(ms: number): Promise<void>;
-  random(): number;
+  /** A property, not a method: it is handed on as a plain function. */
+  random: () => number;
 }
 
 export const realRetryDeps: RetryDeps = {

@@ -47,7 +47,7 @@ export function secretFromSecretsManager(secretId: string, opts: { field?: strin
       value = await sources.secretsManager(secretId);
     } catch (e) {
       // The SDK's message names the secret, never its value; the name of the error is what matters.
-      throw new LlmConfigError(`reading secret ${secretId} failed: ${(e as Error)?.name ?? 'Error'}`);
+      throw new LlmConfigError(`reading secret ${secretId} failed: ${errorName(e)}`);
     }
     const key = value === undefined ? undefined : extractKey(value, opts.field);
     if (!key) throw new LlmConfigError(`secret ${secretId} holds no API key${opts.field ? ` in field ${opts.field}` : ''}`);
@@ -62,9 +62,14 @@ export function secretFromSsm(name: string, opts: { sources?: SecretSources } = 
     try {
       value = await sources.ssm(name);
     } catch (e) {
-      throw new LlmConfigError(`reading parameter ${name} failed: ${(e as Error)?.name ?? 'Error'}`);
+      throw new LlmConfigError(`reading parameter ${name} failed: ${errorName(e)}`);
     }
     if (!value || !value.trim()) throw new LlmConfigError(`parameter ${name} holds no API key`);
     return value.trim();
   };
+}
+
+/** What a read threw, by name: an SDK error's message may quote the secret, its name never does. */
+function errorName(e: unknown): string {
+  return (e as { name?: string } | null | undefined)?.name ?? 'Error';
 }

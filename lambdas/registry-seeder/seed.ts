@@ -27,7 +27,7 @@ function registrationsOf(properties: Record<string, unknown> | undefined): Agent
   try {
     parsed = typeof raw === 'string' ? JSON.parse(raw) : raw;
   } catch (error) {
-    throw new Error(`${AGENTS_PROPERTY} is not JSON: ${(error as Error).message}`);
+    throw new Error(`${AGENTS_PROPERTY} is not JSON: ${(error as Error).message}`, { cause: error });
   }
   if (!Array.isArray(parsed)) throw new Error(`${AGENTS_PROPERTY} must be a JSON array of agent registrations`);
   return parsed.map((entry, i) => {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { json, type RouteTable } from '../edge/http/api';
+import { json, type RouteTable, pathParameter } from '../edge/http/api';
 import { ValidationError } from '../core/errors';
 import { problemsOf } from '../core/validation';
 import { requirePrincipal } from '../core/auth/principal';
@@ -29,7 +29,7 @@ export const eventsRoutes: RouteTable = {
     const { afterSeq, limit } = parsed.data;
     runs ??= new RunAccess(requiredEnv('RUNS_TABLE'));
     store ??= new EventStore({ tableName: requiredEnv('EVENTS_TABLE') });
-    const runId = request.pathParameters.id;
+    const runId = pathParameter(request, 'id');
     await runs.forTenant(runId, principal.tenant);
     const first = await store.firstAvailableSeq(runId);
     // Expired events cannot be replayed: start at the first one still stored and say so.

@@ -2,7 +2,7 @@ import { executionConsoleUrl } from '../core/runs/console-link';
 import type { IdempotentRunner as SharedIdempotentRunner } from '../aws/idempotency';
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
-import { json, type ApiResponse, type RouteTable } from '../edge/http/api';
+import { json, type ApiResponse, type RouteTable, pathParameter } from '../edge/http/api';
 import { ConflictError, NotFoundError, PayloadTooLargeError, ValidationError, type ProblemDetail } from '../core/errors';
 import { parseBody, problemsOf } from '../core/validation';
 import { requirePrincipal } from '../core/auth/principal';
@@ -14,6 +14,7 @@ import { resolveParameters } from '../core/runs/params';
 import { type RunStore } from '../aws/run-store';
 import { UNLIMITED_SLOTS, agentsOf, liveTally, type ControlRecord } from '../core/runs/control-record';
 import type { WorkflowVersion } from '../aws/workflow-store';
+import { lookup, present } from '../core/invariants';
 
 /**
  * The runs routes (CONTRACT.md, docs/api.md "Runs"). Starting a run: validate, create the record and the
@@ -101,7 +102,7 @@ function links(runId: string, consoleUrl?: string): Record<string, string> {
 export function publicView(run: RunRecord, now: number, control?: ControlRecord, options: { consoleLinks?: boolean; ledger?: RunSpend } = {}): Record<string, unknown> {
   // A running step's counts so far come from the item releases; the reporter's replace them at the step's end.
   const counted: RunRecord['steps'] = {};
-  for (const [stepId, step] of Object.entries(run.steps ?? {})) {
+  for (const [stepId, step] of Object.entries(run.steps)) {
     const live = isLiveStep(step) ? liveTally(control, stepId) : undefined;
     counted[stepId] = live ? { ...step, succeeded: live.succeeded, failed: live.failed } : step;
   }
@@ -124,7 +125,7 @@ export function publicView(run: RunRecord, now: number, control?: ControlRecord,
     ...(run.startedAt ? { startedAt: run.startedAt } : {}),
     ...(run.endedAt ? { endedAt: run.endedAt } : {}),
     steps,
-    summary: run.endedAt && run.summary ? run.summary : summarize({ ...run, steps }, now),
+    summary: run.endedAt ? run.summary : summarize({ ...run, steps }, now),
     inFlight,
     agents: agentsOf(run),
     limits: run.limits,
@@ -148,11 +149,11 @@ function listView(run: RunRecord, now: number): Record<string, unknown> {
     createdAt: run.createdAt,
     ...(run.startedAt ? { startedAt: run.startedAt } : {}),
     ...(run.endedAt ? { endedAt: run.endedAt } : {}),
-    summary: run.endedAt && run.summary ? run.summary : summarize(run, now),
+    summary: run.endedAt ? run.summary : summarize(run, now),
   };
 }
 
-function idempotencyKeyOf(headers: Record<string, string>): string | undefined {
+function idempotencyKeyOf(headers: Partial<Record<string, string>>): string | undefined {
   const key = headers['idempotency-key'];
   if (key === undefined) return undefined;
   if (!IDEMPOTENCY_KEY.test(key)) throw new ValidationError('Invalid Idempotency-Key', [{ path: '$.headers.Idempotency-Key', message: '1 to 255 printable ASCII characters' }]);
@@ -163,7 +164,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
   const clock = () => deps.clock();
   const random = deps.random ?? (() => randomBytes(10).toString('hex'));
 
-  const withIdempotency = async (tenant: string, route: string, headers: Record<string, string>, body: unknown, run: () => Promise<ApiResponse>) => {
+  const withIdempotency = async (tenant: string, route: string, headers: Partial<Record<string, string>>, body: unknown, run: () => Promise<ApiResponse>) => {
     const key = idempotencyKeyOf(headers);
     if (key === undefined || !deps.idempotent) return run();
     return deps.idempotent({ tenant, idempotencyKey: key, route }, body ?? null, run);
@@ -184,12 +185,13 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
       if ((input.content === undefined) === (input.s3Uri === undefined)) {
         return void problems.push({ path: at, code: 'input.source', message: 'give exactly one of content and s3Uri' });
       }
-      if (input.content !== undefined) {
-        inlineBytes += Buffer.byteLength(input.content);
-        inputs.push({ key: normalised.key, content: input.content, ...(input.contentType ? { contentType: input.contentType } : {}) });
+      if (input.s3Uri === undefined) {
+        const content = present(input.content, 'the input\'s content');
+        inlineBytes += Buffer.byteLength(content);
+        inputs.push({ key: normalised.key, content, ...(input.contentType ? { contentType: input.contentType } : {}) });
         return;
       }
-      const source = parseS3Uri(input.s3Uri!);
+      const source = parseS3Uri(input.s3Uri);
       if (!source) return void problems.push({ path: `${at}.s3Uri`, code: 's3Uri.invalid', message: 'expected s3://bucket/key' });
       // The workspace bucket holds every tenant's runs: an input may be copied from it only from the runs/ area,
       // and only from a run of the same tenant (checked below).
@@ -213,7 +215,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
       const sourceRunId = input.source.key.split('/')[1];
       const owner = await deps.runs.get(sourceRunId);
       if (!owner || owner.tenant !== tenant) {
-        const i = seen.get(input.key)!;
+        const i = lookup(seen, input.key);
         problems.push({ path: `$.inputs[${i}].s3Uri`, code: 's3Uri.forbidden', message: 'only objects of your own runs may be copied from the workspace bucket' });
       }
     }
@@ -264,8 +266,8 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
       inputs.map((input) =>
         input.content !== undefined
           ? deps.workspace.put(inputObjectKey(runId, input.key), input.content, input.contentType ?? 'application/octet-stream')
-          : deps.workspace.copyIn(input.source!, inputObjectKey(runId, input.key)).catch((error) => {
-              const i = seen.get(input.key)!;
+          : deps.workspace.copyIn(present(input.source, 'input.source'), inputObjectKey(runId, input.key)).catch((error: unknown) => {
+              const i = lookup(seen, input.key);
               throw new ValidationError('An input could not be copied', [{ path: `$.inputs[${i}].s3Uri`, code: 's3Uri.unreadable', message: `${(error as Error).name}: ${(error as Error).message}` }]);
             }),
       ),
@@ -307,7 +309,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
 
     'GET /runs/{id}': async (request) => {
       const principal = requirePrincipal(request.principal);
-      const run = await getOwned(deps, request.pathParameters.id, principal.tenant);
+      const run = await getOwned(deps, pathParameter(request, 'id'), principal.tenant);
       const [control, ledger] = await Promise.all([deps.store.control(run.runId), deps.spend?.(run.runId)]);
       return json(200, publicView(run, clock(), control, { consoleLinks: deps.consoleLinks ?? false, ...(ledger ? { ledger } : {}) }));
     },
@@ -315,7 +317,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
     'POST /runs/{id}/uploads': async (request) => {
       const principal = requirePrincipal(request.principal);
       const body = parseBody(UploadsSchema, request.body);
-      const run = await getOwned(deps, request.pathParameters.id, principal.tenant);
+      const run = await getOwned(deps, pathParameter(request, 'id'), principal.tenant);
       if (run.status !== 'QUEUED') {
         throw new ConflictError(`Run ${run.runId} is ${run.status}; uploads are for runs created with start: false, before start`);
       }
@@ -344,7 +346,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
     'POST /runs/{id}/commands': async (request) => {
       const principal = requirePrincipal(request.principal);
       const command = parseBody(CommandSchema, request.body);
-      const runId = request.pathParameters.id;
+      const runId = pathParameter(request, 'id');
       return withIdempotency(principal.tenant, `POST /runs/${runId}/commands`, request.headers, request.body, async () =>
         json(202, await executeCommand(deps, principal.tenant, runId, command)),
       );
@@ -354,7 +356,7 @@ export function runsRoutes(deps: RunsRoutesDeps): RouteTable {
       const principal = requirePrincipal(request.principal);
       const parsed = WorkspaceQuery.safeParse(request.query);
       if (!parsed.success) throw new ValidationError('Invalid query parameters', problemsOf(parsed.error).map((p) => ({ ...p, path: p.path.replace('$', '$.query') })));
-      const run = await getOwned(deps, request.pathParameters.id, principal.tenant);
+      const run = await getOwned(deps, pathParameter(request, 'id'), principal.tenant);
       const prefix = parsed.data.area === 'all' ? runPrefix(run.runId) : `${runPrefix(run.runId)}${parsed.data.area}/`;
       const objects = await deps.workspace.list(prefix, parsed.data.limit);
       const expiresIn = deps.downloadUrlSeconds ?? 900;

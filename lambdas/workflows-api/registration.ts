@@ -51,11 +51,11 @@ export function prepareWorkflow(input: unknown, options: PrepareOptions): Prepar
 
 /** Every skill a raw definition names, read defensively (the input has not been validated yet). */
 export function skillsIn(input: unknown): string[] {
-  const steps = (input as { steps?: unknown })?.steps;
+  const steps = (input as { steps?: unknown } | null | undefined)?.steps;
   if (!Array.isArray(steps)) return [];
   const skills = new Set<string>();
   for (const step of steps) {
-    const skill = (step as { capability?: { skill?: unknown } })?.capability?.skill;
+    const skill = (step as { capability?: { skill?: unknown } } | null | undefined)?.capability?.skill;
     if (typeof skill === 'string' && skill.length > 0 && skill.length <= 128) skills.add(skill);
   }
   return [...skills];
@@ -80,7 +80,7 @@ export function stateMachineName(tenant: string, workflowId: string, prefix: str
  * The body of `POST /workflows[/validate]`: the definition itself, or `{definition, strict?}`. A definition
  * never has a `definition` field (its schema is strict), so the two cannot be confused.
  */
-export function unwrapBody(body: unknown, query: Record<string, string>): { definition: unknown; strict: boolean } {
+export function unwrapBody(body: unknown, query: Partial<Record<string, string>>): { definition: unknown; strict: boolean } {
   const queryStrict = query.strict === 'true' || query.strict === '1';
   if (body !== null && typeof body === 'object' && !Array.isArray(body) && 'definition' in body && !('steps' in body)) {
     const envelope = body as { definition: unknown; strict?: unknown };

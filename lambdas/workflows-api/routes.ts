@@ -9,6 +9,7 @@ import { InvalidCursorError, VersionConflictError, type WorkflowStore } from '..
 import type { CompileOptions } from '../core/workflow/compile';
 import { prepareWorkflow, skillsIn, stateMachineName, unwrapBody, type Prepared } from './registration';
 import { DefinitionRejectedError, type StateMachines } from './state-machines';
+import { present } from '../core/invariants';
 
 /**
  * The workflow routes. Registration validates and compiles (pure), creates or updates the workflow's
@@ -44,7 +45,7 @@ const GetQuery = z.object({ version: z.coerce.number().int().min(1).optional() }
 
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,255}$/;
 
-function workflowIdOf(params: Record<string, string>): string {
+function workflowIdOf(params: Partial<Record<string, string>>): string {
   const id = params.id ?? '';
   // An id that cannot exist is simply not found.
   if (id.length > WORKFLOW_LIMITS.workflowIdMaxLength || !WORKFLOW_ID_PATTERN.test(id)) throw new NotFoundError(`No workflow '${id}'`);
@@ -77,12 +78,12 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): RouteTable {
       const count = prepared.errors.length;
       throw new ValidationError(`The workflow definition has ${count} problem${count === 1 ? '' : 's'}`, problems(prepared.errors));
     }
-    const definition = prepared.definition!;
+    const definition = present(prepared.definition, 'prepared.definition');
     let deployment;
     try {
       deployment = await deps.stateMachines.deploy({
         name: stateMachineName(tenant, definition.id, deps.deployment?.stateMachinePrefix),
-        definition: prepared.aslJson!,
+        definition: present(prepared.aslJson, 'prepared.aslJson'),
         tags: stateMachineTags(tenant, definition.id, deps.deployment?.name),
         description: `${definition.id}: ${definition.description ?? ''}`.trim(),
         exists: (await deps.store.latestVersion(tenant, definition.id)) > 0,
@@ -96,10 +97,10 @@ export function workflowRoutes(deps: WorkflowRoutesDeps): RouteTable {
         tenant,
         workflowId: definition.id,
         definition,
-        aslJson: prepared.aslJson!,
+        aslJson: present(prepared.aslJson, 'prepared.aslJson'),
         stateMachineArn: deployment.stateMachineArn,
         stateMachineVersionArn: deployment.stateMachineVersionArn,
-        report: prepared.report!,
+        report: present(prepared.report, 'prepared.report'),
         warnings: problems(prepared.warnings),
       });
       return json(201, {

@@ -6,6 +6,7 @@ import {
   type LoggingConfiguration,
   type SFNClient,
 } from '@aws-sdk/client-sfn';
+import { present } from '../core/invariants';
 
 /**
  * Creates or updates a workflow's state machine and publishes the version a run pins. Create and update
@@ -56,16 +57,16 @@ export function sfnStateMachines(options: SfnStateMachinesOptions): StateMachine
         );
         // Update carries no tags: a machine created before they existed gets them now (TagResource is idempotent).
         if (tagList.length > 0) await options.client.send(new TagResourceCommand({ resourceArn: stateMachineArn, tags: tagList }));
-        return { stateMachineArn, stateMachineVersionArn: updated.stateMachineVersionArn! };
+        return { stateMachineArn, stateMachineVersionArn: present(updated.stateMachineVersionArn, 'updated.stateMachineVersionArn') };
       };
       const create = async () => {
         const created = await options.client.send(
           new CreateStateMachineCommand({ name, definition, type: 'STANDARD', publish: true, versionDescription, ...common, ...(tagList.length > 0 ? { tags: tagList } : {}) }),
         );
-        if (created.stateMachineVersionArn) return { stateMachineArn: created.stateMachineArn!, stateMachineVersionArn: created.stateMachineVersionArn };
+        if (created.stateMachineVersionArn) return { stateMachineArn: present(created.stateMachineArn, 'created.stateMachineArn'), stateMachineVersionArn: created.stateMachineVersionArn };
         // An identical machine already existed: its current revision is what this registration describes.
-        const published = await options.client.send(new PublishStateMachineVersionCommand({ stateMachineArn: created.stateMachineArn!, description: versionDescription }));
-        return { stateMachineArn: created.stateMachineArn!, stateMachineVersionArn: published.stateMachineVersionArn! };
+        const published = await options.client.send(new PublishStateMachineVersionCommand({ stateMachineArn: present(created.stateMachineArn, 'created.stateMachineArn'), description: versionDescription }));
+        return { stateMachineArn: present(created.stateMachineArn, 'created.stateMachineArn'), stateMachineVersionArn: present(published.stateMachineVersionArn, 'published.stateMachineVersionArn') };
       };
       const nameOf = (error: unknown) => (error as { name?: string }).name;
       try {

@@ -3,6 +3,7 @@ import { requiredEnv } from '../aws/env';
 import { WorkspaceStore } from '../aws/workspace-store';
 import { runPrefix } from '../core/runs/keys';
 import { logger } from '../edge/observability/logger';
+import { present } from '../core/invariants';
 
 const workspace = new WorkspaceStore(requiredEnv('WORKSPACE_BUCKET'));
 
@@ -15,18 +16,20 @@ const workspace = new WorkspaceStore(requiredEnv('WORKSPACE_BUCKET'));
 export async function handler(event: DynamoDBStreamEvent): Promise<DynamoDBBatchResponse> {
   const batchItemFailures: DynamoDBBatchResponse['batchItemFailures'] = [];
   for (const record of event.Records) {
-    const pk = record.dynamodb?.Keys?.pk?.S;
-    const sk = record.dynamodb?.Keys?.sk?.S;
+    const keys: Partial<Record<string, { S?: string }>> = record.dynamodb?.Keys ?? {};
+    const pk = keys.pk?.S;
+    const sk = keys.sk?.S;
     if (record.eventName !== 'REMOVE' || sk !== 'META' || !pk?.startsWith('RUN#')) continue;
     // Only expiry, never a deliberate delete by a user of the table, removes a workspace.
-    if (record.userIdentity?.type !== 'Service' || record.userIdentity?.principalId !== 'dynamodb.amazonaws.com') continue;
+    const identity = record.userIdentity as { type?: string; principalId?: string } | undefined;
+    if (identity?.type !== 'Service' || identity.principalId !== 'dynamodb.amazonaws.com') continue;
     const runId = pk.slice('RUN#'.length);
     try {
       const deleted = await workspace.deletePrefix(runPrefix(runId));
       logger.info('expired run workspace deleted', { runId, deleted });
     } catch (error) {
       logger.error('could not delete an expired run workspace', { runId, error: String(error) });
-      batchItemFailures.push({ itemIdentifier: record.dynamodb!.SequenceNumber! });
+      batchItemFailures.push({ itemIdentifier: present(record.dynamodb?.SequenceNumber, 'dynamodb.SequenceNumber') });
     }
   }
   return { batchItemFailures };

@@ -36,7 +36,9 @@ const deps: MethodDeps = {
   runs: new RunAccess(requiredEnv('RUNS_TABLE')),
   poster: managementPoster(requiredEnv('WEBSOCKET_CALLBACK_URL')),
   encode: (event) => encodeEventFrame(event),
-  onGone: async (connectionId) => void (await connections.remove(connectionId)),
+  onGone: async (connectionId) => {
+    await connections.remove(connectionId);
+  },
   replayBudgetMs: 20_000,
   maxReplayEvents: 5_000,
   maxSubscriptionsPerConnection: 100,

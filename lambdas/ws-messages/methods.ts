@@ -91,7 +91,7 @@ const runsCommand: Handler<'runs.command'> = async (deps, ctx, id, params) => {
   }
 };
 
-const ping: Handler<'ping'> = async (_deps, ctx, id) => okResponse(id, { pong: true, at: new Date(ctx.now()).toISOString() });
+const ping: Handler<'ping'> = (_deps, ctx, id) => Promise.resolve(okResponse(id, { pong: true, at: new Date(ctx.now()).toISOString() }));
 
 export async function dispatch(deps: MethodDeps, ctx: MethodContext, request: RequestFrame): Promise<ResponseFrame> {
   try {

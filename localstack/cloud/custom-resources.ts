@@ -14,6 +14,7 @@ import { createServer, type Server } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { fieldText } from './stepfunctions/json';
 import type { CloudLogger, LambdaInvoker, ResolvedResource, ResolvedTemplate } from './types';
 
 export function isCustomResourceType(type: string): boolean {
@@ -89,8 +90,9 @@ export function stringifyScalars(value: unknown): unknown {
 function readState(file: string): SavedState {
   if (!existsSync(file)) return { resources: {} };
   try {
-    const parsed = JSON.parse(readFileSync(file, 'utf8')) as SavedState;
-    return parsed && typeof parsed.resources === 'object' ? parsed : { resources: {} };
+    // A hand-edited or truncated file may hold any JSON: only an object with a resources object is a state.
+    const parsed = JSON.parse(readFileSync(file, 'utf8')) as Partial<SavedState> | null;
+    return typeof parsed?.resources === 'object' ? (parsed as SavedState) : { resources: {} };
   } catch {
     return { resources: {} };
   }
@@ -130,7 +132,7 @@ class ResponseEndpoint {
   private waiters = new Map<string, (response: CustomResourceResponse) => void>();
 
   async start(host: string): Promise<void> {
-    this.server = createServer((req, res) => {
+    const server = createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
@@ -152,11 +154,12 @@ class ResponseEndpoint {
         waiter(body);
       });
     });
+    this.server = server;
     await new Promise<void>((resolve, reject) => {
-      this.server!.once('error', reject);
-      this.server!.listen(0, host, () => { resolve(); });
+      server.once('error', reject);
+      server.listen(0, host, () => { resolve(); });
     });
-    const address = this.server.address();
+    const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     this.base = `http://${host}:${port}/cloudformation-response`;
   }
@@ -169,7 +172,8 @@ class ResponseEndpoint {
   }
 
   async stop(): Promise<void> {
-    if (this.server) await new Promise<void>((r) => this.server!.close(() => { r(); }));
+    const server = this.server;
+    if (server) await new Promise<void>((r) => server.close(() => { r(); }));
   }
 }
 
@@ -191,7 +195,7 @@ export async function runCustomResources(options: CustomResourceOptions): Promis
     extra: { physicalId?: string; oldProperties?: Record<string, unknown> } = {},
   ): Promise<CustomResourceResponse> => {
     const where = `${resource.logicalId} (${resource.type})`;
-    const token = String(properties.ServiceToken ?? '');
+    const token = fieldText(properties.ServiceToken ?? '');
     if (!token) throw new CustomResourceError(`${where}: no ServiceToken`);
     if (!lambda.has(token)) {
       throw new CustomResourceError(`${where}: service token ${token} is not a Lambda function of the local cloud (SNS service tokens are not supported)`);
@@ -235,7 +239,8 @@ export async function runCustomResources(options: CustomResourceOptions): Promis
 
   try {
     for (const resource of resources) {
-      const saved = state.resources[resource.logicalId];
+      // Absent for a resource not created yet.
+      const saved = state.resources[resource.logicalId] as SavedResource | undefined;
       const properties = resource.properties;
       if (saved && saved.type === resource.type && canonical(saved.properties) === canonical(properties)) {
         report.unchanged.push(resource.logicalId);
@@ -262,7 +267,7 @@ export async function runCustomResources(options: CustomResourceOptions): Promis
       logger.info('custom resource updated', { logicalId: resource.logicalId, type: resource.type });
       if (physicalId !== saved.physicalId) {
         // A new physical id means the resource was replaced: CloudFormation deletes the old one afterwards.
-        await send(resource, 'Delete', saved.properties, { physicalId: saved.physicalId }).catch((error) => { logger.warn('custom resource cleanup failed', { logicalId: resource.logicalId, error: String(error) }); },
+        await send(resource, 'Delete', saved.properties, { physicalId: saved.physicalId }).catch((error: unknown) => { logger.warn('custom resource cleanup failed', { logicalId: resource.logicalId, error: String(error) }); },
         );
       }
     }
@@ -276,7 +281,8 @@ export async function runCustomResources(options: CustomResourceOptions): Promis
         // As CloudFormation: a resource whose function is gone cannot be deleted by it; forget it and say so.
         logger.warn('custom resource delete failed', { logicalId, error: String(error) });
       }
-      delete state.resources[logicalId];
+      const { [logicalId]: _deleted, ...remaining } = state.resources;
+      state.resources = remaining;
       writeState(options.stateFile, state);
       report.deleted.push(logicalId);
     }

@@ -73,13 +73,13 @@ export async function startDynamoDbLocal(options: DynamoDbLocalOptions): Promise
   ];
   const child = spawn('java', args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
-  child.stderr?.on('data', (d) => (stderr += String(d)).slice(-4000));
-  child.stdout?.resume();
+  child.stderr.on('data', (d) => (stderr += String(d)).slice(-4000));
+  child.stdout.resume();
   try {
     await waitForPort(options.port, host, options.startTimeoutMs ?? 30_000, child);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`DynamoDB Local did not start on port ${options.port}: ${(error as Error).message}\n${stderr}`);
+    throw new Error(`DynamoDB Local did not start on port ${options.port}: ${(error as Error).message}\n${stderr}`, { cause: error });
   }
   return {
     endpoint: `http://${host}:${options.port}`,

@@ -5,7 +5,11 @@ import {
   DynamoDBClient,
   ResourceNotFoundException,
   UpdateTimeToLiveCommand,
+  type AttributeDefinition,
   type CreateTableCommandInput,
+  type KeySchemaElement,
+  type Projection,
+  type StreamViewType,
 } from '@aws-sdk/client-dynamodb';
 
 export function localDynamoClient(endpoint: string, region: string): DynamoDBClient {
@@ -19,6 +23,22 @@ export interface CreatedTable {
   streamArn?: string;
 }
 
+interface TableIndexProperties {
+  IndexName?: string;
+  KeySchema?: KeySchemaElement[];
+  Projection?: Projection;
+}
+
+/** The table properties read here; CloudFormation spells them as the DynamoDB API does. */
+interface TableProperties {
+  KeySchema?: KeySchemaElement[];
+  AttributeDefinitions?: AttributeDefinition[];
+  GlobalSecondaryIndexes?: TableIndexProperties[];
+  LocalSecondaryIndexes?: TableIndexProperties[];
+  StreamSpecification?: { StreamViewType?: StreamViewType };
+  TimeToLiveSpecification?: { Enabled?: boolean; AttributeName?: string };
+}
+
 /**
  * `AWS::DynamoDB::Table` and `AWS::DynamoDB::GlobalTable` (what TableV2 synthesizes) share the key, index and
  * stream properties; only those, TTL and billing matter locally.
@@ -27,19 +47,21 @@ export async function ensureTable(
   client: DynamoDBClient,
   logicalId: string,
   tableName: string,
-  props: Record<string, any>,
+  properties: Record<string, unknown>,
 ): Promise<CreatedTable> {
+  // The synthesized template, resolved: the CloudFormation schema of the table is what types these properties.
+  const props = properties as TableProperties;
   const input: CreateTableCommandInput = {
     TableName: tableName,
     KeySchema: props.KeySchema,
     AttributeDefinitions: props.AttributeDefinitions,
     BillingMode: 'PAY_PER_REQUEST',
-    GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((g: any) => ({
+    GlobalSecondaryIndexes: props.GlobalSecondaryIndexes?.map((g) => ({
       IndexName: g.IndexName,
       KeySchema: g.KeySchema,
       Projection: g.Projection ?? { ProjectionType: 'ALL' },
     })),
-    LocalSecondaryIndexes: props.LocalSecondaryIndexes?.map((l: any) => ({ IndexName: l.IndexName, KeySchema: l.KeySchema, Projection: l.Projection })),
+    LocalSecondaryIndexes: props.LocalSecondaryIndexes?.map((l) => ({ IndexName: l.IndexName, KeySchema: l.KeySchema, Projection: l.Projection })),
     StreamSpecification: props.StreamSpecification?.StreamViewType
       ? { StreamEnabled: true, StreamViewType: props.StreamSpecification.StreamViewType }
       : undefined,

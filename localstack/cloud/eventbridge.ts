@@ -22,11 +22,27 @@ export interface BusEvent {
   detail: unknown;
 }
 
+/** The rule properties read here, as CloudFormation spells them (the pattern is an object, not text). */
+interface RuleProperties {
+  State?: string;
+  EventPattern?: Record<string, unknown>;
+  ScheduleExpression?: string;
+  Targets?: RuleTargetProperties[];
+}
+
+interface RuleTargetProperties {
+  /** Checked at start-up: anything but a Lambda ARN is refused with a message naming it. */
+  Arn?: unknown;
+  Input?: string;
+  /** A template may write the number as text. */
+  RetryPolicy?: { MaximumRetryAttempts?: number | string };
+}
+
 function matchValue(rule: unknown, value: unknown): boolean {
   if (rule === null || typeof rule !== 'object') return value === rule;
-  const r = rule as Record<string, any>;
-  if ('prefix' in r) return typeof value === 'string' && value.startsWith(r.prefix);
-  if ('suffix' in r) return typeof value === 'string' && value.endsWith(r.suffix);
+  const r = rule as Record<string, unknown>;
+  if ('prefix' in r) return typeof value === 'string' && value.startsWith(String(r.prefix));
+  if ('suffix' in r) return typeof value === 'string' && value.endsWith(String(r.suffix));
   if ('exists' in r) return r.exists ? value !== undefined : value === undefined;
   if ('anything-but' in r) {
     const not = r['anything-but'];
@@ -54,7 +70,7 @@ export function matchesPattern(pattern: Record<string, unknown>, event: Record<s
     const value = event[key];
     if (Array.isArray(rule)) {
       const values = Array.isArray(value) ? value : [value];
-      const existsRule = rule.find((x) => x && typeof x === 'object' && 'exists' in x);
+      const existsRule: unknown = rule.find((x) => x && typeof x === 'object' && 'exists' in x);
       if (existsRule && !matchValue(existsRule, value)) return false;
       if (!rule.some((x) => values.some((v) => matchValue(x, v)))) return false;
     } else if (rule && typeof rule === 'object') {
@@ -101,12 +117,14 @@ export class LocalEventBridge {
   ) {}
 
   addRule(resource: ResolvedResource): void {
-    const p = resource.properties;
+    // The synthesized template, resolved: the CloudFormation schema of the rule is what types these properties.
+    const p = resource.properties as RuleProperties;
     if (p.State && p.State !== 'ENABLED') return;
-    const targets = (p.Targets ?? []).map((t: any) => {
-      if (!String(t.Arn).includes(':lambda:')) throw new Error(`${resource.logicalId}: only Lambda targets run locally (got ${t.Arn})`);
+    const targets = (p.Targets ?? []).map((t) => {
+      const arn = String(t.Arn);
+      if (!arn.includes(':lambda:')) throw new Error(`${resource.logicalId}: only Lambda targets run locally (got ${arn})`);
       // 185 retries is EventBridge's default retry policy.
-      return { arn: String(t.Arn), input: t.Input, maxAttempts: 1 + Number(t.RetryPolicy?.MaximumRetryAttempts ?? 185) };
+      return { arn, input: t.Input, maxAttempts: 1 + Number(t.RetryPolicy?.MaximumRetryAttempts ?? 185) };
     });
     const rule: Rule = { name: resource.physicalId, pattern: p.EventPattern, targets };
     if (p.ScheduleExpression) {
@@ -146,7 +164,7 @@ export class LocalEventBridge {
   private deliver(rule: Rule, event: BusEvent): void {
     for (const target of rule.targets) {
       const delivery: Promise<void> = (async () => {
-        const payload = target.input ? JSON.parse(target.input) : event;
+        const payload: unknown = target.input ? JSON.parse(target.input) : event;
         for (let attempt = 1; attempt <= target.maxAttempts && !this.stopped; attempt++) {
           try {
             this.opts.lambda.invokeAsync(target.arn, payload);

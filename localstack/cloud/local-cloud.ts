@@ -20,8 +20,9 @@ import { assertPortFree, portsFrom } from './ports';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, UnsupportedResourceError, type CloudLogger, type ResolvedTemplate } from './types';
 import { startRestApi, startWebSocketApi } from './apigateway';
 import { LocalSqs } from './sqs';
-import { StreamMappingRunner } from './streams';
-import { LocalStepFunctions } from './stepfunctions';
+import { StreamMappingRunner, type StreamMappingConfig } from './streams';
+import { LocalStepFunctions, type CreateStateMachineInput } from './stepfunctions';
+import { fieldText } from './stepfunctions/json';
 import { hashToken, newToken, tokenId } from '../../lambdas/core/auth/tokens';
 import { isCustomResourceType, runCustomResources } from './custom-resources';
 
@@ -60,6 +61,29 @@ const STOOD_UP = new Set([
   'AWS::ApiGatewayV2::Authorizer',
   'AWS::ApiGatewayV2::Stage',
 ]);
+
+/** The fields of a resolved `AWS::Lambda::EventSourceMapping` the stream runner reads, as CloudFormation documents them. */
+interface EventSourceMappingProperties {
+  FunctionName?: string;
+  EventSourceArn?: string;
+  BatchSize?: number | string;
+  StartingPosition?: StreamMappingConfig['startingPosition'];
+  MaximumBatchingWindowInSeconds?: number;
+  MaximumRetryAttempts?: number;
+  MaximumRecordAgeInSeconds?: number;
+  BisectBatchOnFunctionError?: boolean;
+  FunctionResponseTypes?: string[];
+  ParallelizationFactor?: number;
+  TumblingWindowInSeconds?: number;
+  Enabled?: boolean;
+  FilterCriteria?: StreamMappingConfig['filterCriteria'];
+  DestinationConfig?: { OnFailure?: { Destination?: string } };
+}
+
+/** The key schema of a resolved DynamoDB table, to find the tokens table by its partition key. */
+interface TableKeyProperties {
+  KeySchema?: Array<{ AttributeName?: string }>;
+}
 
 export function checkSupported(assembly: CloudAssembly): void {
   const unsupported = Object.entries(assembly.template.Resources).filter(
@@ -185,11 +209,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     if (restApis[0]) apiPorts.set(restApis[0].physicalId, ports.rest);
     if (wsApis[0]) apiPorts.set(wsApis[0].physicalId, ports.websocket);
 
-    const sqs = new LocalSqs({ region, accountId: LOCAL_ACCOUNT_ID, dataDir: join(dataDir, 'sqs'), logger, port: ports.sqs, host } as any);
+    const sqs = new LocalSqs({ region, accountId: LOCAL_ACCOUNT_ID, dataDir: join(dataDir, 'sqs'), logger, port: ports.sqs });
     const sqsServer = await sqs.listen(ports.sqs, host);
     stops.push(() => sqsServer.close(), () => sqs.stop());
     for (const queue of resourcesOfType(firstPass, 'AWS::SQS::Queue')) {
-      const created = await sqs.createQueue(queue.attributes.QueueName);
+      const created = sqs.createQueue(queue.attributes.QueueName);
       overrides.set(queue.logicalId, { physicalId: created.queueUrl, attributes: { Arn: created.queueArn, QueueUrl: created.queueUrl, QueueName: queue.attributes.QueueName } });
     }
 
@@ -227,7 +251,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     }
     const asyncLambda = new AsyncInvoker({
       lambda,
-      destinations: { send: async (queueArn: string, body: string) => void (await sqs.sendMessage(queueArn, body)) },
+      destinations: { send: async (queueArn: string, body: string) => { await sqs.sendMessage(queueArn, body); } },
       logger,
       region,
       accountId: LOCAL_ACCOUNT_ID,
@@ -257,13 +281,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     stops.push(() => sfnServer.close(), () => sfn.stop());
     for (const sm of resourcesOfType(template, 'AWS::StepFunctions::StateMachine')) {
       const definition = typeof sm.properties.DefinitionString === 'string' ? sm.properties.DefinitionString : JSON.stringify(sm.properties.Definition);
-      sfn.putStateMachine({ name: sm.attributes.Name, definition, roleArn: String(sm.properties.RoleArn ?? ''), type: sm.properties.StateMachineType });
+      const type = sm.properties.StateMachineType as CreateStateMachineInput['type'];
+      sfn.putStateMachine({ name: sm.attributes.Name, definition, roleArn: fieldText(sm.properties.RoleArn ?? ''), type });
     }
 
     for (const mapping of resourcesOfType(template, 'AWS::Lambda::EventSourceMapping')) {
-      const p = mapping.properties;
+      const p = mapping.properties as EventSourceMappingProperties;
       if (!String(p.EventSourceArn).includes(':dynamodb:')) {
-        throw new UnsupportedResourceError(`${mapping.logicalId}: only DynamoDB stream event sources run locally (got ${p.EventSourceArn})`);
+        throw new UnsupportedResourceError(`${mapping.logicalId}: only DynamoDB stream event sources run locally (got ${String(p.EventSourceArn)})`);
       }
       const runner = new StreamMappingRunner({
         config: {
@@ -286,7 +311,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         streamsEndpoint: dynamo.endpoint,
         region,
         lambda,
-        sqs: { sendMessage: async (queueArn: string, body: string) => void (await sqs.sendMessage(queueArn, body)) },
+        sqs: { sendMessage: async (queueArn: string, body: string) => { await sqs.sendMessage(queueArn, body); } },
         checkpointFile: join(dataDir, 'streams', `${mapping.logicalId}.json`),
         logger,
       });
@@ -346,7 +371,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
  */
 async function ensureDevToken(ddb: ReturnType<typeof localDynamoClient>, template: ResolvedTemplate, dataDir: string): Promise<string> {
   const tokensTable = [...template.resources.values()].find(
-    (r) => tableTypes().includes(r.type) && r.properties.KeySchema?.[0]?.AttributeName === 'tokenHash',
+    (r) => tableTypes().includes(r.type) && (r.properties as TableKeyProperties).KeySchema?.at(0)?.AttributeName === 'tokenHash',
   );
   if (!tokensTable) return '';
   const tokenFile = join(dataDir, 'dev-token');

@@ -6,10 +6,10 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type ResolvedResource, type ResolvedTemplate } from './types';
+import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type ResolvedProperties, type ResolvedResource, type ResolvedTemplate } from './types';
 
 export interface RawTemplate {
-  Resources: Record<string, { Type: string; Properties?: Record<string, any>; DependsOn?: unknown; Metadata?: Record<string, any>; Condition?: string }>;
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown>; DependsOn?: unknown; Metadata?: Record<string, unknown>; Condition?: string }>;
   Outputs?: Record<string, { Value: unknown }>;
   Conditions?: Record<string, unknown>;
   Parameters?: Record<string, { Default?: unknown }>;
@@ -54,7 +54,7 @@ export interface ResolveOptions {
 }
 
 /** Physical ids and attributes by resource type, as CloudFormation would name things (deterministically here). */
-function identify(stackName: string, logicalId: string, type: string, props: Record<string, any>, region: string, account: string) {
+function identify(stackName: string, logicalId: string, type: string, props: Record<string, unknown>, region: string, account: string) {
   const generated = `${stackName}-${logicalId}-${suffix(stackName, logicalId)}`;
   const attrs: Record<string, string> = {};
   let physicalId = generated;
@@ -191,9 +191,11 @@ export function resolveTemplate(assembly: CloudAssembly, options: ResolveOptions
   const getAtt = (logicalId: string, attr: string, where: string): string => {
     const id = ids.get(logicalId);
     if (!id) throw new Error(`${where}: Fn::GetAtt of unknown resource ${logicalId}`);
-    const value = id.attrs[attr];
+    // An attribute the resource type does not have is absent from the record.
+    const value = id.attrs[attr] as string | undefined;
     if (value === undefined) {
-      const type = template.Resources[logicalId]?.Type;
+      // Only ids of the template's resources are in `ids`, so the resource is there.
+      const type = template.Resources[logicalId].Type;
       throw new Error(`${where}: Fn::GetAtt ${logicalId}.${attr} (${type}) is not supported by the local cloud`);
     }
     return value;
@@ -201,12 +203,13 @@ export function resolveTemplate(assembly: CloudAssembly, options: ResolveOptions
 
   const conditionCache = new Map<string, boolean>();
   const evalCondition = (name: string, where: string): boolean => {
-    if (!conditionCache.has(name)) {
-      const expr = template.Conditions?.[name];
-      if (expr === undefined) throw new Error(`${where}: unknown condition ${name}`);
-      conditionCache.set(name, Boolean(resolve(expr, `Conditions.${name}`)));
-    }
-    return conditionCache.get(name)!;
+    const cached = conditionCache.get(name);
+    if (cached !== undefined) return cached;
+    const expr = template.Conditions?.[name];
+    if (expr === undefined) throw new Error(`${where}: unknown condition ${name}`);
+    const value = Boolean(resolve(expr, `Conditions.${name}`));
+    conditionCache.set(name, value);
+    return value;
   };
 
   const resolve = (value: unknown, where: string): unknown => {
@@ -222,7 +225,7 @@ export function resolveTemplate(assembly: CloudAssembly, options: ResolveOptions
         case 'Ref':
           return finish(refOf(String(arg), where));
         case 'Fn::GetAtt': {
-          const [logicalId, attr] = Array.isArray(arg) ? (arg as string[]) : String(arg).split(/\.(.*)/s);
+          const [logicalId, attr] = Array.isArray(arg) ? (arg as unknown[]) : String(arg).split(/\.(.*)/s);
           return finish(getAtt(String(logicalId), String(attr), where));
         }
         case 'Fn::Join': {
@@ -289,11 +292,12 @@ export function resolveTemplate(assembly: CloudAssembly, options: ResolveOptions
   const resources = new Map<string, ResolvedResource>();
   for (const [logicalId, res] of Object.entries(template.Resources)) {
     if (res.Condition && !evalCondition(res.Condition, logicalId)) continue;
-    const id = ids.get(logicalId)!;
+    const id = ids.get(logicalId);
+    if (!id) throw new Error(`${logicalId}: resource missing from the identified resources`);
     resources.set(logicalId, {
       logicalId,
       type: res.Type,
-      properties: resolve(res.Properties ?? {}, `${logicalId}.Properties`) as Record<string, any>,
+      properties: resolve(res.Properties ?? {}, `${logicalId}.Properties`) as ResolvedProperties,
       physicalId: id.physicalId,
       attributes: id.attrs,
       metadata: { DependsOn: res.DependsOn, Metadata: res.Metadata },

@@ -3,6 +3,12 @@
  * services (Lambda invoker, logger). Every emulator receives what it needs through these, so each can be
  * tested alone with a hand-made resolved template and a fake invoker.
  */
+/**
+ * Resolved CloudFormation properties: plain JSON (strings, numbers, booleans, arrays, objects) by field name. A field
+ * may be absent and its shape is only what the template says, so each emulator narrows a field or casts the whole to
+ * the properties interface it documents.
+ */
+export type ResolvedProperties = Record<string, unknown>;
 
 /** A resource of the synthesized template after every intrinsic in its Properties was resolved. */
 export interface ResolvedResource {
@@ -10,13 +16,13 @@ export interface ResolvedResource {
   /** CloudFormation type, e.g. `AWS::Lambda::Function`. */
   type: string;
   /** Properties with Ref / Fn::GetAtt / Fn::Join / Fn::Sub / Fn::Select / pseudo parameters resolved to plain JSON. */
-  properties: Record<string, any>;
+  properties: ResolvedProperties;
   /** What `Ref` of this resource resolves to (table name, bucket name, function name, API id, resource id, …). */
   physicalId: string;
   /** What `Fn::GetAtt [logicalId, Attr]` resolves to, e.g. `Arn`, `StreamArn`, `RootResourceId`. */
   attributes: Record<string, string>;
   /** Resource-level fields other than Properties (DependsOn, Metadata) as in the template. */
-  metadata?: Record<string, any>;
+  metadata?: Record<string, unknown>;
 }
 
 export interface ResolvedTemplate {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { http, target } from '../support/target';
-import { TestSocket } from '../support/ws-client';
+import { apiError, apiProblems, type ApiErrorBody, type TokenBody } from '../support/api';
+import { isFrame, TestSocket, type ResFrame } from '../support/ws-client';
 
 /** The routes of CONTRACT.md; each must exist behind the authorizer (a missing route answers 403 from the gateway). */
 const CONTRACT_ROUTES: Array<[string, string]> = [
@@ -33,7 +34,7 @@ const PLANNED_ROUTES = new Set(['GET /quotas', 'PUT /quotas']);
 describe('Public API: authentication and tenancy', () => {
   describe('REST', () => {
     it('should answer GET /health without a token', async () => {
-      const res = await http('GET', '/health', { token: null });
+      const res = await http<{ status: string }>('GET', '/health', { token: null });
       expect(res.status).toBe(200);
       expect(res.body.status).toBe('ok');
     });
@@ -41,17 +42,17 @@ describe('Public API: authentication and tenancy', () => {
     it('should refuse a request without a token with 401 and a JSON error', async () => {
       const res = await http('GET', '/runs', { token: null });
       expect(res.status).toBe(401);
-      expect(res.body.error.code).toBe('UNAUTHORIZED');
+      expect(apiError(res).code).toBe('UNAUTHORIZED');
     });
 
     it('should refuse a bad token with 401', async () => {
       const res = await http('GET', '/runs', { token: 'ap_this-token-was-never-issued-by-anyone-1234' });
       expect(res.status).toBe(401);
-      expect(res.body.error).toBeDefined();
+      expect(apiError(res)).toBeDefined();
     });
 
     it('should let an admin create a token for a second tenant, shown once', async () => {
-      const res = await http('POST', '/tokens', { body: { tenant: 'acme', name: 'e2e' } });
+      const res = await http<TokenBody>('POST', '/tokens', { body: { tenant: 'acme', name: 'e2e' } });
       expect(res.status).toBe(201);
       expect(res.body.tenant).toBe('acme');
       expect(res.body.admin).toBe(false);
@@ -62,34 +63,35 @@ describe('Public API: authentication and tenancy', () => {
     });
 
     it('should forbid a tenant (non-admin) token from creating tokens', async () => {
-      const created = await http('POST', '/tokens', { body: { tenant: 'globex' } });
+      const created = await http<TokenBody>('POST', '/tokens', { body: { tenant: 'globex' } });
       const res = await http('POST', '/tokens', { token: created.body.token, body: { tenant: 'globex' } });
       expect(res.status).toBe(403);
-      expect(res.body.error.code).toBe('forbidden');
+      expect(apiError(res).code).toBe('forbidden');
     });
 
     it('should reject a bad token request with 400 and the JSON path of each problem', async () => {
       const res = await http('POST', '/tokens', { body: { tenant: 'Not A Tenant!', admin: 'yes', extra: 1 } });
       expect(res.status).toBe(400);
-      const paths = res.body.error.details.problems.map((p: { path: string }) => p.path);
+      const paths = apiProblems(res).map((p: { path: string }) => p.path);
       expect(paths).toEqual(expect.arrayContaining(['$.tenant', '$.admin']));
     });
 
     it('should reject a body that is not JSON with 400, never a 500', async () => {
       const res = await http('POST', '/tokens', { rawBody: '{not json', headers: { 'content-type': 'application/json' } });
       expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe('validation_error');
+      expect(apiError(res).code).toBe('validation_error');
     });
 
     it.each(CONTRACT_ROUTES)('should route %s %s to a handler behind the authorizer', async (method, path) => {
       const unauthenticated = await http(method, path, { token: null });
       expect(unauthenticated.status).toBe(401);
-      const res = await http(method, path, { body: method === 'GET' || method === 'DELETE' ? undefined : {} });
+      // Any answer: an error body, another body, or none.
+      const res = await http<Partial<ApiErrorBody> | undefined>(method, path, { body: method === 'GET' || method === 'DELETE' ? undefined : {} });
       // The handler answered (its error shape has a lowercase code), not the gateway's missing-route 403/404, and
       // never with a server error: an empty or missing body is the caller's mistake (4xx).
       if (PLANNED_ROUTES.has(`${method} ${path}`)) {
         expect(res.status, JSON.stringify(res.body)).toBe(501);
-        expect(res.body.error.code).toBe('not_implemented');
+        expect(apiError(res).code).toBe('not_implemented');
       } else {
         expect(res.status, JSON.stringify(res.body)).toBeLessThan(500);
         expect(res.body?.error?.code ?? 'ok').toMatch(/^[a-z_]+$|^ok$/);
@@ -110,17 +112,17 @@ describe('Public API: authentication and tenancy', () => {
 
     it('should accept a second tenant token and answer ping, with errors for bad frames', async () => {
       const { wsUrl } = target();
-      const created = await http('POST', '/tokens', { body: { tenant: 'initech' } });
+      const created = await http<TokenBody>('POST', '/tokens', { body: { tenant: 'initech' } });
       const socket = await TestSocket.open(`${wsUrl}?token=${encodeURIComponent(created.body.token)}`);
       try {
         const pong = await socket.request('p1', 'ping');
         expect(pong.ok).toBe(true);
-        expect(pong.payload.pong).toBe(true);
+        expect(pong.payload!.pong).toBe(true);
         socket.send('this is not json');
-        const bad = await socket.waitFor((f) => f.type === 'res' && f.ok === false && f.id === null);
-        expect(bad.error.code).toBe('invalid_json');
+        const bad = await socket.waitFor<ResFrame>((f) => isFrame(f) && f.type === 'res' && !f.ok && f.id === null);
+        expect(bad.error!.code).toBe('invalid_json');
         const unknown = await socket.request('u1', 'no.such.method');
-        expect(unknown.error.code).toBe('unknown_method');
+        expect(unknown.error!.code).toBe('unknown_method');
       } finally {
         await socket.close();
       }

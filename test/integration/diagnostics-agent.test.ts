@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { target } from '../support/target';
+import type { AgentAnswer } from './agents/support';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -14,7 +15,7 @@ describe('Agent: diagnostics.delay on the local cloud', () => {
 
   async function invoke(payload: unknown) {
     const out = await lambda.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from(JSON.stringify(payload)) }));
-    return { functionError: out.FunctionError, body: JSON.parse(Buffer.from(out.Payload!).toString('utf8')) };
+    return { functionError: out.FunctionError, body: JSON.parse(Buffer.from(out.Payload!).toString('utf8')) as AgentAnswer };
   }
 
   it('should write each item to the run outputs and fail the items matching failPattern', async () => {
@@ -27,11 +28,11 @@ describe('Agent: diagnostics.delay on the local cloud', () => {
       config: { delayMs: 5, failPattern: 'bad-' },
     });
     expect(functionError).toBeUndefined();
-    expect(body.results.map((r: { status: string }) => r.status)).toEqual(['succeeded', 'failed', 'succeeded']);
-    expect(body.results[1].error.type).toBe('DiagnosticFailure');
+    expect(body.results!.map((r) => r.status)).toEqual(['succeeded', 'failed', 'succeeded']);
+    expect(body.results![1].error!.type).toBe('DiagnosticFailure');
     const listed = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: `runs/${runId}/` }));
     expect(listed.Contents!.map((o) => o.Key).sort()).toEqual([`runs/${runId}/outputs/probe/inputs/a.cbl.json`, `runs/${runId}/outputs/probe/inputs/b.cbl.json`]);
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: body.results[0].outputKey }));
+    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: body.results![0].outputKey }));
     expect(JSON.parse(await object.Body!.transformToString())).toMatchObject({ runId, stepId: 'probe', item: { key: 'inputs/a.cbl' } });
   });
 

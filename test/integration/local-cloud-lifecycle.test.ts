@@ -10,7 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateStateMachineCommand, DescribeExecutionCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
-import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, GetItemCommand, PutItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import { target } from '../support/target';
 import { startLocalCloud, type LocalCloud, type LocalCloudConfig } from '../../localstack/cloud/local-cloud';
 import { consoleLogger } from '../../localstack/cloud/console-logger';
@@ -101,10 +101,12 @@ describe('Local cloud: life cycle', () => {
       const ddb2 = new DynamoDBClient({ endpoint: again.endpoints.dynamodb, region: again.region, credentials });
       const recorded = await until('the finalizer to record the failure', async () => {
         const { Item } = await ddb2.send(new GetItemCommand({ TableName: runsTable, Key: { pk: { S: `RUN#${runId}` }, sk: { S: 'META' } } }));
-        return Item?.status?.S === 'FAILED' ? Item : undefined;
+        // An attribute is there once something wrote it.
+        const item: Partial<Record<string, AttributeValue>> | undefined = Item;
+        return item?.status?.S === 'FAILED' ? item : undefined;
       });
-      expect(recorded.execution.M!.status.S).toBe('FAILED');
-      expect(recorded.execution.M!.error.S).toBe('States.LocalCloudRestart');
+      expect(recorded.execution!.M!.status.S).toBe('FAILED');
+      expect(recorded.execution!.M!.error.S).toBe('States.LocalCloudRestart');
       const health = await fetch(`${again.restUrl}/health`);
       expect(health.status).toBe(200);
     } finally {
@@ -135,9 +137,9 @@ describe('Local cloud: life cycle', () => {
     child.stderr.on('data', (d: Buffer) => (output += String(d)));
     await until('the local cloud to be ready', async () => {
       return output.includes('AGENTPLANE_READY') ? true : undefined;
-    }, 120_000).catch((error) => {
+    }, 120_000).catch((error: unknown) => {
       child.kill('SIGKILL');
-      throw new Error(`${error.message}\n${output}`);
+      throw new Error(`${(error as Error).message}\n${output}`);
     });
     const config = JSON.parse(readFileSync(join(dataDir, 'local.json'), 'utf8')) as LocalCloudConfig;
     expect(isAlive(config.processes.dynamodb)).toBe(true);

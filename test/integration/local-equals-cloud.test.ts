@@ -7,10 +7,16 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { target } from '../support/target';
+import { apiError } from '../support/api';
 import { startLocalCloud, type LocalCloud } from '../../localstack/cloud/local-cloud';
 import { consoleLogger } from '../../localstack/cloud/console-logger';
 
-async function postToken(restUrl: string, token: string): Promise<{ status: number; body: any }> {
+/** The parts of the synthesized CloudFormation template this test reads. */
+interface Template {
+  Resources: Record<string, { Type: string; Properties: { Code: { S3Key: unknown }; Environment: { Variables: Record<string, string> } } }>;
+}
+
+async function postToken(restUrl: string, token: string): Promise<{ status: number; body: unknown }> {
   const res = await fetch(`${restUrl}/tokens`, {
     method: 'POST',
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -27,8 +33,8 @@ describe('Local cloud: local equals cloud', () => {
     const { functions } = (await (await fetch(`${t.endpoints!.lambda}/_local/functions`)).json()) as {
       functions: Array<{ logicalId: string; codeDir: string; invocations: number }>;
     };
-    const template = JSON.parse(readFileSync(join(t.assemblyDir!, 'Agentplane.template.json'), 'utf8'));
-    const declared = Object.entries<any>(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
+    const template = JSON.parse(readFileSync(join(t.assemblyDir!, 'Agentplane.template.json'), 'utf8')) as Template;
+    const declared = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
     expect(functions.map((f) => f.logicalId).sort()).toEqual(declared.map(([id]) => id).sort());
     for (const [logicalId, resource] of declared) {
       const fn = functions.find((f) => f.logicalId === logicalId)!;
@@ -50,8 +56,8 @@ describe('Local cloud: local equals cloud', () => {
       const assemblyDir = join(workDir, 'cdk.out');
       cpSync(t.assemblyDir!, assemblyDir, { recursive: true });
       const templateFile = join(assemblyDir, 'Agentplane.template.json');
-      const template = JSON.parse(readFileSync(templateFile, 'utf8'));
-      const adminApi = Object.entries<any>(template.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('AdminApi'));
+      const template = JSON.parse(readFileSync(templateFile, 'utf8')) as Template;
+      const adminApi = Object.entries(template.Resources).find(([id, r]) => r.Type === 'AWS::Lambda::Function' && id.startsWith('AdminApi'));
       expect(adminApi).toBeDefined();
       // Point the admin API at a table that does not exist, as a typo in lib/ would.
       adminApi![1].Properties.Environment.Variables.TOKENS_TABLE = 'TokensTableThatDoesNotExist';
@@ -67,7 +73,8 @@ describe('Local cloud: local equals cloud', () => {
     });
 
     afterAll(async () => {
-      await broken?.stop();
+      // Unset when beforeAll failed before starting it.
+      await (broken as LocalCloud | undefined)?.stop();
       rmSync(workDir, { recursive: true, force: true });
     });
 
@@ -77,7 +84,7 @@ describe('Local cloud: local equals cloud', () => {
       expect(health.status).toBe(200);
       const res = await postToken(restUrl, token);
       expect(res.status).toBe(500);
-      expect(res.body.error.code).toBe('internal_error');
+      expect(apiError(res).code).toBe('internal_error');
       expect(JSON.stringify(res.body)).not.toMatch(/at .*\.m?js:\d+/);
     });
 

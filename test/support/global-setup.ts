@@ -39,7 +39,7 @@ export default async function setup() {
     child!.stderr!.on('data', onData);
     child!.once('exit', (code) => {
       clearTimeout(deadline);
-      reject(new Error(`local cloud exited with code ${code}:\n${output}`));
+      reject(new Error(`local cloud exited with code ${String(code)}:\n${output}`));
     });
   });
   child.removeAllListeners('exit');

@@ -43,13 +43,13 @@ export async function startLlmStub(): Promise<LlmStub> {
       const match = url.searchParams.get('match') ?? '';
       answer(200, { ...info, calls: prompts.filter((p) => p.includes(match)).length } satisfies StubCalls); return;
     }
-    if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions')) { answer(404, { error: { message: `no route ${req.method} ${url.pathname}` } }); return; }
+    if (req.method !== 'POST' || !url.pathname.endsWith('/chat/completions')) { answer(404, { error: { message: `no route ${String(req.method)} ${url.pathname}` } }); return; }
     let body = '';
-    req.on('data', (chunk) => (body += chunk));
+    req.on('data', (chunk: Buffer) => (body += String(chunk)));
     req.on('end', () => {
       let request: { model?: string; messages?: Array<{ content?: string }> };
       try {
-        request = JSON.parse(body);
+        request = JSON.parse(body) as typeof request;
       } catch {
         answer(400, { error: { message: 'not JSON' } }); return;
       }

@@ -5,17 +5,30 @@
  */
 import type { RuntimeDeps } from '../../lambdas/core/agent-runtime';
 import { DEFAULT_CIRCUIT_CONFIG, initialCircuit } from '../../lambdas/core/registry/circuit';
+import type { EventName, PayloadOf } from '../../lambdas/core/events/schemas';
+
+// RunResumed's payload has no field (an index signature of never, which would swallow every name).
+type Payload = Exclude<PayloadOf<EventName>, Record<string, never>>;
+type KeysOf<P> = P extends unknown ? keyof P : never;
+type FieldOf<P, K extends PropertyKey> = P extends unknown ? (K extends keyof P ? Exclude<P[K], undefined> : never) : never;
+
+/**
+ * Every field some event's payload has, typed as that event has it (schemas.ts): tests pick an event by its name
+ * (`find`/`filter` on `event`, which does not narrow) and read that event's fields. Reading a field the picked
+ * event lacks is the test's mistake, as it would be on the wire.
+ */
+export type EventPayload = { [K in KeysOf<Payload>]: FieldOf<Payload, K> };
 
 export interface EmittedEvent {
-  event: string;
-  payload: any;
+  event: EventName;
+  payload: EventPayload;
 }
 
 export function fakeRuntimeDeps(overrides: Partial<RuntimeDeps> = {}): { deps: RuntimeDeps; events: EmittedEvent[] } {
   const events: EmittedEvent[] = [];
   const cache = new Map<string, unknown>();
   const deps: RuntimeDeps = {
-    events: { emit: async (_runId, event, payload) => void events.push({ event, payload }) },
+    events: { emit: async (_runId, event, payload) => void events.push({ event, payload: payload as EventPayload }) },
     objects: { put: async () => {}, get: async () => undefined, list: async () => [] },
     agent: async (id) => ({ id, circuit: initialCircuit() }),
     recordMetrics: async () => {},

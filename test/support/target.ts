@@ -28,13 +28,14 @@ export function target(): Target {
   return JSON.parse(readFileSync(file, 'utf8')) as Target;
 }
 
-export interface HttpResult<T = any> {
+/** An answer: `body` is the parsed JSON (the text if it was not JSON), typed as the caller says it is (api.ts). */
+export interface HttpResult<T = unknown> {
   status: number;
   body: T;
   headers: Headers;
 }
 
-export async function http<T = any>(
+export async function http<T = unknown>(
   method: string,
   path: string,
   options: { token?: string | null; body?: unknown; headers?: Record<string, string>; rawBody?: string } = {},

@@ -66,8 +66,8 @@ const RETRYABLE_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'EPI
  * RetryableAgentError.
  */
 export function classifyError(error: unknown): ErrorKind {
+  if (!error || typeof error !== 'object') return 'fatal';
   const e = error as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number }; cause?: unknown };
-  if (!e || typeof e !== 'object') return 'fatal';
   if (e.name === AgentplaneErrorName.AgentBusy) return 'busy';
   if (e.name === AgentplaneErrorName.Retryable) return 'retryable';
   if (e.name === AgentplaneErrorName.Fatal) return 'fatal';
@@ -90,7 +90,7 @@ export function errorTypeOf(kind: ErrorKind): string {
  * are retried), else Agentplane.Fatal.
  */
 export function fatalTypeOf(error: unknown): string {
-  const name = (error as { name?: unknown })?.name;
+  const name = (error as { name?: unknown } | null | undefined)?.name;
   return typeof name === 'string' && name !== '' && name !== 'Error' ? name : AgentplaneErrorName.Fatal;
 }
 

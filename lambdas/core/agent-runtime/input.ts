@@ -23,7 +23,7 @@ const AgentItemSchema = z
     index: z.number().int().nonnegative().optional(),
     size: z.number().int().nonnegative().optional(),
   })
-  .passthrough();
+  .loose();
 export type AgentItem = z.output<typeof AgentItemSchema>;
 
 const RetryPolicySchema = z.object({

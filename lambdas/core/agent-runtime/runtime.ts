@@ -135,7 +135,7 @@ export interface ItemContext {
   lambdaContext?: Context;
 }
 
-export type ItemFunction = (item: AgentItem, ctx: ItemContext) => Promise<ItemOutput | void>;
+export type ItemFunction = (item: AgentItem, ctx: ItemContext) => Promise<ItemOutput | undefined>;
 
 export interface AgentRuntimeOptions {
   /** The agent's registry id, unless the input names one (input.agentId wins). */
@@ -225,7 +225,8 @@ export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknow
   const before = async (request: Request<unknown, AgentOutput>) => {
     const deps = await depsOf();
     if (isHealthCheck(request.event)) {
-      const agentId = String((request.event as Record<string, unknown>).agentId ?? options.agentId);
+      const requested = (request.event as Record<string, unknown>).agentId;
+      const agentId = typeof requested === 'string' ? requested : options.agentId;
       const record = await deps.agent(agentId);
       return { healthy: record !== undefined, agentId, at: new Date(deps.clock()).toISOString(), ...(record ? {} : { error: `agent ${agentId} is not registered` }) } as never;
     }
@@ -241,7 +242,8 @@ export function agentRuntime(options: AgentRuntimeOptions): MiddlewareObj<unknow
     if (input.circuitBreaker) await passCircuit(deps, agentId, record);
     const state: InvocationState = { input, agentId, deps, record, outcomes: [], retryableFailures: 0, finished: false };
     if (record.maxConcurrency !== undefined) {
-      const remaining = request.context?.getRemainingTimeInMillis?.();
+      // Invoked outside Lambda (tests, the bench) there is no context to ask.
+      const remaining = (request.context as Partial<Context> | undefined)?.getRemainingTimeInMillis?.();
       const ttl = (remaining && remaining > 0 ? remaining : DEFAULT_LEASE_MS) + LEASE_MARGIN_MS;
       const acquired = await deps.acquireLease(agentId, record.maxConcurrency, ttl);
       if (!acquired.ok) {
@@ -297,7 +299,7 @@ async function passCircuit(deps: RuntimeDeps, agentId: string, record: RuntimeAg
 async function runItems(state: InvocationState, fn: ItemFunction, lambdaContext: Context | undefined, concurrency: number): Promise<AgentOutput> {
   const { input } = state;
   const items: AgentItem[] = input.items.length > 0 ? input.items : [{ key: STEP_ITEM_KEY }];
-  const results: ItemResult[] = new Array(items.length);
+  const results = new Array<ItemResult>(items.length);
   let next = 0;
   const worker = async () => {
     while (next < items.length) {
@@ -374,7 +376,7 @@ async function runItem(state: InvocationState, fn: ItemFunction, item: AgentItem
       },
       ...(lambdaContext ? { lambdaContext } : {}),
     };
-    let output: ItemOutput | void;
+    let output: ItemOutput | undefined;
     try {
       output = await fn(item, ctx);
     } catch (error) {

@@ -1,6 +1,9 @@
 import { WorkspaceViolationError } from './errors';
 import { runPrefix } from './input';
 
+// eslint-disable-next-line no-control-regex -- matching control characters is the point: keys with them are refused.
+const CONTROL_OR_BACKSLASH = /[\u0000-\u001f\u007f\\]/;
+
 /** The storage the workspace client sits on (S3 in Lambda, a map in tests). */
 export interface ObjectStore {
   put(bucket: string, key: string, body: string | Uint8Array, contentType?: string): Promise<void>;
@@ -34,7 +37,7 @@ export class WorkspaceClient {
     if (typeof key !== 'string' || key.length === 0) throw violation('is empty');
     if (key.length > 1024) throw violation('is longer than 1024 characters');
     if (key.startsWith('/')) throw violation('is absolute');
-    if (/[\u0000-\u001f\u007f\\]/.test(key)) throw violation('contains control characters or backslashes');
+    if (CONTROL_OR_BACKSLASH.test(key)) throw violation('contains control characters or backslashes');
     const full = key.startsWith('runs/') ? key : `${this.prefix}${key}`;
     if (!full.startsWith(this.prefix)) throw violation('is outside the run prefix');
     const rest = full.slice(this.prefix.length);

@@ -25,7 +25,7 @@ const RunsCommandParamsSchema = z
     idempotencyKey: z.string().min(1).max(256).optional(),
   })
   .refine((p) => p.type !== 'setConcurrency' || p.maxConcurrency !== undefined, {
-    message: 'setConcurrency needs maxConcurrency',
+    error: 'setConcurrency needs maxConcurrency',
     path: ['maxConcurrency'],
   });
 const PingParamsSchema = z.object({});
@@ -131,6 +131,16 @@ export function parseRequestFrame(raw: string, maxBytes = MAX_FRAME_BYTES): Pars
 export type ResponseFrame =
   | { type: 'res'; id: string | null; ok: true; payload: unknown }
   | { type: 'res'; id: string | null; ok: false; error: FrameError };
+
+/** The run as a `reset` frame carries it, for a client to rebuild its view from (lambdas/aws/run-access.ts). */
+export interface RunSnapshot {
+  runId: string;
+  status: string;
+  steps: unknown;
+  counts: unknown;
+  /** The last seq the run has handed out; events after it are still to come. */
+  lastSeq: number;
+}
 
 export interface EventFrame {
   type: 'event';

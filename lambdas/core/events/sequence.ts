@@ -1,3 +1,4 @@
+import { lookup } from '../invariants';
 /**
  * Hole-free per-run sequence numbers, pure part.
  *
@@ -143,7 +144,7 @@ export class SeqReorderBuffer<T> {
     if (seq > this.highest) this.highest = seq;
     const ready: T[] = [];
     while (this.held.has(this.nextSeq)) {
-      ready.push(this.held.get(this.nextSeq)!);
+      ready.push(lookup(this.held, this.nextSeq));
       this.held.delete(this.nextSeq);
       this.nextSeq++;
       this.holeSince = undefined;

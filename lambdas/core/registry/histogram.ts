@@ -1,3 +1,4 @@
+import { present } from '../invariants';
 /**
  * Log-scale latency histogram with fixed bucket boundaries, so that recording is a pure increment:
  * the DynamoDB adapter records one latency with a single UpdateItem
@@ -77,14 +78,15 @@ export function percentileRank(p: number, n: number): number {
 
 function sortedEntries(counts: BucketCounts): Array<[number, number]> {
   return Object.entries(counts)
-    .map(([key, value]) => [Number(key), Number(value)] as [number, number])
+    .map(([key, value]) => [Number(key), value] as [number, number])
     .filter(([, value]) => value > 0)
     .sort((a, b) => a[0] - b[0]);
 }
 
 /** The p-th percentile (p in [0, 100]) of the recorded latencies, within the bucket precision; null if empty. */
 export function percentileFromBuckets(counts: BucketCounts, p: number): number | null {
-  return percentilesFromBuckets(counts, [p])[0]!;
+  const [value] = percentilesFromBuckets(counts, [p]);
+  return value ?? null;
 }
 
 /** Several percentiles in one pass over the buckets. */
@@ -99,14 +101,14 @@ function percentilesFromBuckets(counts: BucketCounts, ps: readonly number[]): Ar
       cumulative += value;
       if (cumulative >= rank) return bucketValue(index);
     }
-    return bucketValue(entries.at(-1)![0]);
+    return bucketValue(present(entries.at(-1), 'entries.at(-1)')[0]);
   });
 }
 
 export function summarize(counts: BucketCounts, sumMs: number, count: number): LatencySummary {
   if (count <= 0) return { count: 0, avg: null, p50: null, p95: null, p99: null };
   const [p50, p95, p99] = percentilesFromBuckets(counts, [50, 95, 99]);
-  return { count, avg: sumMs / count, p50: p50!, p95: p95!, p99: p99! };
+  return { count, avg: sumMs / count, p50: present(p50, 'p50'), p95: present(p95, 'p95'), p99: present(p99, 'p99') };
 }
 
 export function summarizeSnapshot(snapshot: HistogramSnapshot): LatencySummary {
@@ -158,7 +160,7 @@ export function mergeHistograms(...snapshots: HistogramSnapshot[]): HistogramSna
   for (const snapshot of snapshots) {
     for (const [index, value] of Object.entries(snapshot.counts)) {
       const key = Number(index);
-      counts[key] = (counts[key] ?? 0) + Number(value);
+      counts[key] = (counts[key] ?? 0) + value;
     }
     sumMs += snapshot.sumMs;
     count += snapshot.count;

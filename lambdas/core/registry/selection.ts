@@ -1,6 +1,7 @@
 import { ANY_TYPE, type AgentStatus, type Capability, type CapabilityConstraints, DEFAULT_PRIORITY } from './agent';
 import { type CircuitConfig, type CircuitState, DEFAULT_CIRCUIT_CONFIG, admit } from './circuit';
 import type { Health, HealthStatus } from './health';
+import { present } from '../invariants';
 
 /**
  * Capability routing: which agents can serve a step, ranked, with the reasons for every candidate.
@@ -208,8 +209,9 @@ function capabilityProblems(capability: Capability, request: SelectionRequest, f
     if (offered.maxFileSizeBytes !== undefined) {
       const over = countAbove(facts.sizesAscending, offered.maxFileSizeBytes);
       if (over > 0) {
+        const largest = present(facts.largest, 'the largest item');
         problems.push(
-          `${over} of ${facts.count} items exceed maxFileSizeBytes ${offered.maxFileSizeBytes} (largest: '${facts.largest!.key}', ${facts.largest!.size} bytes)`,
+          `${over} of ${facts.count} items exceed maxFileSizeBytes ${offered.maxFileSizeBytes} (largest: '${largest.key}', ${largest.size} bytes)`,
         );
       }
     }
@@ -380,7 +382,8 @@ export function selectAgents(
       continue;
     }
 
-    if ((agent.status ?? 'active') !== 'active') reasons.push(`agent is ${agent.status}`);
+    const status = agent.status ?? 'active';
+    if (status !== 'active') reasons.push(`agent is ${status}`);
     const health: HealthStatus = agent.health?.status ?? 'Healthy';
     if (agent.health?.status === 'Unhealthy') reasons.push(`Unhealthy: ${agent.health.reason}`);
     let probe = false;

@@ -50,7 +50,7 @@ export function liveTally(control: ControlRecord | undefined, stepId: string): I
 
 export function agentsOf(run: Pick<RunRecord, 'steps'>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [stepId, step] of Object.entries(run.steps ?? {})) if (step.agentId) out[stepId] = step.agentId;
+  for (const [stepId, step] of Object.entries(run.steps)) if (step.agentId) out[stepId] = step.agentId;
   return out;
 }
 

@@ -164,7 +164,8 @@ export function tallyOf(request: Pick<ReleaseRequest, 'items' | 'results' | 'err
     tally.failed = request.items;
     return tally;
   }
-  for (const r of request.results as Array<{ status?: string; spendRecorded?: unknown; metrics?: { tokensUsed?: unknown; costUsd?: unknown } }>) {
+  // Results come from agents' Lambda output: any entry may be malformed.
+  for (const r of request.results as Array<{ status?: string; spendRecorded?: unknown; metrics?: { tokensUsed?: unknown; costUsd?: unknown } } | null | undefined>) {
     if (r?.status === 'succeeded') tally.succeeded++;
     else tally.failed++;
     if (r?.spendRecorded === true) continue;
@@ -218,7 +219,7 @@ export async function afterSettle(deps: ControlDeps, runId: string, control: Con
 
 async function markPaused(deps: ControlDeps, runId: string): Promise<void> {
   const run = await deps.store.transition(runId, ['PAUSING'], 'PAUSED', { pausedAt: new Date(deps.clock()).toISOString() });
-  if (run) await deps.events.emit(runId, 'RunPaused', { reason: String((run as unknown as { pauseReason?: string }).pauseReason ?? 'requested') });
+  if (run) await deps.events.emit(runId, 'RunPaused', { reason: (run as unknown as { pauseReason?: string }).pauseReason ?? 'requested' });
 }
 
 /**
@@ -269,8 +270,8 @@ export async function resumeRun(deps: ControlDeps, run: RunRecord): Promise<Comm
 
 export async function setConcurrency(deps: ControlDeps, run: RunRecord, maxConcurrency: number): Promise<CommandResult> {
   const control = await deps.store.updateControl(run.runId, { maxSlots: maxConcurrency });
-  const previous = (run.limits?.maxConcurrency ?? 0) > 0 ? run.limits.maxConcurrency : undefined;
-  await deps.store.setFields(run.runId, { limits: { ...(run.limits ?? {}), maxConcurrency } });
+  const previous = run.limits.maxConcurrency > 0 ? run.limits.maxConcurrency : undefined;
+  await deps.store.setFields(run.runId, { limits: { ...run.limits, maxConcurrency } });
   await deps.events.emit(run.runId, 'ConcurrencyChanged', { maxConcurrency, ...(previous ? { previous } : {}) });
   // A higher limit has room for waiting items now.
   if (control && !control.after.paused && !control.after.closed) await wakeParked(deps, run.runId);

@@ -114,8 +114,9 @@ const FALLBACK = new Set<string>(FALLBACK_ERRORS);
 const MAX_REASON = 1_000;
 
 function isResult(value: unknown): value is ItemResult {
-  const r = value as ItemResult;
-  return !!r && typeof r === 'object' && typeof r.item?.key === 'string' && (r.status === 'succeeded' || r.status === 'failed');
+  if (!value || typeof value !== 'object') return false;
+  const r = value as { item?: { key?: unknown }; status?: unknown };
+  return typeof r.item?.key === 'string' && (r.status === 'succeeded' || r.status === 'failed');
 }
 
 function failedResult(item: RouteItem, type: string, message: string): ItemResult {

@@ -49,8 +49,8 @@ export async function executionEnded(deps: FinalizeDeps, runId: string, end: Exe
 }
 
 function receiptOf(run: RunRecord, settled: number): { itemsDone: number; itemsAbandoned: number } {
-  const started = Object.values(run.steps ?? {}).reduce((n, s) => n + (s.totalItems ?? 0), 0);
-  const done = Math.max(settled, Object.values(run.steps ?? {}).reduce((n, s) => n + (s.succeeded ?? 0) + (s.failed ?? 0), 0));
+  const started = Object.values(run.steps).reduce((n, s) => n + (s.totalItems ?? 0), 0);
+  const done = Math.max(settled, Object.values(run.steps).reduce((n, s) => n + (s.succeeded ?? 0) + (s.failed ?? 0), 0));
   return { itemsDone: done, itemsAbandoned: Math.max(0, started - done) };
 }
 
@@ -69,7 +69,7 @@ export async function completeRun(deps: FinalizeDeps, runId: string): Promise<Ru
     // that of steps whose reporter never ran (a cancel) and of attempts that ended after their step's reporter (a
     // timed-out invocation finishing late). A step still live keeps the spend its releases counted off the ledger.
     const ledger = deps.spend ? await deps.spend(runId) : undefined;
-    const steps = overlaySpend(run.steps ?? {}, ledger, (stepId, step) => (isLiveStep(step) ? liveTallyOf(control?.live, stepId) : undefined));
+    const steps = overlaySpend(run.steps, ledger, (stepId, step) => (isLiveStep(step) ? liveTallyOf(control?.live, stepId) : undefined));
     const summary: RunSummary = summarize({ ...run, steps, endedAt }, now);
     const receipt = run.cancel ? receiptOf(run, control?.settled ?? 0) : undefined;
     const error = status === 'FAILED' ? { type: run.execution?.error || 'States.Failed', message: (run.execution?.cause || 'the execution failed').slice(0, 2_000) } : undefined;
@@ -83,7 +83,7 @@ export async function completeRun(deps: FinalizeDeps, runId: string): Promise<Ru
       endedAt,
       summary,
       steps,
-      agents: run.agents ?? {},
+      agents: run.agents,
       ...(receipt ? { cancel: { ...run.cancel, receipt } } : {}),
       ...(error ? { error } : {}),
       execution: run.execution,
@@ -115,7 +115,7 @@ async function emitFinal(deps: FinalizeDeps, run: RunRecord): Promise<void> {
     const receipt = run.cancel?.receipt ?? { itemsDone: 0, itemsAbandoned: 0 };
     await deps.events.emit(run.runId, 'RunCancelled', { ...(run.cancel?.reason ? { reason: run.cancel.reason } : {}), receipt });
   } else {
-    const failedStep = Object.entries(run.steps ?? {}).find(([, s]) => s.status === 'failed')?.[0];
+    const failedStep = Object.entries(run.steps).find(([, s]) => s.status === 'failed')?.[0];
     await deps.events.emit(run.runId, 'RunFailed', {
       error: run.error ?? { type: 'States.Failed', message: 'the execution failed' },
       ...(failedStep ? { stepId: failedStep } : {}),

@@ -28,9 +28,7 @@ export type RunStatus = (typeof RUN_STATUSES)[number];
 const TERMINAL_STATUSES: ReadonlySet<RunStatus> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 export const isTerminal = (status: string | undefined): boolean => TERMINAL_STATUSES.has(status as RunStatus);
 
-const STEP_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'skipped', 'paused'] as const;
-
-type StepStatus = (typeof STEP_STATUSES)[number];
+type StepStatus = 'pending' | 'running' | 'succeeded' | 'failed' | 'skipped' | 'paused';
 
 /**
  * Per-step state on the run record (`steps.<stepId>`), written by the gate, the item gate and the reporter.
@@ -124,7 +122,7 @@ export function emptySummary(): RunSummary {
  */
 export function summarize(run: Pick<RunRecord, 'steps' | 'startedAt' | 'endedAt' | 'createdAt'>, now: number): RunSummary {
   const out = emptySummary();
-  const steps = Object.values(run.steps ?? {});
+  const steps = Object.values(run.steps);
   for (const step of steps) {
     out.totalItems += step.totalItems ?? 0;
     out.successCount += step.succeeded ?? 0;
@@ -143,7 +141,7 @@ export function summarize(run: Pick<RunRecord, 'steps' | 'startedAt' | 'endedAt'
 export function liveTallyOf(live: Record<string, number> | undefined, stepId: string): { succeeded: number; failed: number; tokens: number; costUsd: number } | undefined {
   const counts = live ?? {};
   if (!(`${stepId}/succeeded` in counts) && !(`${stepId}/failed` in counts)) return undefined;
-  const get = (k: string) => Number(counts[`${stepId}/${k}`] ?? 0);
+  const get = (k: string) => counts[`${stepId}/${k}`] ?? 0;
   return { succeeded: get('succeeded'), failed: get('failed'), tokens: get('tokens'), costUsd: get('costUsd') };
 }
 

@@ -35,7 +35,7 @@ export async function sweepRun(deps: FinalizeDeps & { unlist(runId: string): Pro
     return after && isTerminal(after.status) ? 'completed' : 'waiting';
   }
   if (!run.executionArn) return 'queued';
-  if (deps.clock() - Date.parse(run.updatedAt ?? run.createdAt) < options.graceMs) return 'young';
+  if (deps.clock() - Date.parse(run.updatedAt) < options.graceMs) return 'young';
   const execution = await options.describe(run.executionArn);
   if (execution.status === 'RUNNING' || execution.status === 'PENDING_REDRIVE') {
     // An execution still running but a cancelled run whose items all settled: finish what cancel began.

@@ -1,4 +1,5 @@
 import type { ParameterSpec, ScalarValue, WhenCondition } from './schema';
+import { present } from '../invariants';
 
 export type ChoiceRule = Record<string, unknown>;
 
@@ -28,7 +29,7 @@ export function whenToChoiceRule(when: WhenCondition, parameters: Readonly<Recor
   if (when.all) return when.all.length === 1 ? whenToChoiceRule(when.all[0], parameters) : { And: when.all.map((c) => whenToChoiceRule(c, parameters)) };
   if (when.any) return when.any.length === 1 ? whenToChoiceRule(when.any[0], parameters) : { Or: when.any.map((c) => whenToChoiceRule(c, parameters)) };
   if (when.not) return { Not: whenToChoiceRule(when.not, parameters) };
-  const name = when.param!;
+  const name = present(when.param, 'when.param');
   const spec = parameters[name];
   if (when.exists !== undefined) {
     // `IsPresent: false` is spelled as a negation: some interpreters (aws-local-stepfunctions 3) get it wrong.
@@ -37,7 +38,7 @@ export function whenToChoiceRule(when: WhenCondition, parameters: Readonly<Recor
   }
   if (when.equals !== undefined) return guarded(name, spec, comparison(name, spec, when.equals));
   if (when.notEquals !== undefined) return { Not: guarded(name, spec, comparison(name, spec, when.notEquals)) };
-  const values = when.in!;
+  const values = present(when.in, 'when.in');
   const inner = values.length === 1 ? comparison(name, spec, values[0]) : { Or: values.map((v) => comparison(name, spec, v)) };
   return guarded(name, spec, inner);
 }

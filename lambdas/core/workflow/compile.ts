@@ -24,6 +24,7 @@ import { AGENT_PASSES, HISTORY_EVENT_LIMIT, type MapMode, type StepShape } from 
 import { planMapModes } from './map-modes';
 import { STEP_DEFAULTS, type ParameterSpec, type WorkflowDefinition, type WorkflowStep } from './schema';
 import type { Problem } from './validate';
+import { lookup, present } from '../invariants';
 
 export interface CompileOptions {
   /**
@@ -136,7 +137,7 @@ function conditionalSteps(definition: WorkflowDefinition, order: readonly string
   const byId = new Map(definition.steps.map((s) => [s.id, s]));
   const conditional = new Set<string>();
   for (const id of order) {
-    const step = byId.get(id)!;
+    const step = lookup(byId, id);
     const deps = step.dependsOn ?? [];
     if (step.when !== undefined || (deps.length > 0 && deps.every((d) => conditional.has(d)))) conditional.add(id);
   }
@@ -191,7 +192,7 @@ export function compileWorkflow(definition: WorkflowDefinition, options: Compile
   const inlineMaxItems: Record<string, number> = {};
   const agentPasses: Record<string, number> = {};
   for (const step of definition.steps) {
-    const shape = mapPlan.shapes.get(step.id)!;
+    const shape = lookup(mapPlan.shapes, step.id);
     agentPasses[step.id] = passesOf(shape);
     if (shape.mode === 'single') continue;
     mapModes[step.id] = shape.mode;
@@ -301,7 +302,7 @@ function entryOf(node: SpNode, ctx: EmitContext): string {
     case 'series':
       return entryOf(node.children[0], ctx);
     case 'parallel':
-      return ctx.parallelNames.get(node)!;
+      return lookup(ctx.parallelNames, node);
   }
 }
 
@@ -310,16 +311,16 @@ const transition = (next: string | undefined): State => (next === undefined ? { 
 function emitNode(node: SpNode, next: string | undefined, ctx: EmitContext, states: States): void {
   switch (node.kind) {
     case 'step':
-      emitStep(ctx.byId.get(node.id)!, next, ctx, states);
+      emitStep(lookup(ctx.byId, node.id), next, ctx, states);
       return;
     case 'series':
       node.children.forEach((child, i) => {
-        const following = node.children[i + 1];
+        const following = node.children.at(i + 1);
         emitNode(child, following ? entryOf(following, ctx) : next, ctx, states);
       });
       return;
     case 'parallel':
-      states[ctx.parallelNames.get(node)!] = {
+      states[lookup(ctx.parallelNames, node)] = {
         Type: 'Parallel',
         Branches: node.children.map((child) => {
           const branch: States = {};
@@ -338,7 +339,7 @@ function emitNode(node: SpNode, next: string | undefined, ctx: EmitContext, stat
 function emitPlan(planned: readonly string[], treeStart: string, ctx: EmitContext, states: States): void {
   states[PLAN_INIT] = { Type: 'Pass', Result: {}, ResultPath: '$.plan', Next: stateNames(planned[0]).plan };
   planned.forEach((id, i) => {
-    const step = ctx.byId.get(id)!;
+    const step = lookup(ctx.byId, id);
     const names = stateNames(id);
     const next = i + 1 < planned.length ? stateNames(planned[i + 1]).plan : treeStart;
     const deps = step.dependsOn ?? [];
@@ -357,7 +358,7 @@ function emitPlan(planned: readonly string[], treeStart: string, ctx: EmitContex
 
 function emitStep(step: WorkflowStep, next: string | undefined, ctx: EmitContext, states: States): void {
   const names = stateNames(step.id);
-  const shape = ctx.shapes.get(step.id)!;
+  const shape = lookup(ctx.shapes, step.id);
   const catchToFailed = [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: names.failed }];
 
   if (ctx.conditional.has(step.id)) {
@@ -755,8 +756,8 @@ export function leaseSeconds(step: WorkflowStep): number {
  */
 function emitAdmittedSingle(step: WorkflowStep, ctx: EmitContext, catchToFailed: State[], states: States): void {
   const names = stateNames(step.id);
-  const itemGate = ctx.options.functions.itemGate!;
-  const fallback = fallbackSpec(step, passesOf(ctx.shapes.get(step.id)!), { agent: '$.step.agent' });
+  const itemGate = present(ctx.options.functions.itemGate, 'ctx.options.functions.itemGate');
+  const fallback = fallbackSpec(step, passesOf(lookup(ctx.shapes, step.id)), { agent: '$.step.agent' });
   const decision = { ResultSelector: { 'decision.$': '$.Payload' }, ResultPath: '$.step.route' };
   states[names.admit] = { ...admitTask(step, itemGate, '$.runId', undefined), ResultPath: '$.step.admission', Catch: catchToFailed, Next: names.main };
   states[names.main] = {

@@ -1,4 +1,5 @@
 import { BitSet } from './bitset';
+import { lookup, present } from '../invariants';
 
 /** A directed graph of named nodes; an edge [from, to] means `to` may start only after `from` ended. */
 export interface Dag {
@@ -109,7 +110,7 @@ export function findCycles(dag: Dag): string[][] {
     if (scc.length === 1 && !g.succs[start].includes(start)) continue;
     cycles.push(shortestCycleThrough(g, start, inScc).map((i) => g.names[i]));
   }
-  return cycles.sort((a, b) => g.index.get(a[0])! - g.index.get(b[0])!);
+  return cycles.sort((a, b) => lookup(g.index, a[0]) - lookup(g.index, b[0]));
 }
 
 /** `a → b → c → a` */
@@ -153,7 +154,7 @@ function stronglyConnectedComponents(g: IndexedDag): number[][] {
         const component: number[] = [];
         let w: number;
         do {
-          w = stack.pop()!;
+          w = present(stack.pop(), 'the component\'s stack entry');
           onStack[w] = false;
           component.push(w);
         } while (w !== v);
@@ -173,7 +174,7 @@ function shortestCycleThrough(g: IndexedDag, start: number, within: ReadonlySet<
       if (!within.has(w)) continue;
       if (w === start) {
         const path = [v];
-        while (path[path.length - 1] !== start) path.push(parent.get(path[path.length - 1])!);
+        while (path[path.length - 1] !== start) path.push(lookup(parent, path[path.length - 1]));
         return path.reverse();
       }
       if (!parent.has(w)) {
@@ -242,7 +243,7 @@ export function criticalPath(dag: Dag, weights?: Weights): { length: number; pat
     let start = 0;
     for (const p of g.preds[v]) {
       if (via[v] === -1 || finish[p] > start) {
-        start = finish[p]!;
+        start = finish[p];
         via[v] = p;
       }
     }
@@ -251,7 +252,7 @@ export function criticalPath(dag: Dag, weights?: Weights): { length: number; pat
   let end = -1;
   for (const v of order) if (end === -1 || finish[v] > finish[end]) end = v;
   const path: string[] = [];
-  for (let v = end; v !== -1; v = via[v]!) path.push(g.names[v]);
+  for (let v = end; v !== -1; v = via[v]) path.push(g.names[v]);
   return { length: end === -1 ? 0 : finish[end], path: path.reverse() };
 }
 
@@ -274,7 +275,7 @@ export function spTreeCriticalPath(tree: SpNode, weights?: Weights): number {
 /** The tree's first step in topological order (parallel children are ordered by their first step). */
 export function spTreeFirstStep(tree: SpNode): string {
   let node = tree;
-  while (node.kind !== 'step') node = node.children[0]!;
+  while (node.kind !== 'step') node = present(node.children[0], 'a composite node\'s first child');
   return node.id;
 }
 
@@ -344,14 +345,14 @@ export function decomposeSeriesParallel(dag: Dag, options: { weights?: Weights }
     const finish = new Map<number, number>();
     for (const v of ordered) {
       let start = 0;
-      for (const p of g.preds[v]) if (set.has(p)) start = Math.max(start, finish.get(p)!);
+      for (const p of g.preds[v]) if (set.has(p)) start = Math.max(start, lookup(finish, p));
       finish.set(v, start + weight[v]);
     }
     const tail = new Map<number, number>();
     for (let i = ordered.length - 1; i >= 0; i--) {
       const v = ordered[i];
       let rest = 0;
-      for (const s of g.succs[v]) if (set.has(s)) rest = Math.max(rest, tail.get(s)!);
+      for (const s of g.succs[v]) if (set.has(s)) rest = Math.max(rest, lookup(tail, s));
       tail.set(v, rest + weight[v]);
     }
     // Orderings a cut adds: |A|·|B| minus the DAG's pairs across it. A is a down-set, so every ancestor within
@@ -370,22 +371,22 @@ export function decomposeSeriesParallel(dag: Dag, options: { weights?: Weights }
     };
     // Sorted by finish (then position), every prefix is a down-set: an ancestor never finishes later and,
     // when it finishes at the same time (zero weights), comes first in topological position.
-    const byFinish = [...ordered].sort((a, b) => finish.get(a)! - finish.get(b)! || byPosition(a, b));
-    const restTail = suffixMax(byFinish.map((v) => tail.get(v)!));
+    const byFinish = [...ordered].sort((a, b) => lookup(finish, a) - lookup(finish, b) || byPosition(a, b));
+    const restTail = suffixMax(byFinish.map((v) => lookup(tail, v)));
     let firstPath = 0;
     let across = 0;
     for (let i = 0; i < size - 1; i++) {
-      firstPath = Math.max(firstPath, finish.get(byFinish[i])!);
-      across += balance.get(byFinish[i])!;
+      firstPath = Math.max(firstPath, lookup(finish, byFinish[i]));
+      across += lookup(balance, byFinish[i]);
       consider(() => byFinish.slice(0, i + 1), i + 1, firstPath + restTail[i + 1], across);
     }
     // Sorted by tail (then reverse position), every prefix is an up-set: the second half, built from the sinks.
-    const byTail = [...ordered].sort((a, b) => tail.get(a)! - tail.get(b)! || byPosition(b, a));
-    const restFinish = suffixMax(byTail.map((v) => finish.get(v)!));
-    const restBalance = suffixSum(byTail.map((v) => balance.get(v)!));
+    const byTail = [...ordered].sort((a, b) => lookup(tail, a) - lookup(tail, b) || byPosition(b, a));
+    const restFinish = suffixMax(byTail.map((v) => lookup(finish, v)));
+    const restBalance = suffixSum(byTail.map((v) => lookup(balance, v)));
     let secondPath = 0;
     for (let i = 0; i < size - 1; i++) {
-      secondPath = Math.max(secondPath, tail.get(byTail[i])!);
+      secondPath = Math.max(secondPath, lookup(tail, byTail[i]));
       consider(() => byTail.slice(i + 1), size - i - 1, restFinish[i + 1] + secondPath, restBalance[i + 1]);
     }
     if (best === undefined) throw new Error('a part with fewer than two steps cannot be cut');

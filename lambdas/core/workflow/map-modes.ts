@@ -8,6 +8,7 @@ import {
   type StepShape,
 } from './history';
 import type { WorkflowStep } from './schema';
+import { lookup } from '../invariants';
 
 export interface MapPlanInput {
   steps: readonly WorkflowStep[];
@@ -54,7 +55,7 @@ export function planMapModes(input: MapPlanInput): MapPlan {
     if (count === undefined) unknown.push(step);
     else known.push(step);
   }
-  const shapeOf = (step: WorkflowStep) => shapes.get(step.id)!;
+  const shapeOf = (step: WorkflowStep) => lookup(shapes, step.id);
   const demote = (step: WorkflowStep) => {
     shapeOf(step).mode = 'distributed';
     shapeOf(step).inlineItems = 0;
@@ -67,21 +68,21 @@ export function planMapModes(input: MapPlanInput): MapPlan {
 
   // Fallback passes of single steps first, as many as fit with every fan-out at its cheapest.
   const singles = [...shapes.values()].filter((shape) => shape.mode === 'single');
-  for (let passes = AGENT_PASSES.single; passes >= 1; passes--) {
+  for (let passes: number = AGENT_PASSES.single; passes >= 1; passes--) {
     for (const shape of singles) shape.passes = passes;
     if (total() <= input.historyEventLimit) break;
   }
 
-  const cost = (step: WorkflowStep) => inlineMapEvents(step, expected.get(step.id)!);
+  const cost = (step: WorkflowStep) => inlineMapEvents(step, lookup(expected, step.id));
   const inline: WorkflowStep[] = [];
   for (const step of [...known].sort((a, b) => cost(a) - cost(b))) {
-    shapeOf(step).inlineItems = expected.get(step.id)!;
+    shapeOf(step).inlineItems = lookup(expected, step.id);
     if (total() <= input.historyEventLimit) inline.push(step);
     else demote(step);
   }
 
   for (;;) {
-    for (const step of inline) shapeOf(step).inlineItems = expected.get(step.id)!;
+    for (const step of inline) shapeOf(step).inlineItems = lookup(expected, step.id);
     for (const step of unknown) shapeOf(step).inlineItems = 0;
     const pool = inline.length + unknown.length;
     const share = pool === 0 ? 0 : Math.max(0, input.historyEventLimit - total()) / pool;
@@ -96,7 +97,7 @@ export function planMapModes(input: MapPlanInput): MapPlan {
     }
     for (const step of inline) {
       const raised = inlineItemsWithin(step, cost(step) + share);
-      shapeOf(step).inlineItems = Math.max(expected.get(step.id)!, Math.min(input.distributedThreshold, raised));
+      shapeOf(step).inlineItems = Math.max(lookup(expected, step.id), Math.min(input.distributedThreshold, raised));
     }
     break;
   }

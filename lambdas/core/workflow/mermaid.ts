@@ -1,4 +1,5 @@
 import type { WhenCondition, WorkflowDefinition } from './schema';
+import { lookup } from '../invariants';
 
 /** Quotes and angle brackets in names would end a Mermaid label or be read as HTML. */
 function escapeText(text: string): string {
@@ -13,10 +14,12 @@ function describeWhen(when: WhenCondition): string {
   if (when.all) return when.all.map(describeWhen).join(' and ');
   if (when.any) return `(${when.any.map(describeWhen).join(' or ')})`;
   if (when.not) return `not (${describeWhen(when.not)})`;
-  if (when.exists !== undefined) return `${when.param} ${when.exists ? 'is set' : 'is not set'}`;
-  if (when.equals !== undefined) return `${when.param} = ${JSON.stringify(when.equals)}`;
-  if (when.notEquals !== undefined) return `${when.param} ≠ ${JSON.stringify(when.notEquals)}`;
-  return `${when.param} in ${JSON.stringify(when.in)}`;
+  // A validated test always names its parameter.
+  const param = when.param ?? '?';
+  if (when.exists !== undefined) return `${param} ${when.exists ? 'is set' : 'is not set'}`;
+  if (when.equals !== undefined) return `${param} = ${JSON.stringify(when.equals)}`;
+  if (when.notEquals !== undefined) return `${param} ≠ ${JSON.stringify(when.notEquals)}`;
+  return `${param} in ${JSON.stringify(when.in)}`;
 }
 
 /** The workflow's DAG: one node per step (fan-outs drawn as subroutines), one edge per dependency. */
@@ -28,16 +31,16 @@ export function workflowToMermaid(definition: WorkflowDefinition): string {
     if (step.forEach !== undefined) details.push(`for each item of ${step.forEach}`);
     if (step.when !== undefined) details.push(`when ${describeWhen(step.when)}`);
     const text = `"${escapeText(step.id)}<br/><small>${details.map(escapeText).join('<br/>')}</small>"`;
-    const node = ids.get(step.id)!;
+    const node = lookup(ids, step.id);
     lines.push(step.forEach !== undefined ? `  ${node}[[${text}]]` : `  ${node}[${text}]`);
   }
   for (const step of definition.steps) {
     for (const dep of step.dependsOn ?? []) {
       const from = ids.get(dep);
-      if (from !== undefined) lines.push(`  ${from} --> ${ids.get(step.id)!}`);
+      if (from !== undefined) lines.push(`  ${from} --> ${lookup(ids, step.id)}`);
     }
   }
-  const conditional = definition.steps.filter((s) => s.when !== undefined).map((s) => ids.get(s.id)!);
+  const conditional = definition.steps.filter((s) => s.when !== undefined).map((s) => lookup(ids, s.id));
   if (conditional.length > 0) {
     lines.push('  classDef conditional stroke-dasharray: 5 5');
     lines.push(`  class ${conditional.join(',')} conditional`);
@@ -66,7 +69,7 @@ export function aslToMermaid(asl: AslMachine): string {
     for (const name of Object.keys(machine.States)) nodeOf.set(name, fresh());
     const ends: string[] = [];
     for (const [name, state] of Object.entries(machine.States)) {
-      const node = nodeOf.get(name)!;
+      const node = lookup(nodeOf, name);
       if (state.Type === 'Parallel' || state.Type === 'Map') {
         const mode = state.Type === 'Map' ? ((state.ItemProcessor as { ProcessorConfig?: { Mode?: string } }).ProcessorConfig?.Mode ?? 'INLINE') : '';
         lines.push(`${indent}subgraph ${node}[${label(state.Type === 'Map' ? `${name} (Map, ${mode.toLowerCase()})` : name)}]`);
@@ -86,16 +89,16 @@ export function aslToMermaid(asl: AslMachine): string {
         lines.push(`${indent}${node}${shape}`);
       }
       if (state.Type === 'Choice') {
-        for (const choice of state.Choices as Array<{ Next: string }>) lines.push(`${indent}${node} -->|rule| ${nodeOf.get(choice.Next)!}`);
-        if (typeof state.Default === 'string') lines.push(`${indent}${node} -->|default| ${nodeOf.get(state.Default)!}`);
+        for (const choice of state.Choices as Array<{ Next: string }>) lines.push(`${indent}${node} -->|rule| ${lookup(nodeOf, choice.Next)}`);
+        if (typeof state.Default === 'string') lines.push(`${indent}${node} -->|default| ${lookup(nodeOf, state.Default)}`);
       }
-      if (typeof state.Next === 'string') lines.push(`${indent}${node} --> ${nodeOf.get(state.Next)!}`);
+      if (typeof state.Next === 'string') lines.push(`${indent}${node} --> ${lookup(nodeOf, state.Next)}`);
       for (const c of (state.Catch as Array<{ Next: string; ErrorEquals: string[] }> | undefined) ?? []) {
-        lines.push(`${indent}${node} -.->|${c.ErrorEquals.join(', ')}| ${nodeOf.get(c.Next)!}`);
+        lines.push(`${indent}${node} -.->|${c.ErrorEquals.join(', ')}| ${lookup(nodeOf, c.Next)}`);
       }
       if (state.End === true) ends.push(node);
     }
-    return { start: nodeOf.get(machine.StartAt)!, ends };
+    return { start: lookup(nodeOf, machine.StartAt), ends };
   };
 
   const startNode = fresh();

@@ -9,6 +9,7 @@ import {
   type ParameterType,
   type WorkflowDefinition,
 } from './schema';
+import { lookup } from '../invariants';
 
 export interface Problem {
   /** JSON path of the offending value, e.g. `$.steps[2].dependsOn[0]`. */
@@ -180,16 +181,17 @@ function checkParameters(params: Map<string, LooseParameter>, raw: unknown, erro
   for (const [name, spec] of params) {
     const rawSpec = raw[name] as Record<string, unknown>;
     const base: Segments = ['parameters', name];
-    if (spec.type === undefined) continue;
+    const type = spec.type;
+    if (type === undefined) continue;
     spec.enum?.forEach((value, i) => {
-      if (!valueMatchesType(value, spec.type!)) {
-        error([...base, 'enum', i], 'parameter.enum_type', `enum value ${JSON.stringify(value)} is not a ${spec.type}`);
+      if (!valueMatchesType(value, type)) {
+        error([...base, 'enum', i], 'parameter.enum_type', `enum value ${JSON.stringify(value)} is not a ${type}`);
       }
     });
     if (spec.hasDefault) {
       const value = rawSpec.default;
-      if (!valueMatchesType(value, spec.type)) {
-        error([...base, 'default'], 'parameter.default_type', `default ${JSON.stringify(value)} is not a ${spec.type}`);
+      if (!valueMatchesType(value, type)) {
+        error([...base, 'default'], 'parameter.default_type', `default ${JSON.stringify(value)} is not a ${type}`);
       } else if (spec.enum && !spec.enum.includes(value)) {
         error([...base, 'default'], 'parameter.default_not_in_enum', `default ${JSON.stringify(value)} is not one of the enum values`);
       }
@@ -243,7 +245,7 @@ function checkCycles(steps: LooseStep[], ids: Map<string, LooseStep>, error: Rep
   if (steps.length === 0) return;
   for (const cycle of findCycles({ nodes: [...ids.keys()], edges: graphEdges(ids) })) {
     // The edge that closes the cycle is the first step's dependency on the last one.
-    const first = ids.get(cycle[0])!;
+    const first = lookup(ids, cycle[0]);
     const closing = first.dependsOn.find((d) => d.value === cycle[cycle.length - 1]);
     error(['steps', first.index, 'dependsOn', closing?.at ?? 0], 'graph.cycle', `dependency cycle: ${formatCycle(cycle)}`);
   }
@@ -253,10 +255,10 @@ function ancestorsOf(step: LooseStep, ids: Map<string, LooseStep>): Set<string> 
   const found = new Set<string>();
   const stack = step.dependsOn.map((d) => d.value);
   while (stack.length > 0) {
-    const id = stack.pop()!;
-    if (found.has(id) || !ids.has(id)) continue;
+    const id = stack.pop();
+    if (id === undefined || found.has(id) || !ids.has(id)) continue;
     found.add(id);
-    for (const dep of ids.get(id)!.dependsOn) stack.push(dep.value);
+    for (const dep of lookup(ids, id).dependsOn) stack.push(dep.value);
   }
   return found;
 }
@@ -272,7 +274,7 @@ function checkForEach(steps: LooseStep[], ids: Map<string, LooseStep>, error: Re
       continue;
     }
     if (!ancestorsOf(step, ids).has(target)) {
-      error(at, 'forEach.not_upstream', `"${target}" is not upstream of "${step.id}": add it (or a step after it) to dependsOn`);
+      error(at, 'forEach.not_upstream', `"${target}" is not upstream of "${step.id ?? `steps[${step.index}]`}": add it (or a step after it) to dependsOn`);
     }
     if (source.forEach === undefined) {
       error(at, 'forEach.not_fan_out', `"${target}" does not fan out (it has no forEach), so it has no items to iterate`);
@@ -304,12 +306,14 @@ function checkWhen(
     error([...at, 'param'], 'when.unknown_parameter', `"${when.param}" is not a declared parameter`);
     return;
   }
-  if (spec.type === undefined) return;
+  const type = spec.type;
+  if (type === undefined) return;
+  const param = when.param;
   const checkValue = (value: unknown, segments: Segments) => {
-    if (!valueMatchesType(value, spec.type!)) {
-      error(segments, 'when.type_mismatch', `${JSON.stringify(value)} is not a ${spec.type}, the type of "${when.param}"`);
+    if (!valueMatchesType(value, type)) {
+      error(segments, 'when.type_mismatch', `${JSON.stringify(value)} is not a ${type}, the type of "${param}"`);
     } else if (spec.enum && !spec.enum.includes(value)) {
-      error(segments, 'when.not_in_enum', `${JSON.stringify(value)} is not an allowed value of "${when.param}" (${spec.enum.map((v) => JSON.stringify(v)).join(', ')})`);
+      error(segments, 'when.not_in_enum', `${JSON.stringify(value)} is not an allowed value of "${param}" (${spec.enum.map((v) => JSON.stringify(v)).join(', ')})`);
     }
   };
   if (when.equals !== undefined) checkValue(when.equals, [...at, 'equals']);

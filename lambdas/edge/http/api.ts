@@ -6,9 +6,10 @@ export interface ApiRequest {
   method: string;
   /** The API Gateway resource template, e.g. `/runs/{id}`. */
   resource: string;
-  pathParameters: Record<string, string>;
-  query: Record<string, string>;
-  headers: Record<string, string>;
+  // Partial: a name the request did not send reads as undefined.
+  pathParameters: Partial<Record<string, string>>;
+  query: Partial<Record<string, string>>;
+  headers: Partial<Record<string, string>>;
   body: unknown;
   rawBody: string | undefined;
   principal: Principal | undefined;
@@ -25,11 +26,28 @@ type RouteHandler = (request: ApiRequest) => Promise<ApiResponse>;
 export type RouteTable = Record<string, RouteHandler>;
 
 export interface Log {
-  error(message: string, ...extra: any[]): void;
+  error(message: string, ...extra: unknown[]): void;
 }
+
+/**
+ * A proxy event as it may really arrive: console test events and direct invocations leave out headers, body or
+ * the request context that @types/aws-lambda declares always present.
+ */
+type ProxyEvent = Omit<APIGatewayProxyEvent, 'headers' | 'body' | 'requestContext'> & {
+  headers?: APIGatewayProxyEvent['headers'] | null;
+  body?: string | null;
+  requestContext?: Partial<APIGatewayProxyEvent['requestContext']>;
+};
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const MAX_JSON_BODY_BYTES = 1024 * 1024;
+
+/** A parameter of the route's path template: API Gateway matched the route, so only a wiring mistake leaves it out. */
+export function pathParameter(request: Pick<ApiRequest, 'pathParameters'>, name: string): string {
+  const value = request.pathParameters[name];
+  if (value === undefined) throw new ValidationError(`Missing path parameter ${name}`, [{ path: `$.pathParameters.${name}`, message: 'required by the route' }]);
+  return value;
+}
 
 export function json(status: number, body?: unknown, headers?: Record<string, string>): ApiResponse {
   return { status, body, headers };
@@ -52,13 +70,13 @@ function toHttpResponse(error: unknown, log: Log, requestId: string): APIGateway
   };
 }
 
-function lowerCaseHeaders(headers: APIGatewayProxyEvent['headers']): Record<string, string> {
+function lowerCaseHeaders(headers: ProxyEvent['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k.toLowerCase()] = v;
   return out;
 }
 
-function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>): { body: unknown; rawBody: string | undefined } {
+function parseBody(event: ProxyEvent, headers: Record<string, string>): { body: unknown; rawBody: string | undefined } {
   if (event.body === null || event.body === undefined || event.body === '') return { body: undefined, rawBody: undefined };
   const raw = event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
   if (Buffer.byteLength(raw) > MAX_JSON_BODY_BYTES) {
@@ -75,7 +93,7 @@ function parseBody(event: APIGatewayProxyEvent, headers: Record<string, string>)
   }
 }
 
-function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
+function toApiRequest(event: ProxyEvent): ApiRequest {
   const headers = lowerCaseHeaders(event.headers);
   const { body, rawBody } = parseBody(event, headers);
   const query: Record<string, string> = {};
@@ -100,11 +118,12 @@ function toApiRequest(event: APIGatewayProxyEvent): ApiRequest {
  * matched the route; the table only picks the function, so an unknown key is a wiring error (501 says which).
  */
 export function apiHandler(routes: RouteTable, log: Log) {
-  return async (event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult> => {
+  return async (event: ProxyEvent): Promise<APIGatewayProxyResult> => {
     const requestId = event.requestContext?.requestId ?? 'unknown';
     try {
       const request = toApiRequest(event);
-      const route = routes[`${request.method} ${request.resource}`];
+      const key = `${request.method} ${request.resource}`;
+      const route = Object.hasOwn(routes, key) ? routes[key] : undefined;
       if (!route) {
         return toHttpResponse(new NotImplementedError(`${request.method} ${request.resource} is not implemented`), log, requestId);
       }

@@ -32,7 +32,7 @@ let shared: Promise<LlmProvider> | undefined;
 
 /** The environment's provider (AGENTPLANE_LLM_*), created on first use and reused by later invocations. */
 function providerFromEnv(config: LlmConfig = llmConfigFromEnv(), deps: ProviderDeps = {}): Promise<LlmProvider> {
-  shared ??= createProvider(config, deps).catch((e) => {
+  shared ??= createProvider(config, deps).catch((e: unknown) => {
     shared = undefined;
     throw e;
   });
@@ -55,7 +55,7 @@ const usageOutput = (outputKey: string, usage: UsageTotals, llm: LlmProvider | u
 const progressOf = (ctx: ItemContext, llm: LlmProvider | undefined) => (fraction: number, usage: UsageTotals) =>
   ctx.progress(fraction, { tokensUsed: usage.totalTokens, costUsd: usage.costUsd, ...attributed(usage, llm) });
 
-const AnalysisConfig = z.object({ failOnErrors: z.boolean().default(true) }).passthrough();
+const AnalysisConfig = z.object({ failOnErrors: z.boolean().default(true) }).loose();
 
 const GenerationConfig = z
   .object({
@@ -64,7 +64,7 @@ const GenerationConfig = z
     contextTokens: z.number().int().min(1_000).optional(),
     maxOutputTokens: z.number().int().min(64).optional(),
   })
-  .passthrough();
+  .loose();
 
 const ValidationConfig = z
   .object({
@@ -73,7 +73,7 @@ const ValidationConfig = z
     requireJavac: z.boolean().default(true),
     maxOutputTokens: z.number().int().min(64).optional(),
   })
-  .passthrough();
+  .loose();
 
 const UsageEntry = z.object({
   agent: z.string(),
@@ -86,7 +86,7 @@ const UsageEntry = z.object({
   calls: z.number().int().nonnegative().optional(),
 });
 
-const ReportConfig = z.object({ title: z.string().max(200).optional(), usage: z.array(UsageEntry).max(100).optional() }).passthrough();
+const ReportConfig = z.object({ title: z.string().max(200).optional(), usage: z.array(UsageEntry).max(100).optional() }).loose();
 
 export async function discoveryItem(_item: AgentItem, ctx: ItemContext, deps: AgentDeps = {}): Promise<ItemOutput> {
   const r = await runDiscovery(workspaceOf(ctx, deps));

@@ -53,8 +53,7 @@ function copybookIndex(keys: string[]): Map<string, string> {
 async function loadCopybooks(ws: MigrationWorkspace, source: string, index: Map<string, string>, self: string): Promise<Map<string, string>> {
   const loaded = new Map<string, string>();
   const pending = [source];
-  while (pending.length > 0) {
-    const text = pending.pop()!;
+  for (let text = pending.pop(); text !== undefined; text = pending.pop()) {
     const names = new Set([...text.matchAll(COPY_RE)].map((m) => m[1].toUpperCase()));
     for (const name of names) {
       if (loaded.has(name)) continue;
@@ -88,7 +87,7 @@ export async function runAnalysis(ws: MigrationWorkspace, itemKey: string, opts:
   }
   const text = typeof body === 'string' ? body : decodeText(body);
   // The inventory, when discovery wrote it, names every input in one read instead of a paged listing per item.
-  const inventory = await getJson<Inventory>(ws, LAYOUT.inventory).catch(() => undefined);
+  const inventory = await getJson<Partial<Inventory>>(ws, LAYOUT.inventory).catch(() => undefined);
   const index = copybookIndex(inventory?.files?.map((f) => f.key) ?? (await ws.list(LAYOUT.inputs)));
   const copybooks = await loadCopybooks(ws, text, index, key);
   const fileName = key.slice(LAYOUT.inputs.length);

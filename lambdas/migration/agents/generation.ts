@@ -38,6 +38,12 @@ export type GenerationItemResult =
   | { status: 'generated'; outputKey: string; manifest: GenerationManifest }
   | { status: 'skipped'; outputKey: string };
 
+/** What an analysis read back from the workspace must look like before it is used as one. */
+function isStoredAnalysis(value: unknown): value is StoredAnalysis {
+  const v = value as { paragraphs?: unknown; schemaVersion?: unknown };
+  return Array.isArray(v.paragraphs) && v.schemaVersion === 1;
+}
+
 /**
  * java-generation, one analysis: the deterministic Java (generateJava), paragraph bodies optionally
  * rewritten by the LLM, written under outputs/java/<package path>/, with a manifest. Items that are skip
@@ -46,9 +52,9 @@ export type GenerationItemResult =
 export async function runGeneration(ws: MigrationWorkspace, itemKey: string, opts: GenerationOptions = {}): Promise<GenerationItemResult> {
   const key = relativeKey(itemKey);
   if (key.startsWith(LAYOUT.skipped)) return { status: 'skipped', outputKey: key };
-  const analysis = await getJson<StoredAnalysis>(ws, key);
+  const analysis = await getJson<unknown>(ws, key);
   if (!analysis) throw new MigrationInputError(`analysis ${key} does not exist`);
-  if (!Array.isArray(analysis.paragraphs) || analysis.schemaVersion !== 1) throw new MigrationInputError(`${key} is not a COBOL analysis`);
+  if (!isStoredAnalysis(analysis)) throw new MigrationInputError(`${key} is not a COBOL analysis`);
   const program = programName(analysis);
   const javaPackage = opts.javaPackage?.trim() || DEFAULT_JAVA_PACKAGE;
   const result = generateJava(analysis, { javaPackage });

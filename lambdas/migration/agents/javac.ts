@@ -36,7 +36,7 @@ function run(cmd: string, args: string[], timeoutMs: number): Promise<{ code: nu
   return new Promise((resolve) => {
     execFile(cmd, args, { timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' }, (error, stdout, stderr) => {
       const e = error as (NodeJS.ErrnoException & { code?: string | number }) | null;
-      resolve({ code: e ? (typeof e.code === 'number' ? e.code : e.code === 'ENOENT' ? null : 1) : 0, stdout: String(stdout), stderr: String(stderr), missing: e?.code === 'ENOENT' });
+      resolve({ code: e ? (typeof e.code === 'number' ? e.code : e.code === 'ENOENT' ? null : 1) : 0, stdout, stderr, missing: e?.code === 'ENOENT' });
     });
   });
 }

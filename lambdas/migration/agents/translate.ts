@@ -275,8 +275,14 @@ export function bodyProblem(body: string[]): string | undefined {
   return undefined;
 }
 
+function leadingSpaces(line: string): number {
+  let n = 0;
+  while (line[n] === ' ') n++;
+  return n;
+}
+
 function reindent(body: string[]): string[] {
-  const indents = body.filter((l) => l.trim() !== '').map((l) => /^ */.exec(l)![0].length);
+  const indents = body.filter((l) => l.trim() !== '').map(leadingSpaces);
   const common = indents.length > 0 ? Math.min(...indents) : 0;
   return body.map((l) => (l.trim() === '' ? '' : '        ' + l.slice(common).replace(/\s+$/, '')));
 }

@@ -152,7 +152,12 @@ export async function runValidation(ws: MigrationWorkspace, opts: ValidationOpti
     await opts.onProgress?.((attempt + 1) / (maxRepairs + 1), usage);
   }
 
-  for (const path of [...repaired].sort()) await ws.put(`${LAYOUT.java}${path}`, files.get(path)!);
+  for (const path of [...repaired].sort()) {
+    const text = files.get(path);
+    // Only files in the set are repaired.
+    if (text === undefined) throw new Error(`internal error: repaired file ${path} is not in the set`);
+    await ws.put(`${LAYOUT.java}${path}`, text);
+  }
   const validated: ValidatedFile[] = [...files.keys()].sort().map((path) => {
     const key = `${LAYOUT.java}${path}`;
     const errors = (failing.get(path) ?? []).map((d) => ({ line: d.line, message: d.message }));

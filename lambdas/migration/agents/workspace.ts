@@ -49,16 +49,17 @@ export class MemoryWorkspace implements MigrationWorkspace {
     for (const [k, v] of Object.entries(initial)) this.objects.set(k, v);
   }
 
-  async get(key: string): Promise<string | Uint8Array | undefined> {
-    return this.objects.get(relativeKey(key));
+  get(key: string): Promise<string | Uint8Array | undefined> {
+    return Promise.resolve(this.objects.get(relativeKey(key)));
   }
 
-  async put(key: string, body: string | Uint8Array): Promise<void> {
+  put(key: string, body: string | Uint8Array): Promise<void> {
     this.objects.set(relativeKey(key), body);
+    return Promise.resolve();
   }
 
-  async list(prefix: string): Promise<string[]> {
-    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  list(prefix: string): Promise<string[]> {
+    return Promise.resolve([...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort());
   }
 
   text(key: string): string | undefined {

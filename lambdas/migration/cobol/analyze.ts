@@ -7,8 +7,9 @@ import { normalizeSource } from './normalize';
 import { ENTRY_PARAGRAPH, maxNesting, parseProcedure } from './procedure';
 import { tokenize, type Token } from './tokenizer';
 import type { AnalyzeOptions, CobolAnalysis, DataItem, Diagnostic, Division, Metrics, Paragraph, Section } from './types';
+import { entryAt } from './lists';
 
-const DIVISION_NAMES: Record<string, Division['name']> = {
+const DIVISION_NAMES: Partial<Record<string, Division['name']>> = {
   IDENTIFICATION: 'IDENTIFICATION',
   ID: 'IDENTIFICATION',
   ENVIRONMENT: 'ENVIRONMENT',
@@ -53,7 +54,7 @@ function findDivisions(tokens: Token[], lastLine: number, diagnostics: Diagnosti
     found.push({ name, line: t.line, endLine: t.line, headerIndex: i, bodyStart: k, end: tokens.length });
   }
   found.forEach((d, n) => {
-    const next = found[n + 1];
+    const next = entryAt(found, n + 1);
     d.end = next ? next.headerIndex : tokens.length;
     d.endLine = next ? Math.max(d.line, tokens[next.headerIndex - 1]?.endLine ?? d.line) : Math.max(d.line, lastLine);
   });
@@ -81,7 +82,7 @@ function recoverDataDivision(tokens: Token[], found: DivisionRange[], diagnostic
     if (!DATA_SECTIONS.has(tokens[i].upper) || tokens[i + 1].upper !== 'SECTION') continue;
     if (i > 0 && tokens[i - 1].kind !== 'period') continue;
     if (tokens[i].upper === 'FILE' && tokens[i + 2]?.kind === 'period' && tokens[i + 3]?.upper === 'SELECT') continue;
-    const before = tokens[i - 2];
+    const before = entryAt(tokens, i - 2);
     const at = before && before.kind === 'word' && tokens[i - 1].kind === 'period' ? tokens[i - 3] ?? before : tokens[i];
     diagnostics.push({ line: at.line, column: at.column, severity: 'error', message: `missing or misspelt DATA DIVISION header before ${tokens[i].upper} SECTION` });
     const range: DivisionRange = { name: 'DATA', line: tokens[i].line, endLine: tokens[i].line, headerIndex: i, bodyStart: i, end: limit };
@@ -104,7 +105,7 @@ function programId(tokens: Token[], div: DivisionRange | undefined, diagnostics:
     if (tokens[i].upper !== 'PROGRAM-ID') continue;
     let k = i + 1;
     if (tokens[k]?.kind === 'period') k++;
-    const name = tokens[k];
+    const name = entryAt(tokens, k);
     if (!name || (name.kind !== 'word' && name.kind !== 'string')) {
       report(diagnostics, tokens[i], 'error', 'PROGRAM-ID without a program name');
       return undefined;
@@ -123,12 +124,12 @@ function nonProcedureSections(tokens: Token[], divisions: DivisionRange[]): Sect
     for (let i = d.bodyStart; i + 1 < d.end; i++) {
       if (tokens[i].kind === 'word' && tokens[i + 1].upper === 'SECTION' && (i === d.bodyStart || tokens[i - 1].kind === 'period')) {
         if (tokens[i].copybook) continue;
-        const prev = local[local.length - 1];
+        const prev = entryAt(local, local.length - 1);
         if (prev) prev.endLine = Math.max(prev.line, tokens[i - 1].endLine);
         local.push({ name: tokens[i].upper, division: d.name, line: tokens[i].line, endLine: tokens[i].line });
       }
     }
-    const lastSection = local[local.length - 1];
+    const lastSection = entryAt(local, local.length - 1);
     if (lastSection) lastSection.endLine = Math.max(lastSection.line, d.endLine);
     out.push(...local);
   }
@@ -180,10 +181,10 @@ function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
 }
 
 /**
- * Analyzes one COBOL source file. Never throws: whatever cannot be parsed becomes a located diagnostic and the
- * rest of the analysis is still produced (status 'partial').
+ * Analyzes one COBOL source file (a missing source reads as an empty one). Never throws: whatever cannot be
+ * parsed becomes a located diagnostic and the rest of the analysis is still produced (status 'partial').
  */
-export function analyzeCobol(source: string, opts: AnalyzeOptions): CobolAnalysis {
+export function analyzeCobol(source: string | undefined, opts: AnalyzeOptions): CobolAnalysis {
   const diagnostics: Diagnostic[] = [];
   const analysis: CobolAnalysis = {
     schemaVersion: 1,

@@ -1,6 +1,7 @@
 import { normalizeSource } from './normalize';
 import { tokenize, type Token } from './tokenizer';
 import type { CopybookUse, Diagnostic } from './types';
+import { entryAt } from './lists';
 
 export type CopybookResolver = (name: string) => string | undefined;
 
@@ -42,7 +43,7 @@ function lookup(resolve: CopybookResolver, name: string): string | undefined {
 
 /** Reads an operand of REPLACING: ==pseudo text==, or a single word / literal. */
 function readOperand(tokens: Token[], i: number): { tokens: Token[]; next: number } | undefined {
-  const t = tokens[i];
+  const t = entryAt(tokens, i);
   if (!t) return undefined;
   if (t.kind === 'pseudo') {
     const out: Token[] = [];
@@ -71,7 +72,11 @@ function applyReplacing(tokens: Token[], reps: Replacement[]): Token[] {
   outer: while (i < tokens.length) {
     for (const r of reps) {
       if (r.mode !== 'whole' || r.from.length === 0) continue;
-      if (r.from.every((f, k) => tokens[i + k] !== undefined && same(tokens[i + k], f))) {
+      const matches = (f: Token, k: number): boolean => {
+        const t = entryAt(tokens, i + k);
+        return t !== undefined && same(t, f);
+      };
+      if (r.from.every(matches)) {
         const anchor = tokens[i];
         for (const t of r.to) out.push({ ...t, line: anchor.line, column: anchor.column, endLine: anchor.endLine, copybook: anchor.copybook, copyLine: anchor.copyLine });
         i += r.from.length;
@@ -118,7 +123,7 @@ interface CopyStatement {
 
 function parseCopy(tokens: Token[], i: number, diagnostics: Diagnostic[]): CopyStatement | undefined {
   const copy = tokens[i];
-  const nameTok = tokens[i + 1];
+  const nameTok = entryAt(tokens, i + 1);
   if (!nameTok || (nameTok.kind !== 'word' && nameTok.kind !== 'string')) {
     diagnostics.push({ line: copy.line, column: copy.column, severity: 'error', message: 'COPY without a copybook name' });
     return undefined;

@@ -2,6 +2,7 @@ import { readLiteral } from './literals';
 import { analyzePic } from './pic';
 import type { Token } from './tokenizer';
 import type { ConditionValue, DataItem, DataSection, Diagnostic, Usage } from './types';
+import { entryAt } from './lists';
 
 interface FdEntry {
   name: string;
@@ -18,7 +19,7 @@ export interface DataDivisionResult {
   fds: FdEntry[];
 }
 
-const USAGE_WORDS: Record<string, Usage> = {
+const USAGE_WORDS: Partial<Record<string, Usage>> = {
   DISPLAY: 'DISPLAY',
   BINARY: 'BINARY',
   COMP: 'COMP',
@@ -46,7 +47,7 @@ const CLAUSE_WORDS = new Set([
   ...Object.keys(USAGE_WORDS),
 ]);
 
-const SECTION_NAMES: Record<string, DataSection | 'OTHER'> = {
+const SECTION_NAMES: Partial<Record<string, DataSection | 'OTHER'>> = {
   FILE: 'FILE',
   'WORKING-STORAGE': 'WORKING-STORAGE',
   'LOCAL-STORAGE': 'LOCAL-STORAGE',
@@ -65,9 +66,9 @@ function validLevel(n: number): boolean {
 
 /** A level number that starts a new entry even though the previous one lacked its period. */
 function startsEntry(tokens: Token[], i: number): boolean {
-  const t = tokens[i];
+  const t = entryAt(tokens, i);
   if (t?.kind !== 'number' || !/^\d{1,2}$/.test(t.text) || !validLevel(Number(t.text))) return false;
-  const next = tokens[i + 1];
+  const next = entryAt(tokens, i + 1);
   return next?.kind === 'word' && !CLAUSE_WORDS.has(next.upper) && next.upper !== 'TIMES';
 }
 
@@ -155,7 +156,7 @@ export function parseDataDivision(tokens: Token[], start: number, end: number, d
       if (currentFd && level === 1) currentFd.records.push(item.name);
     } else {
       while (stack.length > 0 && stack[stack.length - 1].level >= level) stack.pop();
-      const parent = stack[stack.length - 1];
+      const parent = entryAt(stack, stack.length - 1);
       if (!parent) {
         report(t, 'error', `level ${level} item ${item.name} has no level-01 parent`);
         items.push(item);
@@ -187,7 +188,8 @@ function parseFd(tokens: Token[], i: number, end: number): FdEntry {
       let k = j + 1;
       if (tokens[k]?.upper === 'CONTAINS') k++;
       const a = nums(k);
-      if (a !== undefined) fd.recordContains = tokens[k + 1]?.upper === 'TO' && nums(k + 2) !== undefined ? { min: a, max: nums(k + 2)! } : { max: a };
+      const max = tokens[k + 1]?.upper === 'TO' ? nums(k + 2) : undefined;
+      if (a !== undefined) fd.recordContains = max !== undefined ? { min: a, max } : { max: a };
       if (tokens[k]?.upper === 'IS' || tokens[k]?.upper === 'VARYING') {
         let m = k;
         while (m < end && tokens[m].kind !== 'period' && tokens[m].upper !== 'FROM') m++;
@@ -222,7 +224,7 @@ function parseEntry(
   const level = Number(levelTok.text);
   let i = start + 1;
   let name = 'FILLER';
-  const nameTok = tokens[i];
+  const nameTok = entryAt(tokens, i);
   if (nameTok && nameTok.kind === 'word' && (!CLAUSE_WORDS.has(nameTok.upper) || nameTok.upper === 'FILLER')) {
     name = nameTok.upper;
     i++;
@@ -250,7 +252,7 @@ function parseEntry(
     if (t.kind === 'word' && (u === 'PIC' || u === 'PICTURE')) {
       i++;
       if (tokens[i]?.upper === 'IS') i++;
-      const picTok = tokens[i];
+      const picTok = entryAt(tokens, i);
       if (picTok?.kind !== 'pic') {
         report(t, 'error', 'PICTURE clause without a picture string');
         continue;
@@ -271,8 +273,9 @@ function parseEntry(
       i++;
       continue;
     }
-    if (t.kind === 'word' && USAGE_WORDS[u]) {
-      item.usage = USAGE_WORDS[u];
+    const usageWord = t.kind === 'word' ? USAGE_WORDS[u] : undefined;
+    if (usageWord) {
+      item.usage = usageWord;
       usageSet = true;
       i++;
       continue;
@@ -314,13 +317,13 @@ function parseEntry(
       continue;
     }
     if (u === 'OCCURS') {
-      const a = tokens[i + 1];
+      const a = entryAt(tokens, i + 1);
       if (a?.kind !== 'number') {
         report(t, 'error', 'OCCURS without a count');
         i++;
         continue;
       }
-      let min = Number(a.text);
+      const min = Number(a.text);
       let max = min;
       i += 2;
       if (tokens[i]?.upper === 'TO' && tokens[i + 1]?.kind === 'number') {
@@ -332,7 +335,6 @@ function parseEntry(
       if (max < min) {
         report(a, 'error', `OCCURS ${min} TO ${max}: upper bound below lower bound`);
         occurs.max = min;
-        min = max;
       }
       while (i < end && tokens[i].kind !== 'period') {
         const w = tokens[i].upper;

@@ -47,6 +47,13 @@ function nodeId(kind: DependencyNodeKind, name: string): string {
   return `${prefix}:${name}`;
 }
 
+/** A lookup of a key the algorithm recorded before: a miss is a bug in it, not a problem of the input. */
+function recorded<K, V>(map: Map<K, V>, key: K): V {
+  const value = map.get(key);
+  if (value === undefined) throw new Error(`internal error: ${String(key)} was never recorded`);
+  return value;
+}
+
 /** Tarjan's strongly connected components over the call graph (iteration order fixed for determinism). */
 function stronglyConnected(names: string[], callees: Map<string, string[]>): string[][] {
   let index = 0;
@@ -64,14 +71,16 @@ function stronglyConnected(names: string[], callees: Map<string, string[]>): str
     for (const w of callees.get(v) ?? []) {
       if (!idx.has(w)) {
         visit(w);
-        low.set(v, Math.min(low.get(v)!, low.get(w)!));
-      } else if (onStack.has(w)) low.set(v, Math.min(low.get(v)!, idx.get(w)!));
+        low.set(v, Math.min(recorded(low, v), recorded(low, w)));
+      } else if (onStack.has(w)) low.set(v, Math.min(recorded(low, v), recorded(idx, w)));
     }
     if (low.get(v) === idx.get(v)) {
       const comp: string[] = [];
       let w: string;
       do {
-        w = stack.pop()!;
+        const top = stack.pop();
+        if (top === undefined) throw new Error(`internal error: ${v} is not on the component stack`);
+        w = top;
         onStack.delete(w);
         comp.push(w);
       } while (w !== v);
@@ -186,7 +195,7 @@ export function mapDependencies(analyses: CobolAnalysis[]): DependencyGraph {
   // Waves over the condensed graph: a component is ready when every component it calls is done.
   const compOf = new Map<string, number>();
   sccs.forEach((c, i) => { c.forEach((n) => compOf.set(n, i)); });
-  const deps = sccs.map((c) => new Set(c.flatMap((n) => (calleeLists.get(n) ?? []).map((t) => compOf.get(t)!)).filter((k) => !c.includes(sccs[k][0]))));
+  const deps = sccs.map((c) => new Set(c.flatMap((n) => (calleeLists.get(n) ?? []).map((t) => recorded(compOf, t))).filter((k) => !c.includes(sccs[k][0]))));
   const done = new Set<number>();
   const waves: string[][] = [];
   while (done.size < sccs.length) {

@@ -1,5 +1,6 @@
 import type { Token } from './tokenizer';
 import type { Diagnostic, FileDefinition } from './types';
+import { entryAt } from './lists';
 
 const SELECT_WORDS = new Set([
   'ASSIGN', 'ORGANIZATION', 'ACCESS', 'RECORD', 'ALTERNATE', 'FILE', 'STATUS', 'RELATIVE', 'SEQUENTIAL', 'INDEXED',
@@ -22,7 +23,7 @@ export function parseFileControl(tokens: Token[], start: number, end: number, di
       optional = true;
       j++;
     }
-    const nameTok = tokens[j];
+    const nameTok = entryAt(tokens, j);
     if (!nameTok || nameTok.kind !== 'word') {
       diagnostics.push({ line: t.line, column: t.column, severity: 'error', message: 'SELECT without a file name' });
       i = j;
@@ -47,7 +48,7 @@ export function parseFileControl(tokens: Token[], start: number, end: number, di
       if (u === 'ASSIGN') {
         j++;
         skip('TO', 'USING');
-        const target = tokens[j];
+        const target = entryAt(tokens, j);
         if (target) {
           file.assignTo = target.kind === 'string' ? target.upper : target.upper;
           j++;

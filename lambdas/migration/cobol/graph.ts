@@ -1,6 +1,7 @@
 import { walkStatements } from './procedure';
 import { tokenizeText, type Token } from './tokenizer';
 import type { CallEdge, DataItem, ExecBlock, FileDefinition, GoToEdge, Paragraph, PerformEdge } from './types';
+import { entryAt } from './lists';
 
 export interface ControlGraph {
   performs: PerformEdge[];
@@ -40,7 +41,7 @@ function callCandidates(name: string, items: DataItem[], paragraphs: Paragraph[]
 }
 
 function parseCall(tokens: Token[]): { target: string; dynamic: boolean; using: string[] } | undefined {
-  const t = tokens[1];
+  const t = entryAt(tokens, 1);
   if (!t) return undefined;
   const using: string[] = [];
   let k = 2;
@@ -105,8 +106,10 @@ export function buildControlGraph(paragraphs: Paragraph[], items: DataItem[]): C
       if (s.verb === 'EXEC') {
         const m = /^EXEC CICS (LINK|XCTL)\b.*?\bPROGRAM\s*\(\s*(?:(['"])(.*?)\2|([A-Z0-9-]+))\s*\)/i.exec(s.text);
         if (m) {
-          const literal = m[3] !== undefined;
-          const target = (literal ? m[3] : m[4]).trim().toUpperCase();
+          // Group 3 (a quoted name) and group 4 (an identifier) are alternatives: one of them is undefined.
+          const quoted = entryAt(m, 3);
+          const literal = quoted !== undefined;
+          const target = (literal ? quoted : m[4]).trim().toUpperCase();
           calls.push({
             from: p.name,
             target,

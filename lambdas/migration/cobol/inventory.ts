@@ -24,9 +24,12 @@ const PROGRAM_EXT = /\.(cbl|cob|cobol|ccp|pco|sqb)$/i;
 const COPYBOOK_EXT = /\.(cpy|copy|cpb|inc)$/i;
 const JCL_EXT = /\.(jcl|prc|proc)$/i;
 
+/** Any UTF-16 unit above 0x7F. */
+const NON_ASCII = /[\u0080-\uffff]/;
+
 function decode(content: string | Buffer): { text: string; encoding: InventoryFile['encoding']; problems: string[]; bytes: number } {
   if (typeof content === 'string') {
-    const ascii = !/[^\x00-\x7f]/.test(content);
+    const ascii = !NON_ASCII.test(content);
     return { text: content, encoding: ascii ? 'ascii' : 'utf-8', problems: [], bytes: Buffer.byteLength(content) };
   }
   const bytes = content.length;
@@ -35,7 +38,7 @@ function decode(content: string | Buffer): { text: string; encoding: InventoryFi
   }
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(content);
-    const ascii = !/[^\x00-\x7f]/.test(text);
+    const ascii = !NON_ASCII.test(text);
     return { text, encoding: ascii ? 'ascii' : 'utf-8', problems: [], bytes };
   } catch {
     return { text: new TextDecoder('latin1').decode(content), encoding: 'latin-1', problems: ['not valid UTF-8; decoded as Latin-1'], bytes };
@@ -48,11 +51,9 @@ function looksLikeEbcdic(buf: Buffer): boolean {
   const sample = buf.subarray(0, Math.min(buf.length, 4096));
   let spaces = 0;
   let high = 0;
-  let asciiPrintable = 0;
   for (const b of sample) {
     if (b === 0x40) spaces++;
     if (b >= 0xc1 && b <= 0xf9) high++;
-    if (b >= 0x20 && b < 0x7f) asciiPrintable++;
   }
   return (spaces + high) / sample.length > 0.6 && !sample.includes(0x20);
 }
@@ -61,7 +62,8 @@ function looksLikeEbcdic(buf: Buffer): boolean {
 const EBCDIC_037: string[] = (() => {
   const table = new Array<string>(256).fill(' ');
   const put = (start: number, chars: string): void => {
-    [...chars].forEach((c, k) => (table[start + k] = c));
+    // The table's characters are all single UTF-16 units: index k of the string is character k.
+    for (let k = 0; k < chars.length; k++) table[start + k] = chars[k];
   };
   put(0x4b, '.<(+|&');
   put(0x5a, '!$*);');

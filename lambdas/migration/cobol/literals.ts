@@ -1,5 +1,6 @@
 import type { Token } from './tokenizer';
 import type { Literal } from './types';
+import { entryAt } from './lists';
 
 const FIGURATIVES: Record<string, string> = {
   ZERO: 'ZERO',
@@ -23,7 +24,7 @@ export function figurative(upper: string): string | undefined {
 
 /** Reads one literal (string, number, figurative, ALL literal, 'a' & 'b'); returns the index after it. */
 export function readLiteral(tokens: Token[], i: number): { literal: Literal; next: number } | undefined {
-  const t = tokens[i];
+  const t = entryAt(tokens, i);
   if (!t) return undefined;
   if (t.kind === 'word' && t.upper === 'ALL') {
     const inner = readLiteral(tokens, i + 1);

@@ -47,7 +47,8 @@ export function analyzePic(pic: string, signSeparate = false): PicResult {
     const digits = count(body, '9') + count(body, 'P');
     let scale = count(fracPart, '9') + count(fracPart, 'P');
     // Trailing P in the integer part scales the value up (PIC 99PPP holds thousands).
-    if (fracPart === '' && /P+$/.test(intPart)) scale = -(/P+$/.exec(intPart)![0].length);
+    const trailingP = fracPart === '' ? /P+$/.exec(intPart) : null;
+    if (trailingP) scale = -trailingP[0].length;
     if (digits > 38) return { error: `more than 38 digits in PICTURE '${pic}'` };
     const length = count(body, '9') + (signed && signSeparate ? 1 : 0);
     return { info: { category: 'numeric', length, digits, scale, signed } };
@@ -73,7 +74,7 @@ export function analyzePic(pic: string, signSeparate = false): PicResult {
       length: positions,
       digits,
       scale,
-      signed: /[+\-]|CR|DB/.test(expanded),
+      signed: /[+-]|CR|DB/.test(expanded),
     },
   };
 }

@@ -1,6 +1,7 @@
 import { StatementParser, VERBS } from './statements';
 import type { Token } from './tokenizer';
 import type { Diagnostic, Paragraph, Section, Statement } from './types';
+import { entryAt } from './lists';
 
 /** Paragraph holding statements written before the first paragraph header. */
 export const ENTRY_PARAGRAPH = '(ENTRY)';
@@ -31,8 +32,8 @@ function findHeaders(tokens: Token[], start: number, end: number, diagnostics: D
     }
     if (!sentenceStart) continue;
     sentenceStart = false;
-    const n1 = tokens[i + 1];
-    const n2 = tokens[i + 2];
+    const n1 = entryAt(tokens, i + 1);
+    const n2 = entryAt(tokens, i + 2);
     const isName = (t.kind === 'word' || t.kind === 'number') && !VERBS.has(t.upper);
     if (t.upper === 'DECLARATIVES' && n1?.kind === 'period') {
       headers.push({ kind: 'declaratives', name: 'DECLARATIVES', index: i, bodyStart: i + 2, token: t });
@@ -90,14 +91,15 @@ export function parseProcedure(tokens: Token[], start: number, end: number, diag
   const stopAt = headers.find((h) => h.kind === 'end-program')?.index ?? end;
 
   const bodyEnd = (k: number): number => {
-    const next = headers[k + 1];
+    const next = entryAt(headers, k + 1);
     return next ? next.index : stopAt;
   };
 
   const addParagraph = (name: string, token: Token | undefined, from: number, to: number): void => {
     const parser = new StatementParser(tokens, from, to, diagnostics);
     const statements = parser.parseSentences();
-    const line = token?.line ?? tokens[from]?.line ?? 0;
+    const first = entryAt(tokens, from);
+    const line = token?.line ?? first?.line ?? 0;
     if (token && seen.has(`${currentSection?.name ?? ''}/${name}`)) {
       diagnostics.push({ line, column: token.column, severity: 'warning', message: `duplicate paragraph name ${name}` });
     }

@@ -1,5 +1,6 @@
 import type { Token } from './tokenizer';
 import type { Diagnostic, PerformSpec, Statement } from './types';
+import { entryAt } from './lists';
 
 export const VERBS = new Set([
   'ACCEPT', 'ADD', 'ALTER', 'CALL', 'CANCEL', 'CLOSE', 'COMPUTE', 'CONTINUE', 'DELETE', 'DISPLAY', 'DIVIDE',
@@ -24,7 +25,7 @@ const SCOPE_TERMINATORS = new Set([
 
 /** True when tokens[i] starts a statement. NEXT is only a verb in NEXT SENTENCE (READ … NEXT RECORD is not). */
 function isVerbAt(tokens: Token[], i: number): boolean {
-  const t = tokens[i];
+  const t = entryAt(tokens, i);
   if (!t) return false;
   if (t.kind === 'exec') return true;
   if (t.kind !== 'word' || !VERBS.has(t.upper)) return false;
@@ -37,7 +38,7 @@ function renderTokens(tokens: Token[]): string {
   let out = '';
   let prev: Token | undefined;
   for (const t of tokens) {
-    const text = t.kind === 'exec' ? `EXEC ${t.execKind} ${t.text} END-EXEC`.replace(/\s+/g, ' ') : t.text;
+    const text = t.kind === 'exec' ? `EXEC ${String(t.execKind)} ${t.text} END-EXEC`.replace(/\s+/g, ' ') : t.text;
     const adjacent = prev && !prev.copybook && !t.copybook && prev.line === t.line && prev.column + prev.text.length === t.column;
     out += out === '' || adjacent ? text : ' ' + text;
     prev = t;
@@ -303,7 +304,7 @@ const PERFORM_KEYWORDS = new Set(['UNTIL', 'VARYING', 'WITH', 'TEST', 'TIMES', '
 function performSpec(header: Token[]): PerformSpec {
   let k = 0;
   const spec: PerformSpec = { inline: true };
-  const first = header[0];
+  const first = entryAt(header, 0);
   if (first && (first.kind === 'word' || first.kind === 'number') && !PERFORM_KEYWORDS.has(first.upper) && header[1]?.upper !== 'TIMES') {
     spec.inline = false;
     spec.target = first.upper;

@@ -1,5 +1,6 @@
 import type { SourceLine } from './normalize';
 import type { Diagnostic } from './types';
+import { entryAt } from './lists';
 
 type TokenKind =
   | 'word'
@@ -73,7 +74,7 @@ export function tokenize(lines: SourceLine[], diagnostics: Diagnostic[]): Token[
   const push = (t: Token): void => {
     if (joinNext) {
       joinNext = false;
-      const prev = tokens[tokens.length - 1];
+      const prev = entryAt(tokens, tokens.length - 1);
       if (prev && (prev.kind === 'word' || prev.kind === 'number') && (t.kind === 'word' || t.kind === 'number')) {
         prev.text += t.text;
         prev.kind = classifyWord(prev.text);
@@ -161,7 +162,7 @@ export function tokenize(lines: SourceLine[], diagnostics: Diagnostic[]): Token[
           p++;
         }
         if (closed) break;
-        const next = code[cur.index + 1];
+        const next = entryAt(code, cur.index + 1);
         if (next && next.continuation) {
           if (lineRef.padTo !== undefined && t.length < lineRef.padTo) value += ' '.repeat(lineRef.padTo - t.length);
           const q = next.text.search(/\S/);

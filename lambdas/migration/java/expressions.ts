@@ -21,6 +21,9 @@ export interface Expr {
   refMod?: { start: string; length?: string };
 }
 
+/** A data reference: an Expr that always names its node. */
+export type RefExpr = Expr & { node: JNode };
+
 const NUMERIC: EType[] = ['int', 'long', 'dec', 'double'];
 export const isNumeric = (e: Expr): boolean => NUMERIC.includes(e.type);
 
@@ -51,11 +54,12 @@ export function toDec(e: Expr): string {
       return `Cobol.num(${e.code}.toText())`;
     case 'fig':
       if (e.fig === 'ZERO') return 'BigDecimal.ZERO';
-      throw new TranslateError(`figurative ${e.fig} used as a number`);
+      throw new TranslateError(`figurative ${String(e.fig)} used as a number`);
   }
 }
 
-function figChar(fig: string): string {
+/** `fig` is undefined only for a malformed Expr; it fails as an unknown constant would. */
+function figChar(fig: string | undefined): string {
   switch (fig) {
     case 'SPACE':
       return "' '";
@@ -69,7 +73,7 @@ function figChar(fig: string): string {
     case 'QUOTE':
       return "'\"'";
     default:
-      throw new TranslateError(`unknown figurative constant ${fig}`);
+      throw new TranslateError(`unknown figurative constant ${String(fig)}`);
   }
 }
 
@@ -89,7 +93,7 @@ export function toStr(e: Expr, length?: string): string {
       return `Cobol.str(${e.code})`;
     case 'fig':
       if (e.all) return `Cobol.all(${e.all}, ${length ?? `${e.all}.length()`})`;
-      return `Cobol.fill(${figChar(e.fig!)}, ${length ?? '1'})`;
+      return `Cobol.fill(${figChar(e.fig)}, ${length ?? '1'})`;
   }
 }
 
@@ -108,6 +112,8 @@ export function toLongCode(e: Expr): string {
   return `${toDec(e)}.longValue()`;
 }
 
+/** Each relational operator's negation (NOT >, NOT =, …). */
+const NEGATION: Partial<Record<string, string>> = { '==': '!=', '>': '<=', '<': '>=', '>=': '<', '<=': '>' };
 const REL_WORDS = new Set(['EQUAL', 'EQUALS', 'GREATER', 'LESS', '=', '>', '<', '>=', '<=', '<>']);
 const ARITH_STOP = new Set(['TO', 'FROM', 'BY', 'GIVING', 'INTO', 'ROUNDED', 'REMAINDER', 'UNTIL', 'AFTER', 'TIMES', 'ALSO', 'THRU', 'THROUGH', 'AND', 'OR', 'NOT', 'IS', 'OF', 'IN', 'USING', 'DELIMITED', 'ON', 'SIZE', 'ERROR', 'UPON', 'WITH', 'NO', 'ADVANCING']);
 
@@ -133,6 +139,12 @@ export class ExprParser {
 
   atEnd(): boolean {
     return this.pos >= this.tokens.length;
+  }
+
+  /** Fails on a token left over after what `context` should have consumed. */
+  expectEnd(context: string): void {
+    const t = this.peek();
+    if (t) throw new TranslateError(`unexpected ${t.text} in ${context}`);
   }
 
   expect(word: string): void {
@@ -168,8 +180,10 @@ export class ExprParser {
 
   private qualifiers(): string[] {
     const out: string[] = [];
-    while ((this.at('OF') || this.at('IN')) && this.peek(1)?.kind === 'word') {
-      out.push(this.peek(1)!.upper);
+    while (this.at('OF') || this.at('IN')) {
+      const qualifier = this.peek(1);
+      if (qualifier?.kind !== 'word') break;
+      out.push(qualifier.upper);
       this.pos += 2;
     }
     return out;
@@ -180,9 +194,15 @@ export class ExprParser {
     const out: Expr[] = [];
     if (count === 0 || this.peek()?.kind !== 'lparen' || this.isRefMod()) return out;
     this.pos++;
-    while (this.peek() && this.peek()!.kind !== 'rparen') out.push(this.arith());
+    while (this.before('rparen')) out.push(this.arith());
     this.expectParen();
     return out;
+  }
+
+  /** True while a token is left and it is not of `kind`: a list runs to its closing token or to the end. */
+  private before(kind: Token['kind']): boolean {
+    const t = this.peek();
+    return t !== undefined && t.kind !== kind;
   }
 
   private expectParen(): void {
@@ -204,7 +224,7 @@ export class ExprParser {
   }
 
   /** A data reference: NAME [OF X]… [(subscripts)] [(start:length)]. */
-  reference(): Expr {
+  reference(): RefExpr {
     const t = this.peek();
     if (!t || t.kind !== 'word') throw new TranslateError(`expected a data name, found ${t?.text ?? 'end of statement'}`);
     this.pos++;
@@ -219,7 +239,7 @@ export class ExprParser {
       code += code === '' ? n.field : `.${n.field}`;
       if (n.occurs !== undefined) code += `[${toIndex(subs[k++])}]`;
     }
-    const e: Expr = { code, type: exprType(node), node };
+    const e: RefExpr = { code, type: exprType(node), node };
     if (this.peek()?.kind === 'lparen' && this.isRefMod()) {
       this.pos++;
       const start = this.arith();
@@ -264,7 +284,7 @@ export class ExprParser {
       if ((t.upper === 'LENGTH') && this.peek(1)?.upper === 'OF') {
         this.pos += 2;
         const ref = this.reference();
-        const n = ref.node!;
+        const n = ref.node;
         return { code: `${n.length}`, type: 'int', literal: String(n.length) };
       }
       const e = this.reference();
@@ -291,7 +311,7 @@ export class ExprParser {
     const args: Expr[] = [];
     if (this.peek()?.kind === 'lparen') {
       this.pos++;
-      while (this.peek() && this.peek()!.kind !== 'rparen') args.push(this.arith());
+      while (this.before('rparen')) args.push(this.arith());
       this.expectParen();
     }
     const a = (i: number): Expr => {
@@ -378,12 +398,17 @@ export class ExprParser {
       return t.text === '-' ? { code: `${toDec(inner)}.negate()`, type: 'dec' } : inner;
     }
     let base = this.operand();
-    while (this.peek()?.kind === 'operator' && this.peek()!.text === '**') {
+    while (this.atOperator('**')) {
       this.pos++;
       const exp = this.factor();
       base = { code: `Cobol.pow(${toDec(base)}, ${toDec(exp)})`, type: 'dec' };
     }
     return base;
+  }
+
+  private atOperator(text: string): boolean {
+    const t = this.peek();
+    return t?.kind === 'operator' && t.text === text;
   }
 
   // ---- conditions ----
@@ -487,7 +512,9 @@ export class ExprParser {
   }
 
   private conditionName(): string {
-    const t = this.peek()!;
+    const t = this.peek();
+    // primaryCondition calls this on the condition name it has just looked at.
+    if (!t) throw new Error('internal error: conditionName() at the end of the tokens');
     this.pos++;
     const sym = this.condSymbol(t.upper, this.qualifiers());
     const owner = this.ownerCode(sym.node);
@@ -524,7 +551,7 @@ export class ExprParser {
       if (this.peek()?.kind !== 'lparen') throw new TranslateError(`condition on ${node.item.name} needs subscripts`);
       this.pos++;
       const subs: Expr[] = [];
-      while (this.peek() && this.peek()!.kind !== 'rparen') subs.push(this.arith());
+      while (this.before('rparen')) subs.push(this.arith());
       this.expectParen();
       if (subs.length !== occurs) throw new TranslateError(`condition on ${node.item.name} needs ${occurs} subscript(s)`);
       let code = '';
@@ -576,7 +603,9 @@ export class ExprParser {
         throw new TranslateError(`unknown relational operator ${t.text}`);
     }
     if (!negate) return op;
-    return { '==': '!=', '>': '<=', '<': '>=', '>=': '<', '<=': '>' }[op]!;
+    const negated = NEGATION[op];
+    if (negated === undefined) throw new Error(`internal error: no negation of ${op}`);
+    return negated;
   }
 
   relation(a: Expr, op: string, b: Expr): string {
@@ -588,7 +617,7 @@ export class ExprParser {
       if (isNumeric(a) && b.fig === 'ZERO') return `Cobol.cmp(${toDec(a)}, BigDecimal.ZERO) ${op} 0`;
       const text = a.type === 'group' ? `${a.code}.toText()` : toStr(a);
       if (b.all) return `Cobol.cmp(${text}, Cobol.all(${b.all}, ${text}.length())) ${op} 0`;
-      return `Cobol.cmpAll(${text}, ${figChar(b.fig!)}) ${op} 0`;
+      return `Cobol.cmpAll(${text}, ${figChar(b.fig)}) ${op} 0`;
     }
     if (isNumeric(a) && isNumeric(b)) return `Cobol.cmp(${toDec(a)}, ${toDec(b)}) ${op} 0`;
     return `Cobol.cmp(${toStr(a)}, ${toStr(b)}) ${op} 0`;

@@ -1,6 +1,7 @@
 import type { CobolAnalysis, Diagnostic } from '../cobol/types';
 import { ENTRY_PARAGRAPH } from '../cobol/procedure';
-import { buildModel, type JNode } from './model';
+import { mustGet } from '../cobol/maps';
+import { buildModel, classNameOf, type JNode } from './model';
 import { NameScope, camel, commentText, javaString, packageSegment, pascal } from './names';
 import { conditionMethods, declareField, groupBody, redefinesSync } from './records';
 import { renderRuntime, runtimePackage } from './runtime';
@@ -99,15 +100,16 @@ function generate(analysis: CobolAnalysis, javaPackage: string, diagnostics: Dia
   const translator = new StatementTranslator(ctx);
   const body: string[] = [];
   for (const key of order) {
-    const p = paragraphs.get(key)!;
+    const p = paragraphs.get(key);
+    if (!p) throw new Error(`internal error: paragraph ${key} is in the order but not in the program`);
     body.push(`${IND}/** Paragraph ${commentText(p.name)} (lines ${p.line}-${p.endLine}${p.section ? `, section ${commentText(p.section)}` : ''}). */`);
-    body.push(`${IND}void ${methods.get(key)}() {`);
+    body.push(`${IND}void ${mustGet(methods, key, 'method')}() {`);
     body.push(...translator.paragraph(p, IND + IND));
     body.push(`${IND}}`, '');
   }
   for (const s of [...sectionNames].sort()) {
-    body.push(`${IND}/** Section ${commentText(s)}: its paragraphs in order. */`, `${IND}void ${methods.get(s)}() {`);
-    for (const key of sections.get(s) ?? []) body.push(`${IND}${IND}${methods.get(key)}();`);
+    body.push(`${IND}/** Section ${commentText(s)}: its paragraphs in order. */`, `${IND}void ${mustGet(methods, s, 'method')}() {`);
+    for (const key of sections.get(s) ?? []) body.push(`${IND}${IND}${mustGet(methods, key, 'method')}();`);
     body.push(`${IND}}`, '');
   }
 
@@ -123,7 +125,9 @@ function generate(analysis: CobolAnalysis, javaPackage: string, diagnostics: Dia
     else out.push(...declareField(r, IND), '');
   }
   for (const f of files.values()) {
-    const def = analysis.files.find((x) => x.name === f.name)!;
+    const def = analysis.files.find((x) => x.name === f.name);
+    // The bindings were made from analysis.files.
+    if (!def) throw new Error(`internal error: file ${f.name} is not in the analysis`);
     const length = f.record?.length ?? def.recordContains?.max ?? 80;
     out.push(`${IND}/** SELECT ${commentText(def.name)} ASSIGN TO ${commentText(def.assignTo ?? '?')} (${def.organization}, ${def.access}). */`);
     out.push(`${IND}public final Cobol.SeqFile ${f.field} = new Cobol.SeqFile(${javaString(def.assignTo ?? def.name)}, ${length});`, '');
@@ -135,10 +139,10 @@ function generate(analysis: CobolAnalysis, javaPackage: string, diagnostics: Dia
 
   const using = analysis.procedureUsing.map((n) => roots.find((r) => r.item.name === n)).filter((r): r is JNode => r !== undefined);
   out.push(`${IND}/** Runs the PROCEDURE DIVISION; returns RETURN-CODE. */`, `${IND}public int run() {`, `${IND}${IND}try {`);
-  for (const key of order) out.push(`${IND}${IND}${IND}${methods.get(key)}();`);
+  for (const key of order) out.push(`${IND}${IND}${IND}${mustGet(methods, key, 'method')}();`);
   out.push(`${IND}${IND}} catch (Cobol.GobackSignal goback$) {`, `${IND}${IND}${IND}// GOBACK returns to the caller`, `${IND}${IND}}`, `${IND}${IND}return returnCode;`, `${IND}}`, '');
   if (using.length > 0) {
-    const params = using.map((r) => `${r.type === 'group' ? r.className : r.type} ${r.field}`);
+    const params = using.map((r) => `${r.type === 'group' ? classNameOf(r) : r.type} ${r.field}`);
     out.push(`${IND}/** Entry point for CALL … USING ${commentText(analysis.procedureUsing.join(' '))}. */`, `${IND}public int call(${params.join(', ')}) {`);
     for (const r of using) out.push(`${IND}${IND}this.${r.field} = ${r.field};`);
     out.push(`${IND}${IND}return run();`, `${IND}}`, '');
@@ -155,8 +159,8 @@ function generate(analysis: CobolAnalysis, javaPackage: string, diagnostics: Dia
     if (r.type !== 'group' || r.synthetic) continue;
     const lines = [...header(pkg, javaPackage)];
     lines.push(`/** Record ${commentText(r.item.name)} of ${commentText(programName)} (${r.item.section}, line ${r.item.line}${r.item.copybook ? `, copybook ${commentText(r.item.copybook)}` : ''}): ${r.length} characters as text${r.item.size !== undefined ? `, ${r.item.size} bytes in storage` : ''}. */`);
-    lines.push(`public class ${r.className} implements Cobol.Record {`, ...groupBody(r, model, IND), '}', '');
-    generated.push({ path: `${dir}/${r.className}.java`, content: lines.join('\n') });
+    lines.push(`public class ${classNameOf(r)} implements Cobol.Record {`, ...groupBody(r, model, IND), '}', '');
+    generated.push({ path: `${dir}/${classNameOf(r)}.java`, content: lines.join('\n') });
   }
   for (const c of calls.values()) {
     const sigs = c.signatures.length > 0 ? c.signatures : [['Object...']];

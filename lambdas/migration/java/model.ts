@@ -26,6 +26,12 @@ export interface JNode {
   synthetic?: boolean;
 }
 
+/** A group node's Java class; every group gets one when the model is built. */
+export function classNameOf(n: JNode): string {
+  if (n.className === undefined) throw new Error(`internal error: group ${n.item.name} has no Java class`);
+  return n.className;
+}
+
 export interface CondSymbol {
   cond: ConditionName;
   node: JNode;
@@ -83,10 +89,17 @@ export function buildModel(analysis: CobolAnalysis, programClass: string, reserv
     return s;
   };
 
+  // The program's scope is there from the start; a group registers its own before its children are built.
+  const fieldScope = (owner: JNode | undefined): NameScope => {
+    const s = fieldScopes.get(owner);
+    if (!s) throw new Error(`internal error: no field scope for ${owner ? owner.item.name : 'the program'}`);
+    return s;
+  };
+
   const build = (item: DataItem, parent: JNode | undefined, enclosing: string[]): JNode => {
     const children = item.children.filter((c) => c.level !== 66);
     const isGroup = children.length > 0;
-    const scope = fieldScopes.get(parent)!;
+    const scope = fieldScope(parent);
     const base = item.name === 'FILLER' ? 'filler' : camel(item.name, 'f');
     const node: JNode = {
       item,
@@ -103,7 +116,7 @@ export function buildModel(analysis: CobolAnalysis, programClass: string, reserv
       let name = parent ? wanted : classNames.take(wanted);
       if (parent) {
         let n = 2;
-        const siblings = fieldScopes.get(parent)!;
+        const siblings = fieldScope(parent);
         while (enclosing.includes(name) || siblings.has(`class:${name}`)) name = `${wanted}${n++}`;
         siblings.take(`class:${name}`);
       }

@@ -71,7 +71,9 @@ export class NameScope {
 export function javaString(value: string): string {
   let out = '"';
   for (const ch of value) {
-    const code = ch.codePointAt(0)!;
+    const code = ch.codePointAt(0);
+    // A string iterates by whole code points: `ch` is never empty.
+    if (code === undefined) throw new Error('internal error: empty character in a string');
     if (ch === '"') out += '\\"';
     else if (ch === '\\') out += '\\\\';
     else if (ch === '\n') out += '\\n';

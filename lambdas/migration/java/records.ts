@@ -1,5 +1,5 @@
 import type { ConditionValue, Literal } from '../cobol/types';
-import type { CondSymbol, DataModel, JNode } from './model';
+import { classNameOf, type CondSymbol, type DataModel, type JNode } from './model';
 import { commentText, javaString } from './names';
 
 const figChars: Record<string, string> = {
@@ -102,12 +102,11 @@ function initialValue(n: JNode): string {
     case 'double':
       return v ? `${literalNumber(v)}.doubleValue()` : '0.0';
     case 'group':
-      return `new ${n.className}()`;
+      return `new ${classNameOf(n)}()`;
   }
 }
 
-function arrayInit(n: JNode): string {
-  const count = n.occurs!;
+function arrayInit(n: JNode, count: number): string {
   switch (n.type) {
     case 'String':
       return `Cobol.strings(${count}, ${n.length})`;
@@ -120,12 +119,12 @@ function arrayInit(n: JNode): string {
     case 'BigDecimal':
       return `Cobol.decimals(${count}, ${n.scale})`;
     case 'group':
-      return `Cobol.fill(new ${n.className}[${count}], ${n.className}::new)`;
+      return `Cobol.fill(new ${classNameOf(n)}[${count}], ${classNameOf(n)}::new)`;
   }
 }
 
 function javaTypeName(n: JNode): string {
-  return n.type === 'group' ? n.className! : n.type;
+  return n.type === 'group' ? classNameOf(n) : n.type;
 }
 
 function describe(n: JNode): string {
@@ -143,8 +142,8 @@ function describe(n: JNode): string {
 export function declareField(n: JNode, ind: string): string[] {
   const out = [`${ind}/** ${describe(n)} */`];
   const mutable = !n.parent && n.item.section === 'LINKAGE';
-  if (n.occurs !== undefined) out.push(`${ind}public final ${javaTypeName(n)}[] ${n.field} = ${arrayInit(n)};`);
-  else if (n.type === 'group') out.push(`${ind}public ${mutable ? '' : 'final '}${n.className} ${n.field} = new ${n.className}();`);
+  if (n.occurs !== undefined) out.push(`${ind}public final ${javaTypeName(n)}[] ${n.field} = ${arrayInit(n, n.occurs)};`);
+  else if (n.type === 'group') out.push(`${ind}public ${mutable ? '' : 'final '}${classNameOf(n)} ${n.field} = new ${classNameOf(n)}();`);
   else out.push(`${ind}public ${n.type} ${n.field} = ${initialValue(n)};`);
   return out;
 }
@@ -253,7 +252,7 @@ export function groupBody(g: JNode, model: DataModel, ind: string): string[] {
   for (const c of g.children) {
     if (c.type !== 'group') continue;
     out.push(`${ind}/** ${describe(c)} */`);
-    out.push(`${ind}public static final class ${c.className} implements Cobol.Record {`);
+    out.push(`${ind}public static final class ${classNameOf(c)} implements Cobol.Record {`);
     out.push(...groupBody(c, model, ind + '    '));
     out.push(`${ind}}`, '');
   }

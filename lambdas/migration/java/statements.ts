@@ -1,9 +1,11 @@
 import type { Paragraph, Statement } from '../cobol/types';
 import { tokenizeText, type Token } from '../cobol/tokenizer';
-import { ExprParser, TranslateError, isNumeric, toDec, toLongCode, toStr, type Expr } from './expressions';
-import type { DataModel, JNode } from './model';
+import { ExprParser, TranslateError, isNumeric, toDec, toLongCode, toStr, type Expr, type RefExpr } from './expressions';
+import { classNameOf, type DataModel, type JNode } from './model';
 import { commentText, javaString } from './names';
 import { fromDecimal, initializeStatement, textOf } from './records';
+import { entryAt } from '../cobol/lists';
+import { mustGet } from '../cobol/maps';
 
 export interface FileBinding {
   name: string;
@@ -157,7 +159,7 @@ export class StatementTranslator {
       default:
         if (source.type === 'fig' && source.fig !== 'ZERO') {
           if (source.fig === 'SPACE' || source.fig === 'LOW-VALUE' || source.fig === 'HIGH-VALUE') return initializeStatement(n, target.code);
-          throw new TranslateError(`MOVE ${source.fig} to a numeric item`);
+          throw new TranslateError(`MOVE ${String(source.fig)} to a numeric item`);
         }
         if (source.type === 'str' && source.node?.editPic === undefined && source.node) {
           return `${target.code} = ${fromDecimal(n, `Cobol.parseNum(${source.code}, ${n.scale})`)};`;
@@ -166,8 +168,8 @@ export class StatementTranslator {
     }
   }
 
-  private targets(p: ExprParser, stopWords: string[] = []): Array<{ target: Expr; rounded: boolean }> {
-    const out: Array<{ target: Expr; rounded: boolean }> = [];
+  private targets(p: ExprParser, stopWords: string[] = []): Array<{ target: RefExpr; rounded: boolean }> {
+    const out: Array<{ target: RefExpr; rounded: boolean }> = [];
     while (!p.atEnd() && !stopWords.some((w) => p.at(w))) {
       const target = p.reference();
       const rounded = p.accept('ROUNDED');
@@ -186,7 +188,7 @@ export class StatementTranslator {
   }
 
   /** Computes into targets, honouring ROUNDED and ON SIZE ERROR handlers. */
-  private store(ind: string, value: string, targets: Array<{ target: Expr; rounded: boolean }>, s: Statement): string[] {
+  private store(ind: string, value: string, targets: Array<{ target: RefExpr; rounded: boolean }>, s: Statement): string[] {
     const sizeError = s.handlers?.find((h) => /^(ON )?SIZE ERROR$/.test(h.phrase));
     const notSizeError = s.handlers?.find((h) => /^NOT (ON )?SIZE ERROR$/.test(h.phrase));
     const out: string[] = [];
@@ -195,7 +197,7 @@ export class StatementTranslator {
     const assigns = targets.map(({ target, rounded }) => this.assign(target, { code: v, type: 'dec' }, rounded));
     if (!sizeError && !notSizeError) return [...out, ...assigns.map((a) => `${ind}${a}`)];
     const fits = targets
-      .map(({ target }) => target.node!)
+      .map(({ target }) => target.node)
       .filter((n) => n.type !== 'String' && n.type !== 'group' && n.type !== 'double')
       .map((n) => `Cobol.fits(${v}, ${n.digits}, ${n.scale})`);
     out.push(`${ind}if (!(${fits.join(' && ') || 'Cobol.fits(' + v + ', 38, 0)'})) {`);
@@ -212,7 +214,7 @@ export class StatementTranslator {
     const targets = this.targets(p, ['=', 'EQUAL']);
     p.accept('=', 'EQUAL');
     const value = p.arith();
-    if (!p.atEnd()) throw new TranslateError(`unexpected ${p.peek()!.text} in COMPUTE`);
+    p.expectEnd('COMPUTE');
     return this.store(ind, toDec(value), targets, s);
   }
 
@@ -228,7 +230,7 @@ export class StatementTranslator {
     if (p.at('CORRESPONDING') || p.at('CORR')) throw new TranslateError(`${s.verb} CORRESPONDING`);
     const sum = (xs: Expr[]): string => xs.map(toDec).reduce((a, b) => `${a}.add(${b})`);
     const out: string[] = [];
-    const per = (targets: Array<{ target: Expr; rounded: boolean }>, value: (t: Expr) => string): void => {
+    const per = (targets: Array<{ target: RefExpr; rounded: boolean }>, value: (t: Expr) => string): void => {
       for (const t of targets) out.push(...this.store(ind, value(t.target), [t], s));
     };
     if (s.verb === 'ADD' || s.verb === 'SUBTRACT') {
@@ -299,7 +301,7 @@ export class StatementTranslator {
   private condition(text: string): string {
     const p = this.parser(text, 0);
     const c = p.condition();
-    if (!p.atEnd()) throw new TranslateError(`unexpected ${p.peek()!.text} in condition`);
+    p.expectEnd('condition');
     return c;
   }
 
@@ -344,16 +346,14 @@ export class StatementTranslator {
       else subjects.push(p.arith());
       if (!p.accept('ALSO')) break;
     }
-    if (!p.atEnd()) throw new TranslateError(`unexpected ${p.peek()!.text} in EVALUATE subject`);
+    p.expectEnd('EVALUATE subject');
     const out = [`${ind}// ${s.line}: ${commentText(s.text)}`];
     let first = true;
-    let hasOther = false;
     for (const w of s.whens ?? []) {
       const isOther = w.conditions.some((c) => c.toUpperCase() === 'OTHER');
       const tests = isOther ? [] : w.conditions.map((c) => this.whenTest(subjects, c));
       const body = this.block(w.body, ind + IND);
       if (isOther) {
-        hasOther = true;
         out.push(first ? `${ind}{` : `${ind}} else {`, ...body);
       } else {
         const test = tests.length === 1 ? tests[0] : tests.map((t) => `(${t})`).join(' || ');
@@ -362,7 +362,6 @@ export class StatementTranslator {
       first = false;
     }
     if (!first) out.push(`${ind}}`);
-    hasOther;
     return out;
   }
 
@@ -376,7 +375,7 @@ export class StatementTranslator {
       let negate = false;
       if (subject === 'TRUE' || subject === 'FALSE') {
         const c = p.condition();
-        if (!p.atEnd()) throw new TranslateError(`unexpected ${p.peek()!.text} in WHEN`);
+        p.expectEnd('WHEN');
         return subject === 'TRUE' ? c : `!(${c})`;
       }
       if (p.accept('NOT')) negate = true;
@@ -386,7 +385,7 @@ export class StatementTranslator {
         const to = p.arith();
         test = `${p.relation(subject, '>=', from)} && ${p.relation(subject, '<=', to)}`;
       } else test = p.relation(subject, '==', from);
-      if (!p.atEnd()) throw new TranslateError(`unexpected ${p.peek()!.text} in WHEN`);
+      p.expectEnd('WHEN');
       return negate ? `!(${test})` : test;
     });
     const used = parts.filter((x): x is string => x !== undefined);
@@ -403,12 +402,14 @@ export class StatementTranslator {
     const thruSection = this.ctx.sections.get(thru);
     const to = this.ctx.order.indexOf(thruSection ? thruSection[thruSection.length - 1] ?? thru : thru);
     if (from < 0 || to < 0 || to < from) throw new TranslateError(`PERFORM ${name} THRU ${thru}: range not found`);
-    return this.ctx.order.slice(from, to + 1).map((n) => `${this.ctx.methods.get(n)}();`);
+    return this.ctx.order.slice(from, to + 1).map((n) => `${mustGet(this.ctx.methods, n, 'method')}();`);
   }
 
   private perform(s: Statement, ind: string): string[] {
-    const spec = s.perform!;
-    const body = spec.inline ? this.block(s.body ?? [], ind + IND) : this.calls(spec.target!, spec.thru).map((c) => `${ind}${IND}${c}`);
+    const spec = s.perform;
+    // The statement parser gives every PERFORM its spec.
+    if (!spec) throw new Error(`internal error: PERFORM at line ${s.line} has no parsed spec`);
+    const body = spec.inline ? this.block(s.body ?? [], ind + IND) : this.calls(performTarget(spec.target), spec.thru).map((c) => `${ind}${IND}${c}`);
     if (spec.varying && spec.varying.length > 0) return this.varying(spec.varying, 0, body, ind, spec.testAfter ?? false);
     if (spec.until) {
       const cond = this.condition(spec.until);
@@ -463,7 +464,7 @@ export class StatementTranslator {
       const trace = `${ind}// ${s.line}: ${commentText(s.text)}`;
       // Falling into the next paragraph is what returning from this one does, in any PERFORM range.
       if (target === this.nextParagraph()) return [trace, ...this.ret(ind, last, `continues with ${target}`)];
-      if (this.isTerminal(target) && this.ctx.methods.has(target)) return [trace, `${ind}${this.ctx.methods.get(target)}();`];
+      if (this.isTerminal(target) && this.ctx.methods.has(target)) return [trace, `${ind}${mustGet(this.ctx.methods, target, 'method')}();`];
     }
     return [...this.todo(s, ind, 'GO TO needs restructuring into structured control flow'), `${ind}Cobol.unsupported(${javaString(s.text)});`];
   }
@@ -524,7 +525,7 @@ export class StatementTranslator {
       if (p.at('REPLACING') || p.at('WITH')) throw new TranslateError('INITIALIZE … REPLACING');
       const t = p.reference();
       if (t.refMod) throw new TranslateError('INITIALIZE of a reference modification');
-      out.push(`${ind}${initializeStatement(t.node!, t.code)}`);
+      out.push(`${ind}${initializeStatement(t.node, t.code)}`);
     }
     return out;
   }
@@ -559,13 +560,14 @@ export class StatementTranslator {
     p.pos++;
     if (what === 'SYSIN' || what === 'CONSOLE') return [`${ind}${this.assign(target, { code: 'Cobol.acceptLine()', type: 'str' })}`];
     if (!['DATE', 'DAY', 'TIME', 'DAY-OF-WEEK'].includes(what)) throw new TranslateError(`ACCEPT FROM ${what}`);
-    const format = p.peek()?.upper === 'YYYYMMDD' || p.peek()?.upper === 'YYYYDDD' ? ` ${p.peek()!.upper}` : '';
+    const next = p.peek()?.upper;
+    const format = next === 'YYYYMMDD' || next === 'YYYYDDD' ? ` ${next}` : '';
     return [`${ind}${this.assign(target, { code: `Cobol.acceptDate(${javaString(what + format)})`, type: 'long' })}`];
   }
 
   private call(s: Statement, ind: string): string[] {
     const toks = tokenizeText(s.text);
-    const targetTok = toks[1];
+    const targetTok = entryAt(toks, 1);
     if (!targetTok || targetTok.kind !== 'string') throw new TranslateError('dynamic CALL through an identifier');
     if (s.handlers && s.handlers.length > 0) throw new TranslateError('CALL with ON EXCEPTION');
     const program = targetTok.upper.trim().toUpperCase();
@@ -602,7 +604,7 @@ export class StatementTranslator {
   }
 
   private status(f: FileBinding, ind: string): string[] {
-    return f.status ? [`${ind}${statusAssign(f)}`] : [];
+    return f.status ? [`${ind}${statusAssign(f, f.status)}`] : [];
   }
 
   private fileStatement(s: Statement, ind: string): string[] {
@@ -654,17 +656,17 @@ export class StatementTranslator {
     p.pos = 1;
     const record = p.reference();
     const f = [...this.ctx.files.values()].find((x) => x.record === record.node);
-    if (!f) throw new TranslateError(`${record.node?.item.name} is not a file record`);
+    if (!f) throw new TranslateError(`${record.node.item.name} is not a file record`);
     if (p.accept('FROM')) out.push(`${ind}${this.assign(record, p.operand())}`);
-    out.push(`${ind}${f.field}.${s.verb === 'WRITE' ? 'write' : 'rewrite'}(${textOf(record.node!, record.code)});`, ...this.status(f, ind));
+    out.push(`${ind}${f.field}.${s.verb === 'WRITE' ? 'write' : 'rewrite'}(${textOf(record.node, record.code)});`, ...this.status(f, ind));
     if (s.handlers?.length) throw new TranslateError(`${s.verb} with ${s.handlers[0].phrase}`);
     return out;
   }
 }
 
 function argType(n: JNode): string {
-  if (n.occurs !== undefined) return n.type === 'group' ? `${n.className}[]` : `${n.type}[]`;
-  return n.type === 'group' ? n.className! : n.type;
+  if (n.occurs !== undefined) return n.type === 'group' ? `${classNameOf(n)}[]` : `${n.type}[]`;
+  return n.type === 'group' ? classNameOf(n) : n.type;
 }
 
 function recordFromText(n: JNode, text: string): string {
@@ -680,8 +682,7 @@ function chainAccess(n: JNode): string {
   return parts.join('.');
 }
 
-function statusAssign(f: FileBinding): string {
-  const s = f.status!;
+function statusAssign(f: FileBinding, s: JNode): string {
   const access = chainAccess(s);
   if (s.type === 'String') return `${access} = Cobol.fit(${f.field}.status(), ${s.length});`;
   if (s.type === 'group') return `${access}.fromText(${f.field}.status());`;
@@ -695,4 +696,10 @@ function splitAlso(tokens: Token[]): Token[][] {
     else out[out.length - 1].push(t);
   }
   return out;
+}
+
+/** The paragraph or section an out-of-line PERFORM names (the statement parser always records it). */
+function performTarget(target: string | undefined): string {
+  if (target === undefined) throw new TranslateError('PERFORM without a target');
+  return target;
 }

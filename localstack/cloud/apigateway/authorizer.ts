@@ -5,6 +5,7 @@
  */
 import { UnsupportedResourceError, type CloudLogger, type LambdaInvoker, type ResolvedResource } from '../types';
 import { functionRefFromUri, headerValue } from './common';
+import { fieldText } from '../stepfunctions/json';
 
 export interface AuthorizerDef {
   logicalId: string;
@@ -42,38 +43,39 @@ interface AuthorizerOutput {
 
 export function parseRestAuthorizer(r: ResolvedResource): AuthorizerDef {
   const p = r.properties;
-  const type = String(p.Type ?? '').toUpperCase();
+  const type = fieldText(p.Type ?? '').toUpperCase();
   if (type !== 'TOKEN' && type !== 'REQUEST') {
     throw new UnsupportedResourceError(
-      `${r.logicalId} (AWS::ApiGateway::Authorizer): Type ${p.Type} is not supported locally (only TOKEN and REQUEST Lambda authorizers)`,
+      `${r.logicalId} (AWS::ApiGateway::Authorizer): Type ${String(p.Type)} is not supported locally (only TOKEN and REQUEST Lambda authorizers)`,
     );
   }
   const sources = typeof p.IdentitySource === 'string' ? p.IdentitySource.split(',').map((s: string) => s.trim()).filter(Boolean) : [];
   return {
     logicalId: r.logicalId,
     id: r.physicalId,
-    name: String(p.Name ?? r.logicalId),
+    name: fieldText(p.Name ?? r.logicalId),
     type,
     functionRef: functionRefFromUri(p.AuthorizerUri, r),
     identitySources: sources.length > 0 || type === 'REQUEST' ? sources : ['method.request.header.Authorization'],
     ttlSeconds: p.AuthorizerResultTtlInSeconds === undefined ? 300 : Number(p.AuthorizerResultTtlInSeconds),
-    validationExpression: p.IdentityValidationExpression ? new RegExp(`^(?:${p.IdentityValidationExpression})$`) : undefined,
+    validationExpression: p.IdentityValidationExpression ? new RegExp(`^(?:${fieldText(p.IdentityValidationExpression)})$`) : undefined,
   };
 }
 
 export function parseWebSocketAuthorizer(r: ResolvedResource): AuthorizerDef {
   const p = r.properties;
-  if (String(p.AuthorizerType ?? '').toUpperCase() !== 'REQUEST') {
+  if (fieldText(p.AuthorizerType ?? '').toUpperCase() !== 'REQUEST') {
     throw new UnsupportedResourceError(
-      `${r.logicalId} (AWS::ApiGatewayV2::Authorizer): AuthorizerType ${p.AuthorizerType} is not supported locally (only REQUEST Lambda authorizers)`,
+      `${r.logicalId} (AWS::ApiGatewayV2::Authorizer): AuthorizerType ${String(p.AuthorizerType)} is not supported locally (only REQUEST Lambda authorizers)`,
     );
   }
   const raw = p.IdentitySource;
-  const sources = (Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : []).map((s: string) => String(s).trim()).filter(Boolean);
+  const list: unknown[] = Array.isArray(raw) ? raw : typeof raw === 'string' ? raw.split(',') : [];
+  const sources = list.map((s) => String(s).trim()).filter(Boolean);
   return {
     logicalId: r.logicalId,
     id: r.physicalId,
-    name: String(p.Name ?? r.logicalId),
+    name: fieldText(p.Name ?? r.logicalId),
     type: 'REQUEST',
     functionRef: functionRefFromUri(p.AuthorizerUri, r),
     identitySources: sources,
@@ -99,7 +101,7 @@ function identityValue(source: string, data: AuthRequestData): string | undefine
       .split('.')
       .reduce<unknown>((o, k) => (o && typeof o === 'object' ? (o as Record<string, unknown>)[k] : undefined), data.context);
   }
-  return v === undefined || v === null || v === '' ? undefined : String(v);
+  return v === undefined || v === null || v === '' ? undefined : fieldText(v);
 }
 
 function globToRegExp(glob: string): RegExp {
@@ -121,7 +123,7 @@ export function evaluatePolicy(policy: unknown, methodArn: string): 'allow' | 'd
   for (const s of statements) {
     if (!s || typeof s !== 'object') throw new Error('policy statement is not an object');
     const st = s as Record<string, unknown>;
-    const effect = String(st.Effect ?? '').toLowerCase();
+    const effect = fieldText(st.Effect ?? '').toLowerCase();
     if (effect !== 'allow' && effect !== 'deny') throw new Error(`policy statement has Effect ${String(st.Effect)}`);
     const actionOk = asList(st.Action).some((a) => globToRegExp(String(a).toLowerCase()).test('execute-api:invoke'));
     const resourceOk = asList(st.Resource).some((r) => globToRegExp(String(r)).test(methodArn));
@@ -142,10 +144,10 @@ function parseOutput(payload: unknown): AuthorizerOutput {
     for (const [k, v] of Object.entries(p.context as Record<string, unknown>)) {
       // API Gateway accepts only string, number and boolean values and hands them on as strings.
       if (v === null || typeof v === 'object') throw new Error(`authorizer context value ${k} is not a string, number or boolean`);
-      context[k] = String(v);
+      context[k] = fieldText(v);
     }
   }
-  return { principalId: p.principalId === undefined ? '' : String(p.principalId), policyDocument: p.policyDocument, context };
+  return { principalId: p.principalId === undefined ? '' : fieldText(p.principalId), policyDocument: p.policyDocument, context };
 }
 
 export class AuthorizerRunner {

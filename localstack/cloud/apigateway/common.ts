@@ -139,7 +139,10 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
       }
       chunks.push(chunk);
     });
-    req.on('end', () => { tooLarge ? reject(new BodyTooLargeError(`body exceeds ${limit} bytes`)) : resolve(Buffer.concat(chunks)); });
+    req.on('end', () => {
+      if (tooLarge) reject(new BodyTooLargeError(`body exceeds ${limit} bytes`));
+      else resolve(Buffer.concat(chunks));
+    });
     req.on('error', reject);
   });
 }
@@ -195,19 +198,16 @@ export function urlHost(host: string): string {
   return host.includes(':') ? `[${host}]` : host;
 }
 
-export function withTimeout<T>(p: Promise<T>, ms: number): Promise<{ timedOut: true } | { timedOut: false; value: T }> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => { resolve({ timedOut: true }); }, ms);
-    timer.unref?.();
-    p.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve({ timedOut: false, value });
-      },
-      (err) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
+/** `p`'s value, or `timedOut` once `ms` pass first; a rejection of `p` is passed on as it is. */
+export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<{ timedOut: true } | { timedOut: false; value: T }> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<{ timedOut: true }>((resolve) => {
+    timer = setTimeout(() => { resolve({ timedOut: true }); }, ms);
+    timer.unref();
   });
+  try {
+    return await Promise.race([p.then((value) => ({ timedOut: false as const, value })), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

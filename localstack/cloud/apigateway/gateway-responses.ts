@@ -4,6 +4,7 @@
  * overrides (specific type first, then DEFAULT_4XX / DEFAULT_5XX).
  */
 import type { ResolvedResource } from '../types';
+import { fieldText } from '../stepfunctions/json';
 
 type ResponseType =
   | 'ACCESS_DENIED'
@@ -71,8 +72,18 @@ export interface GatewayError {
 
 export interface GatewayResponseDef {
   statusCode?: number;
-  templates: Record<string, string>;
+  templates: Partial<Record<string, string>>;
   parameters: Record<string, string>;
+}
+
+/**
+ * `ResponseParameters` of a template (mapping expressions by header) as text: CloudFormation documents strings, and
+ * whatever else a template holds is read as `String()` reads it.
+ */
+export function responseParameters(value: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, expr] of Object.entries(value ?? {})) out[key] = fieldText(expr);
+  return out;
 }
 
 export function parseGatewayResponses(resources: ResolvedResource[]): Map<string, GatewayResponseDef> {
@@ -82,7 +93,7 @@ export function parseGatewayResponses(resources: ResolvedResource[]): Map<string
     out.set(String(p.ResponseType), {
       statusCode: p.StatusCode === undefined ? undefined : Number(p.StatusCode),
       templates: p.ResponseTemplates ?? {},
-      parameters: p.ResponseParameters ?? {},
+      parameters: responseParameters(p.ResponseParameters),
     });
   }
   return out;
@@ -114,7 +125,7 @@ export function renderTemplate(template: string, rc: RenderContext): string {
   const value = (root: string, dotted: string): string => {
     const path = dotted.split('.').filter(Boolean);
     const v = root === 'context' ? lookup(rc.context, path) : lookup(rc.stageVariables ?? {}, path);
-    return v === undefined || v === null ? '' : String(v);
+    return v === undefined || v === null ? '' : fieldText(v);
   };
   return template
     .replace(/\$!?\{(context|stageVariables)((?:\.[A-Za-z0-9_-]+)+)\}/g, (_m, root: string, dotted: string) => value(root, dotted))
@@ -137,7 +148,7 @@ export function mappingValue(expr: string, rc: RenderContext): string | undefine
   if (expr.startsWith('stageVariables.')) return rc.stageVariables?.[expr.slice('stageVariables.'.length)];
   if (expr.startsWith('context.')) {
     const v = lookup(rc.context, expr.slice('context.'.length).split('.'));
-    return v === undefined || v === null ? undefined : String(v);
+    return v === undefined || v === null ? undefined : fieldText(v);
   }
   return undefined;
 }
@@ -172,13 +183,13 @@ export function renderGatewayResponse(
   const template = def?.templates['application/json'] ?? Object.values(def?.templates ?? {})[0] ?? defaultTemplate;
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
-    'x-amzn-RequestId': String(rc.context.requestId ?? ''),
+    'x-amzn-RequestId': fieldText(rc.context.requestId ?? ''),
     'x-amzn-ErrorType': ERROR_TYPE[err.type] ?? (status >= 500 ? 'InternalServerErrorException' : 'BadRequestException'),
   };
   for (const [key, expr] of Object.entries(def?.parameters ?? {})) {
     const m = /^gatewayresponse\.header\.(.+)$/.exec(key);
     if (!m) continue;
-    const v = mappingValue(String(expr), full);
+    const v = mappingValue(expr, full);
     if (v !== undefined) headers[m[1]] = v;
   }
   return { status, headers, body: renderTemplate(template, full) };

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { UnsupportedResourceError, type CloudLogger, type LambdaInvoker, type ResolvedResource, type ResolvedTemplate } from '../types';
+import { fieldText } from '../stepfunctions/json';
 import { AuthorizerRunner, parseRestAuthorizer, type AuthOutcome, type AuthorizerDef } from './authorizer';
 import {
   BodyTooLargeError,
@@ -25,6 +26,7 @@ import {
 } from './common';
 import {
   mappingValue,
+  responseParameters,
   parseGatewayResponses,
   renderGatewayResponse,
   renderTemplate,
@@ -59,7 +61,7 @@ interface MockResponse {
   selectionPattern?: RegExp;
   statusCode: number;
   parameters: Record<string, string>;
-  templates: Record<string, string>;
+  templates: Partial<Record<string, string>>;
 }
 
 interface MethodDef {
@@ -93,11 +95,25 @@ interface RestModel {
   binaryMediaTypes: string[];
 }
 
+/** The fields of an `AWS::ApiGateway::Method` Integration the local REST API reads, as CloudFormation documents them. */
+interface IntegrationProperties {
+  Type?: unknown;
+  Uri?: unknown;
+  TimeoutInMillis?: unknown;
+  RequestTemplates?: Partial<Record<string, string>>;
+  IntegrationResponses?: Array<{
+    SelectionPattern?: string;
+    StatusCode?: unknown;
+    ResponseParameters?: unknown;
+    ResponseTemplates?: Partial<Record<string, string>>;
+  }>;
+}
+
 const belongsTo = (apiId: string) => (r: ResolvedResource) => r.properties.RestApiId === apiId;
 
 function parseIntegration(method: ResolvedResource): Integration {
-  const integ = method.properties.Integration ?? {};
-  const type = String(integ.Type ?? '').toUpperCase();
+  const integ = (method.properties.Integration ?? {}) as IntegrationProperties;
+  const type = fieldText(integ.Type ?? '').toUpperCase();
   if (type === 'AWS_PROXY') {
     return {
       kind: 'proxy',
@@ -106,20 +122,20 @@ function parseIntegration(method: ResolvedResource): Integration {
     };
   }
   if (type === 'MOCK') {
-    const templates: Record<string, string> = integ.RequestTemplates ?? {};
+    const templates = integ.RequestTemplates ?? {};
     return {
       kind: 'mock',
       requestTemplate: templates['application/json'] ?? Object.values(templates)[0] ?? '{"statusCode": 200}',
-      responses: (integ.IntegrationResponses ?? []).map((r: Record<string, any>) => ({
+      responses: (integ.IntegrationResponses ?? []).map((r) => ({
         selectionPattern: r.SelectionPattern ? new RegExp(`^(?:${r.SelectionPattern})$`) : undefined,
         statusCode: Number(r.StatusCode ?? 200),
-        parameters: r.ResponseParameters ?? {},
+        parameters: responseParameters(r.ResponseParameters),
         templates: r.ResponseTemplates ?? {},
       })),
     };
   }
   throw new UnsupportedResourceError(
-    `${method.logicalId} (AWS::ApiGateway::Method ${method.properties.HttpMethod}): integration type ${integ.Type} is not supported locally (only AWS_PROXY and MOCK)`,
+    `${method.logicalId} (AWS::ApiGateway::Method ${String(method.properties.HttpMethod)}): integration type ${String(integ.Type)} is not supported locally (only AWS_PROXY and MOCK)`,
   );
 }
 
@@ -144,13 +160,15 @@ function buildModel(template: ResolvedTemplate, logicalId: string, lambda: Lambd
 
   const root: ResourceNode = { id: rootId, logicalId, pathPart: '', path: '/', children: [], methods: new Map() };
   const nodes = new Map<string, ResourceNode>([[rootId, root]]);
-  for (const r of resources) {
-    nodes.set(r.physicalId, { id: r.physicalId, logicalId: r.logicalId, pathPart: String(r.properties.PathPart), path: '', children: [], methods: new Map() });
-  }
-  for (const r of resources) {
+  const resourceNodes = resources.map((r) => {
+    const node: ResourceNode = { id: r.physicalId, logicalId: r.logicalId, pathPart: String(r.properties.PathPart), path: '', children: [], methods: new Map() };
+    nodes.set(r.physicalId, node);
+    return { r, node };
+  });
+  for (const { r, node } of resourceNodes) {
     const parent = nodes.get(String(r.properties.ParentId));
-    if (!parent) throw new UnsupportedResourceError(`${r.logicalId} (AWS::ApiGateway::Resource): parent ${r.properties.ParentId} is not a resource of ${logicalId}`);
-    parent.children.push(nodes.get(r.physicalId)!);
+    if (!parent) throw new UnsupportedResourceError(`${r.logicalId} (AWS::ApiGateway::Resource): parent ${String(r.properties.ParentId)} is not a resource of ${logicalId}`);
+    parent.children.push(node);
   }
   const setPaths = (n: ResourceNode) => {
     for (const c of n.children) {
@@ -166,12 +184,12 @@ function buildModel(template: ResolvedTemplate, logicalId: string, lambda: Lambd
   for (const m of resourcesOfType(template, 'AWS::ApiGateway::Method').filter(mine)) {
     const p = m.properties;
     const node = nodes.get(String(p.ResourceId));
-    if (!node) throw new UnsupportedResourceError(`${m.logicalId} (AWS::ApiGateway::Method): resource ${p.ResourceId} is not part of ${logicalId}`);
-    const authType = String(p.AuthorizationType ?? 'NONE').toUpperCase();
+    if (!node) throw new UnsupportedResourceError(`${m.logicalId} (AWS::ApiGateway::Method): resource ${String(p.ResourceId)} is not part of ${logicalId}`);
+    const authType = fieldText(p.AuthorizationType ?? 'NONE').toUpperCase();
     let authorizer: AuthorizerDef | undefined;
     if (authType === 'CUSTOM') {
       authorizer = authorizers.get(String(p.AuthorizerId));
-      if (!authorizer) throw new UnsupportedResourceError(`${m.logicalId} (AWS::ApiGateway::Method): authorizer ${p.AuthorizerId} is not defined`);
+      if (!authorizer) throw new UnsupportedResourceError(`${m.logicalId} (AWS::ApiGateway::Method): authorizer ${String(p.AuthorizerId)} is not defined`);
     } else if (authType !== 'NONE') {
       throw new UnsupportedResourceError(
         `${m.logicalId} (AWS::ApiGateway::Method): AuthorizationType ${authType} is not supported locally (only NONE and CUSTOM Lambda authorizers)`,
@@ -187,17 +205,17 @@ function buildModel(template: ResolvedTemplate, logicalId: string, lambda: Lambd
 
   const stages = new Map<string, StageDef>();
   for (const s of resourcesOfType(template, 'AWS::ApiGateway::Stage').filter(mine)) {
-    const vars = s.properties.Variables;
+    const vars = s.properties.Variables as Record<string, string> | undefined;
     stages.set(String(s.properties.StageName), {
       name: String(s.properties.StageName),
       variables: vars && Object.keys(vars).length > 0 ? { ...vars } : null,
-      deploymentId: String(s.properties.DeploymentId ?? ''),
+      deploymentId: fieldText(s.properties.DeploymentId ?? ''),
     });
   }
   // A Deployment may create its stage itself (StageName on the Deployment, without an AWS::ApiGateway::Stage).
   for (const d of resourcesOfType(template, 'AWS::ApiGateway::Deployment').filter(mine)) {
     const name = d.properties.StageName;
-    if (name && !stages.has(String(name))) stages.set(String(name), { name: String(name), variables: null, deploymentId: d.physicalId });
+    if (name && !stages.has(fieldText(name))) stages.set(fieldText(name), { name: fieldText(name), variables: null, deploymentId: d.physicalId });
   }
   if (stages.size === 0) throw new UnsupportedResourceError(`${logicalId} (AWS::ApiGateway::RestApi): no stage is deployed`);
 
@@ -207,7 +225,7 @@ function buildModel(template: ResolvedTemplate, logicalId: string, lambda: Lambd
     root,
     stages,
     gatewayResponses: parseGatewayResponses(resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse').filter(mine)),
-    binaryMediaTypes: (api.properties.BinaryMediaTypes ?? []).map((t: string) => String(t).replace(/~1/g, '/')),
+    binaryMediaTypes: ((api.properties.BinaryMediaTypes ?? []) as unknown[]).map((t) => String(t).replace(/~1/g, '/')),
   };
 
   function safeHas(ref: string): boolean {
@@ -314,8 +332,8 @@ export async function startRestApi(opts: StartRestApiOptions): Promise<RestApiHa
   const what = `REST API ${opts.restApiLogicalId}`;
 
   const handler = (req: IncomingMessage, res: ServerResponse) => {
-    handle(req, res).catch((err) => {
-      logger.error(`${what}: unexpected error`, { error: String((err as Error)?.stack ?? err) });
+    handle(req, res).catch((err: unknown) => {
+      logger.error(`${what}: unexpected error`, { error: String((err as Error | null | undefined)?.stack ?? err) });
       if (!res.headersSent) {
         res.writeHead(500, { 'Content-Type': 'application/json' });
         res.end('{"message": "Internal server error"}');
@@ -510,7 +528,8 @@ export async function startRestApi(opts: StartRestApiOptions): Promise<RestApiHa
     if (!mapped.headers.has('content-type')) out['Content-Type'] = 'application/json';
     out['x-amzn-RequestId'] = reqId;
     out['x-amz-apigw-id'] = extendedRequestId;
-    out['X-Amzn-Trace-Id'] = headerValue(headers, 'x-amzn-trace-id')!;
+    // headerMaps added a trace id when the client sent none, so the fallback is never taken.
+    out['X-Amzn-Trace-Id'] = headerValue(headers, 'x-amzn-trace-id') ?? traceId(started);
     res.writeHead(mapped.status, out);
     res.end(method === 'HEAD' ? undefined : mapped.body);
     finish(mapped.status);
@@ -566,7 +585,7 @@ function sendMock(
   for (const [key, expr] of Object.entries(chosen.parameters)) {
     const m = /^method\.response\.header\.(.+)$/.exec(key);
     if (!m) continue;
-    const v = mappingValue(String(expr), rc);
+    const v = mappingValue(expr, rc);
     if (v !== undefined) headers[m[1]] = v;
   }
   const template = chosen.templates['application/json'] ?? Object.values(chosen.templates)[0] ?? '';

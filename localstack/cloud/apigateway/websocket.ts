@@ -9,6 +9,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { UnsupportedResourceError, type CloudLogger, type LambdaInvoker, type ResolvedResource, type ResolvedTemplate } from '../types';
+import { fieldText } from '../stepfunctions/json';
 import { AuthorizerRunner, parseWebSocketAuthorizer, type AuthorizerDef } from './authorizer';
 import {
   BodyTooLargeError,
@@ -95,7 +96,7 @@ interface Connection {
 
 /** `$request.body.a.b` or `${request.body.a.b}` → `['a', 'b']`. */
 function parseSelectionExpression(expr: unknown, api: ResolvedResource): string[] {
-  const m = /^\$\{?request\.body\.([A-Za-z0-9_$.-]+?)\}?$/.exec(String(expr ?? ''));
+  const m = /^\$\{?request\.body\.([A-Za-z0-9_$.-]+?)\}?$/.exec(fieldText(expr ?? ''));
   if (!m) {
     throw new UnsupportedResourceError(
       `${api.logicalId} (AWS::ApiGatewayV2::Api): RouteSelectionExpression ${String(expr)} is not supported locally (only $request.body.<path>)`,
@@ -126,7 +127,7 @@ function buildModel(template: ResolvedTemplate, logicalId: string, lambda: Lambd
     throw new UnsupportedResourceError(`${logicalId}: no AWS::ApiGatewayV2::Api with this logical id in the template`);
   }
   if (String(api.properties.ProtocolType).toUpperCase() !== 'WEBSOCKET') {
-    throw new UnsupportedResourceError(`${logicalId} (AWS::ApiGatewayV2::Api): ProtocolType ${api.properties.ProtocolType} is not a WebSocket API`);
+    throw new UnsupportedResourceError(`${logicalId} (AWS::ApiGatewayV2::Api): ProtocolType ${String(api.properties.ProtocolType)} is not a WebSocket API`);
   }
   const apiId = api.physicalId;
   const mine = (r: ResolvedResource) => r.properties.ApiId === apiId;
@@ -135,7 +136,7 @@ function buildModel(template: ResolvedTemplate, logicalId: string, lambda: Lambd
   for (const i of resourcesOfType(template, 'AWS::ApiGatewayV2::Integration').filter(mine)) {
     if (String(i.properties.IntegrationType).toUpperCase() !== 'AWS_PROXY') {
       throw new UnsupportedResourceError(
-        `${i.logicalId} (AWS::ApiGatewayV2::Integration): IntegrationType ${i.properties.IntegrationType} is not supported locally (only AWS_PROXY)`,
+        `${i.logicalId} (AWS::ApiGatewayV2::Integration): IntegrationType ${String(i.properties.IntegrationType)} is not supported locally (only AWS_PROXY)`,
       );
     }
     const functionRef = functionRefFromUri(i.properties.IntegrationUri, i);
@@ -159,20 +160,20 @@ function buildModel(template: ResolvedTemplate, logicalId: string, lambda: Lambd
   const routes = new Map<string, WsRoute>();
   for (const r of resourcesOfType(template, 'AWS::ApiGatewayV2::Route').filter(mine)) {
     const p = r.properties;
-    const authType = String(p.AuthorizationType ?? 'NONE').toUpperCase();
+    const authType = fieldText(p.AuthorizationType ?? 'NONE').toUpperCase();
     let authorizer: AuthorizerDef | undefined;
     if (authType === 'CUSTOM') {
       authorizer = authorizers.get(String(p.AuthorizerId));
-      if (!authorizer) throw new UnsupportedResourceError(`${r.logicalId} (AWS::ApiGatewayV2::Route): authorizer ${p.AuthorizerId} is not defined`);
-      if (p.RouteKey !== '$connect') logger.warn(`${r.logicalId}: API Gateway only runs authorizers on $connect; ignored on ${p.RouteKey}`);
+      if (!authorizer) throw new UnsupportedResourceError(`${r.logicalId} (AWS::ApiGatewayV2::Route): authorizer ${String(p.AuthorizerId)} is not defined`);
+      if (p.RouteKey !== '$connect') logger.warn(`${r.logicalId}: API Gateway only runs authorizers on $connect; ignored on ${String(p.RouteKey)}`);
     } else if (authType !== 'NONE') {
       throw new UnsupportedResourceError(`${r.logicalId} (AWS::ApiGatewayV2::Route): AuthorizationType ${authType} is not supported locally`);
     }
     let integration: WsIntegration | undefined;
     if (p.Target !== undefined) {
-      const m = /^integrations\/(.+)$/.exec(String(p.Target));
+      const m = /^integrations\/(.+)$/.exec(fieldText(p.Target));
       integration = m ? integrations.get(m[1]) : undefined;
-      if (!integration) throw new UnsupportedResourceError(`${r.logicalId} (AWS::ApiGatewayV2::Route): target ${p.Target} is not an integration of ${logicalId}`);
+      if (!integration) throw new UnsupportedResourceError(`${r.logicalId} (AWS::ApiGatewayV2::Route): target ${fieldText(p.Target)} is not an integration of ${logicalId}`);
     }
     routes.set(String(p.RouteKey), {
       logicalId: r.logicalId,
@@ -185,7 +186,7 @@ function buildModel(template: ResolvedTemplate, logicalId: string, lambda: Lambd
 
   const stages = new Map<string, { name: string; variables: Record<string, string> | null }>();
   for (const s of resourcesOfType(template, 'AWS::ApiGatewayV2::Stage').filter(mine)) {
-    const vars = s.properties.StageVariables;
+    const vars = s.properties.StageVariables as Record<string, string> | undefined;
     stages.set(String(s.properties.StageName), {
       name: String(s.properties.StageName),
       variables: vars && Object.keys(vars).length > 0 ? { ...vars } : null,
@@ -228,6 +229,8 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
   const pending = new Set<Promise<unknown>>();
   const chosenProtocol = new WeakMap<IncomingMessage, string>();
   let closing = false;
+  // Read through a function after an await: TypeScript would keep a narrowing from before it, but close() may have run.
+  const isClosing = () => closing;
 
   const wss = new WebSocketServer({
     noServer: true,
@@ -370,10 +373,10 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
       }
       const resultHeaders = payload && typeof payload.headers === 'object' && payload.headers ? (payload.headers as Record<string, unknown>) : {};
       const protocol = Object.entries(resultHeaders).find(([k]) => k.toLowerCase() === 'sec-websocket-protocol')?.[1];
-      if (protocol !== undefined) chosenProtocol.set(req, String(protocol));
+      if (protocol !== undefined) chosenProtocol.set(req, fieldText(protocol));
     }
 
-    if (socket.destroyed || closing) {
+    if (socket.destroyed || isClosing()) {
       logger.info(`${what}: client went away during $connect`, { connectionId: conn.id });
       return;
     }
@@ -521,15 +524,15 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
   }
 
   const listening = await listen(what, opts.port, host, (req, res) => {
-    onHttp(req, res).catch((err) => {
-      logger.error(`${what}: management API error`, { error: String((err as Error)?.stack ?? err) });
+    onHttp(req, res).catch((err: unknown) => {
+      logger.error(`${what}: management API error`, { error: String((err as Error | null | undefined)?.stack ?? err) });
       if (!res.headersSent) sendJson(res, 500, { message: 'Internal server error' });
       else res.destroy();
     });
   });
   listening.server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    onUpgrade(req, socket, head).catch((err) => {
-      logger.error(`${what}: connect failed`, { error: String((err as Error)?.stack ?? err) });
+    onUpgrade(req, socket, head).catch((err: unknown) => {
+      logger.error(`${what}: connect failed`, { error: String((err as Error | null | undefined)?.stack ?? err) });
       rejectUpgrade(socket, 500, 'Internal server error');
     });
   });

@@ -3,7 +3,7 @@
  * the local functions, plus `GET /_local/functions` for tests and tools to see what runs and from which bundle.
  * An `Event` invocation goes to the asynchronous queue (./async-invoker.ts), which owns its retries.
  */
-import { createServer, type ServerResponse } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { LambdaRuntime } from './runtime';
 import { readBody } from '../http-body';
 import type { AsyncLambdaInvoker, CloudLogger } from '../types';
@@ -21,7 +21,8 @@ export function startLambdaApi(
   host: string,
   logger: CloudLogger,
 ) {
-  const server = createServer(async (req, res) => {
+  // Never rejects: every error is answered with a 500.
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     try {
       const url = new URL(req.url ?? '/', 'http://localhost');
       if (req.method === 'GET' && url.pathname === '/_local/functions') { send(res, 200, { functions: runtime.functions() }); return; }
@@ -41,7 +42,8 @@ export function startLambdaApi(
         if (req.headers['x-amz-invocation-type'] === 'Event') {
           const { requestId } = asyncInvoker.invokeAsync(name, event);
           res.writeHead(202, { 'x-amzn-requestid': requestId });
-          return res.end();
+          res.end();
+          return;
         }
         const result = await runtime.invoke(name, event);
         if (result.ok) { send(res, 200, JSON.stringify(result.payload ?? null), { 'x-amz-executed-version': '$LATEST' }); return; }
@@ -52,12 +54,13 @@ export function startLambdaApi(
           { 'x-amz-function-error': 'Unhandled', 'x-amz-executed-version': '$LATEST' },
         ); return;
       }
-      send(res, 404, { message: `No route ${req.method} ${url.pathname}` });
+      send(res, 404, { message: `No route ${String(req.method)} ${url.pathname}` });
     } catch (error) {
       logger.error('lambda api error', { error: String(error) });
       send(res, 500, { message: 'Internal error' });
     }
-  });
+  };
+  const server = createServer((req, res) => { void handle(req, res); });
   return new Promise<{ url: string; close(): Promise<void> }>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, () => { resolve({ url: `http://${host}:${port}`, close: () => new Promise((r) => server.close(() => { r(); })) }); },

@@ -96,7 +96,7 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
     const queued: QueuedEvent = { requestId: randomUUID(), functionName, event, config: this.configFor(functionName) };
     this.counters.accepted++;
     const run: Promise<void> = this.process(queued)
-      .catch((error) => { this.opts.logger.error('async invocation failed', { function: functionName, requestId: queued.requestId, error: String(error) }); })
+      .catch((error: unknown) => { this.opts.logger.error('async invocation failed', { function: functionName, requestId: queued.requestId, error: String(error) }); })
       .finally(() => this.inFlight.delete(run));
     this.inFlight.add(run);
     return { requestId: queued.requestId };

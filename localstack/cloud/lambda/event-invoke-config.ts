@@ -5,6 +5,7 @@
  * silently ignored.
  */
 import { resourcesOfType } from '../template';
+import { fieldText } from '../stepfunctions/json';
 import { functionNameOf, UnsupportedResourceError, type ResolvedResource, type ResolvedTemplate } from '../types';
 
 export interface AsyncInvokeConfig {
@@ -25,7 +26,7 @@ const SQS_ARN = /^arn:aws[\w-]*:sqs:[^:]*:[^:]*:[^:]+$/;
 
 function destinationOf(where: string, kind: 'OnFailure' | 'OnSuccess', value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  const arn = String(value);
+  const arn = fieldText(value);
   // Lambda also sends records to a function, an SNS topic, an event bus or (on failure) a bucket; the local
   // cloud only has SQS, and pretending to deliver elsewhere would hide lost records.
   if (!SQS_ARN.test(arn)) {
@@ -39,7 +40,7 @@ function destinationOf(where: string, kind: 'OnFailure' | 'OnSuccess', value: un
 function integerIn(where: string, name: string, value: unknown, min: number, max: number, fallback: number): number {
   if (value === undefined || value === null) return fallback;
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${where}: ${name} must be an integer from ${min} to ${max} (got ${String(value)})`);
+  if (!Number.isInteger(n) || n < min || n > max) throw new Error(`${where}: ${name} must be an integer from ${min} to ${max} (got ${fieldText(value)})`);
   return n;
 }
 

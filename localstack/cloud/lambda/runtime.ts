@@ -31,6 +31,29 @@ export interface FunctionDefinition {
   logGroupName: string;
 }
 
+/** What an invocation ended with, as worker.mjs reports it. */
+type WorkerResult =
+  | { ok: true; payload: unknown }
+  | { ok: false; errorType: string; errorMessage: string; trace: string[] };
+
+/** The messages worker.mjs posts. */
+type WorkerMessage =
+  | { type: 'ready' }
+  | { type: 'init-error'; errorType: string; errorMessage: string }
+  | ({ type: 'result'; id: string } & WorkerResult);
+
+/** The function properties read here, as CloudFormation spells them; a template may write a number as text. */
+interface FunctionProperties {
+  Runtime?: string;
+  Code?: { S3Key?: string };
+  Handler?: string;
+  Environment?: { Variables?: Record<string, unknown> };
+  Timeout?: number | string;
+  MemorySize?: number | string;
+  ReservedConcurrentExecutions?: number | string;
+  LoggingConfig?: { LogGroup?: string };
+}
+
 interface Pending {
   resolve(result: LambdaResult): void;
   timer: NodeJS.Timeout;
@@ -61,12 +84,19 @@ class ExecutionEnvironment {
     this.worker.stdout.pipe(log, { end: false });
     this.worker.stderr.pipe(log, { end: false });
     this.ready = new Promise((resolve) => {
-      const onMessage = (message: any) => {
-        if (message.type === 'ready') resolve(undefined);
-        else if (message.type === 'init-error') {
-          this.dead = true;
-          resolve({ ok: false, errorType: message.errorType, errorMessage: message.errorMessage });
-        } else if (message.type === 'result') this.settle(message.id, message);
+      const onMessage = (message: WorkerMessage) => {
+        switch (message.type) {
+          case 'ready':
+            resolve(undefined);
+            break;
+          case 'init-error':
+            this.dead = true;
+            resolve({ ok: false, errorType: message.errorType, errorMessage: message.errorMessage });
+            break;
+          case 'result':
+            this.settle(message.id, message);
+            break;
+        }
       };
       this.worker.on('message', onMessage);
       this.worker.on('error', (error) => {
@@ -83,7 +113,7 @@ class ExecutionEnvironment {
     });
   }
 
-  private settle(id: string, result: any) {
+  private settle(id: string, result: WorkerResult | LambdaResult) {
     const pending = this.pending.get(id);
     if (!pending) return;
     this.pending.delete(id);
@@ -250,14 +280,15 @@ export class LambdaRuntime implements LambdaInvoker {
 
 /** Reads a resolved `AWS::Lambda::Function` into what the runtime needs; its code comes from the assembly's assets. */
 export function functionFromResource(resource: ResolvedResource, assetDirs: Map<string, string>, defaultMaxConcurrency: number): FunctionDefinition {
-  const p = resource.properties;
+  // The synthesized template, resolved: the CloudFormation schema of the function is what types these properties.
+  const p = resource.properties as FunctionProperties;
   const where = `${resource.logicalId} (AWS::Lambda::Function)`;
-  if (!p.Runtime || !String(p.Runtime).startsWith('nodejs')) throw new Error(`${where}: runtime ${p.Runtime} cannot run locally (only nodejs*)`);
-  const key = String(p.Code?.S3Key ?? '');
+  if (!p.Runtime || !p.Runtime.startsWith('nodejs')) throw new Error(`${where}: runtime ${String(p.Runtime)} cannot run locally (only nodejs*)`);
+  const key = p.Code?.S3Key ?? '';
   const hash = key.replace(/\.zip$/, '');
   const codeDir = assetDirs.get(hash);
   if (!codeDir) throw new Error(`${where}: code asset ${key} not found in the cloud assembly (inline code and images are not supported)`);
-  const [file, handlerName] = String(p.Handler ?? 'index.handler').split(/\.(?=[^.]+$)/) as [string, string];
+  const [file, handlerName] = (p.Handler ?? 'index.handler').split(/\.(?=[^.]+$)/) as [string, string];
   const entryFile = ['.mjs', '.js', '.cjs'].map((ext) => join(codeDir, file + ext)).find((f) => existsSync(f));
   if (!entryFile) throw new Error(`${where}: handler file ${file}.mjs/.js not found in ${codeDir}`);
   const environment: Record<string, string> = {};
@@ -273,6 +304,6 @@ export function functionFromResource(resource: ResolvedResource, assetDirs: Map<
     memoryMb: Number(p.MemorySize ?? 128),
     environment,
     maxConcurrency: Math.max(1, Math.min(Number(p.ReservedConcurrentExecutions ?? defaultMaxConcurrency), defaultMaxConcurrency)),
-    logGroupName: String(p.LoggingConfig?.LogGroup ?? `/aws/lambda/${resource.physicalId}`),
+    logGroupName: p.LoggingConfig?.LogGroup ?? `/aws/lambda/${resource.physicalId}`,
   };
 }

@@ -2,7 +2,7 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, HeadBucketCommand, PutBucketCorsCommand, S3Client, type CORSRule } from '@aws-sdk/client-s3';
 import { waitForPort } from '../dynamodb-local';
 import { stopChild } from '../child-process';
 import type { ResolvedResource } from '../types';
@@ -25,7 +25,7 @@ export async function startLocalS3(options: { port: number; host: string; direct
     await waitForPort(options.port, options.host, 20_000, child);
   } catch (error) {
     child.kill('SIGKILL');
-    throw new Error(`The S3 emulator did not start on port ${options.port}: ${(error as Error).message}\n${stderr}`);
+    throw new Error(`The S3 emulator did not start on port ${options.port}: ${(error as Error).message}\n${stderr}`, { cause: error });
   }
   return {
     endpoint: `http://${options.host}:${options.port}`,
@@ -45,6 +45,20 @@ export function localS3Client(endpoint: string, region: string): S3Client {
   });
 }
 
+/** A rule of `CorsConfiguration.CorsRules` as CloudFormation spells it (the API's names differ slightly). */
+interface CorsRuleProperties {
+  AllowedMethods?: string[];
+  AllowedOrigins?: string[];
+  AllowedHeaders?: string[];
+  ExposedHeaders?: string[];
+  MaxAge?: number;
+}
+
+/** The bucket properties read here. */
+interface BucketProperties {
+  CorsConfiguration?: { CorsRules?: CorsRuleProperties[] };
+}
+
 /** Creates the bucket of an `AWS::S3::Bucket` (idempotent) with its CORS rules; encryption and lifecycle are AWS-side. */
 export async function ensureBucket(client: S3Client, resource: ResolvedResource): Promise<void> {
   const Bucket = resource.physicalId;
@@ -53,13 +67,14 @@ export async function ensureBucket(client: S3Client, resource: ResolvedResource)
   } catch {
     await client.send(new CreateBucketCommand({ Bucket }));
   }
-  const cors = resource.properties.CorsConfiguration?.CorsRules;
+  // The synthesized template, resolved: the CloudFormation schema of the bucket is what types these properties.
+  const cors = (resource.properties as BucketProperties).CorsConfiguration?.CorsRules;
   if (Array.isArray(cors) && cors.length > 0) {
     await client.send(
       new PutBucketCorsCommand({
         Bucket,
         CORSConfiguration: {
-          CORSRules: cors.map((r: any) => ({
+          CORSRules: cors.map((r): CORSRule => ({
             AllowedMethods: r.AllowedMethods,
             AllowedOrigins: r.AllowedOrigins,
             AllowedHeaders: r.AllowedHeaders,

@@ -11,8 +11,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import type {
+  BatchResultErrorEntry,
+  DeleteMessageBatchResultEntry,
+  ReceiveMessageRequest,
+  SendMessageBatchResultEntry,
+} from '@aws-sdk/client-sqs';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type CloudLogger } from '../types';
 import { readBody } from '../http-body';
+import { fieldText, isJsonObject, objectOr, parseJson, type JsonObject, type JsonValue } from '../stepfunctions/json';
 
 export interface LocalSqsOptions {
   region?: string;
@@ -126,7 +133,7 @@ const SETTABLE_ATTRIBUTES = new Set([
   'SqsManagedSseEnabled',
 ]);
 
-const NUMERIC_LIMITS: Record<string, [number, number]> = {
+const NUMERIC_LIMITS: Partial<Record<string, [number, number]>> = {
   DelaySeconds: [0, 900],
   MaximumMessageSize: [1024, 262144],
   MessageRetentionPeriod: [60, 1209600],
@@ -213,9 +220,14 @@ export class LocalSqs {
   }
 
   /** Sends to a queue named by ARN, URL or name, as a destination or an event source target would. */
-  async sendMessage(queueArnOrUrl: string, body: string, options: SendMessageOptions = {}): Promise<SentMessage> {
-    const queue = this.resolve(queueArnOrUrl);
-    return this.enqueue(queue, body, options.messageAttributes, options.delaySeconds);
+  sendMessage(queueArnOrUrl: string, body: string, options: SendMessageOptions = {}): Promise<SentMessage> {
+    // As with the SQS client, an unknown queue or a refused message rejects the promise rather than throwing.
+    try {
+      const queue = this.resolve(queueArnOrUrl);
+      return Promise.resolve(this.enqueue(queue, body, options.messageAttributes, options.delaySeconds));
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)));
+    }
   }
 
   /** Number of messages in a queue, visible or not; for tests and diagnostics. */
@@ -257,7 +269,7 @@ export class LocalSqs {
 
   // ---------------------------------------------------------------- queues and messages
 
-  private create(name: string, attributes: Record<string, string>): Queue {
+  private create(name: string, attributes: Readonly<Record<string, unknown>>): Queue {
     if (!QUEUE_NAME.test(name)) {
       if (name.endsWith('.fifo')) {
         throw new SqsError('UnsupportedOperation', `FIFO queues are not supported by the local SQS: ${name}`);
@@ -281,9 +293,10 @@ export class LocalSqs {
     return queue;
   }
 
-  private validateAttributes(attributes: Record<string, string>): Record<string, string> {
+  /** Attributes as sent: a request may give a number where SQS documents a string. */
+  private validateAttributes(attributes: Readonly<Record<string, unknown>>): Record<string, string> {
     const out: Record<string, string> = {};
-    for (const [key, raw] of Object.entries(attributes ?? {})) {
+    for (const [key, raw] of Object.entries(attributes)) {
       const value = String(raw);
       if (key === 'FifoQueue' || key === 'ContentBasedDeduplication') {
         if (value === 'false') continue;
@@ -325,8 +338,9 @@ export class LocalSqs {
 
   private enqueue(
     queue: Queue,
-    body: string,
-    messageAttributes?: Record<string, MessageAttributeValue>,
+    /** Checked here: a request may send anything, or nothing, as MessageBody. */
+    body: unknown,
+    messageAttributes?: Record<string, MessageAttributeValue> | null,
     delaySeconds?: number,
   ): SentMessage {
     if (typeof body !== 'string' || body.length === 0) {
@@ -447,7 +461,7 @@ export class LocalSqs {
   }
 
   private receiptHandle(m: StoredMessage): string {
-    return Buffer.from(`${m.messageId}#${m.receiptNonce}`, 'utf8').toString('base64url');
+    return Buffer.from(`${m.messageId}#${String(m.receiptNonce)}`, 'utf8').toString('base64url');
   }
 
   // ---------------------------------------------------------------- persistence
@@ -524,14 +538,15 @@ export class LocalSqs {
           'The local SQS speaks only the AWS JSON 1.0 protocol (POST with X-Amz-Target: AmazonSQS.<Operation>).',
         );
       }
-      let input: Record<string, any>;
+      let body: JsonValue;
       try {
-        input = raw.length > 0 ? JSON.parse(raw) : {};
+        body = raw.length > 0 ? parseJson(raw) : {};
       } catch {
         throw new SqsError('InvalidParameterValue', 'The request body is not valid JSON.');
       }
       const operation = target.slice('AmazonSQS.'.length);
-      const output = await this.dispatch(operation, input ?? {}, () => closed, (fn) => cancelHooks.push(fn));
+      // A body that is not an object (`null`, a string) carries no parameters.
+      const output = await this.dispatch(operation, objectOr(body), () => closed, (fn) => cancelHooks.push(fn));
       send(200, output);
     } catch (error) {
       if (error instanceof SqsError) {
@@ -540,7 +555,7 @@ export class LocalSqs {
         });
       } else {
         this.logger.error('local SQS request failed', { error: String(error) });
-        send(500, { __type: 'com.amazonaws.sqs#InternalError', message: String((error as Error)?.message ?? error) }, {
+        send(500, { __type: 'com.amazonaws.sqs#InternalError', message: error instanceof Error ? error.message : String(error) }, {
           'x-amzn-query-error': 'InternalError;Receiver',
         });
       }
@@ -549,14 +564,14 @@ export class LocalSqs {
 
   private async dispatch(
     operation: string,
-    input: Record<string, any>,
+    input: JsonObject,
     cancelled: () => boolean,
     onCancel: (fn: () => void) => void,
   ): Promise<Record<string, unknown>> {
     switch (operation) {
       case 'CreateQueue': {
         const name = requireString(input, 'QueueName');
-        const attributes = (input.Attributes ?? {}) as Record<string, string>;
+        const attributes = mapField(input.Attributes);
         const existing = this.queues.get(name);
         if (existing) {
           const requested = this.validateAttributes(attributes);
@@ -585,7 +600,7 @@ export class LocalSqs {
         if (max !== undefined && (!Number.isInteger(max) || max < 1 || max > 1000)) {
           throw new SqsError('InvalidParameterValue', 'Value for parameter MaxResults is invalid. Reason: must be between 1 and 1000.');
         }
-        const start = input.NextToken ? Number(Buffer.from(String(input.NextToken), 'base64url').toString()) || 0 : 0;
+        const start = input.NextToken ? Number(Buffer.from(fieldText(input.NextToken), 'base64url').toString()) || 0 : 0;
         const end = max === undefined ? names.length : Math.min(names.length, start + max);
         const page = names.slice(start, max === undefined ? undefined : end);
         const out: Record<string, unknown> = {};
@@ -607,7 +622,7 @@ export class LocalSqs {
       }
       case 'SetQueueAttributes': {
         const queue = this.resolve(requireString(input, 'QueueUrl'));
-        Object.assign(queue.attributes, this.validateAttributes(input.Attributes ?? {}));
+        Object.assign(queue.attributes, this.validateAttributes(mapField(input.Attributes)));
         queue.lastModifiedTimestamp = Date.now();
         this.persist(queue);
         return {};
@@ -620,7 +635,7 @@ export class LocalSqs {
       }
       case 'SendMessage': {
         const queue = this.resolve(requireString(input, 'QueueUrl'));
-        const sent = this.enqueue(queue, input.MessageBody, input.MessageAttributes, optionalInt(input, 'DelaySeconds'));
+        const sent = this.enqueue(queue, input.MessageBody, messageAttributesField(input.MessageAttributes), optionalInt(input, 'DelaySeconds'));
         return {
           MessageId: sent.messageId,
           MD5OfMessageBody: sent.md5OfMessageBody,
@@ -630,11 +645,11 @@ export class LocalSqs {
       case 'SendMessageBatch': {
         const queue = this.resolve(requireString(input, 'QueueUrl'));
         const entries = checkBatch(input.Entries);
-        const Successful: unknown[] = [];
-        const Failed: unknown[] = [];
+        const Successful: SendMessageBatchResultEntry[] = [];
+        const Failed: BatchResultErrorEntry[] = [];
         for (const entry of entries) {
           try {
-            const sent = this.enqueue(queue, entry.MessageBody, entry.MessageAttributes, optionalInt(entry, 'DelaySeconds'));
+            const sent = this.enqueue(queue, entry.MessageBody, messageAttributesField(entry.MessageAttributes), optionalInt(entry, 'DelaySeconds'));
             Successful.push({
               Id: entry.Id,
               MessageId: sent.messageId,
@@ -664,8 +679,10 @@ export class LocalSqs {
         }
         const messages = await this.receive(queue, max, visibility, wait, cancelled, onCancel);
         if (messages.length === 0) return {};
-        const systemNames: string[] = [...(input.AttributeNames ?? []), ...(input.MessageSystemAttributeNames ?? [])];
-        const attributeNames: string[] = input.MessageAttributeNames ?? [];
+        // Name lists as the SDK sends them; AttributeNames is what older SDKs call MessageSystemAttributeNames.
+        const names = input as Pick<ReceiveMessageRequest, 'MessageSystemAttributeNames' | 'MessageAttributeNames'> & { AttributeNames?: string[] };
+        const systemNames: string[] = [...(names.AttributeNames ?? []), ...(names.MessageSystemAttributeNames ?? [])];
+        const attributeNames: string[] = names.MessageAttributeNames ?? [];
         return { Messages: messages.map((m) => this.wireMessage(m, systemNames, attributeNames)) };
       }
       case 'DeleteMessage': {
@@ -676,8 +693,8 @@ export class LocalSqs {
       case 'DeleteMessageBatch': {
         const queue = this.resolve(requireString(input, 'QueueUrl'));
         const entries = checkBatch(input.Entries);
-        const Successful: unknown[] = [];
-        const Failed: unknown[] = [];
+        const Successful: DeleteMessageBatchResultEntry[] = [];
+        const Failed: BatchResultErrorEntry[] = [];
         for (const entry of entries) {
           try {
             this.deleteByReceipt(queue, entry.ReceiptHandle);
@@ -740,7 +757,7 @@ export class LocalSqs {
       if (!(name in all) && !SETTABLE_ATTRIBUTES.has(name)) {
         throw new SqsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
       }
-      if (name in all) out[name] = all[name]!;
+      if (name in all) out[name] = all[name];
     }
     return out;
   }
@@ -780,7 +797,20 @@ export class LocalSqs {
   }
 }
 
-function requireString(input: Record<string, any>, key: string): string {
+/**
+ * A map parameter (Attributes) as sent, read by `Object.entries`: anything but an object yields no names, or
+ * (a string) names that are refused as unknown.
+ */
+function mapField(value: JsonValue | undefined): Readonly<Record<string, unknown>> {
+  return (value ?? {}) as Readonly<Record<string, unknown>>;
+}
+
+/** MessageAttributes as the SDK sends them (binary values in base64); `enqueue` treats null as none. */
+function messageAttributesField(value: JsonValue | undefined): Record<string, MessageAttributeValue> | null | undefined {
+  return value as Record<string, MessageAttributeValue> | null | undefined;
+}
+
+function requireString(input: JsonObject, key: string): string {
   const value = input[key];
   if (typeof value !== 'string' || value.length === 0) {
     throw new SqsError('MissingParameter', `The request must contain the parameter ${key}.`);
@@ -788,7 +818,7 @@ function requireString(input: Record<string, any>, key: string): string {
   return value;
 }
 
-function optionalInt(input: Record<string, any>, key: string): number | undefined {
+function optionalInt(input: JsonObject, key: string): number | undefined {
   const value = input[key];
   if (value === undefined || value === null) return undefined;
   const n = Number(value);
@@ -796,7 +826,14 @@ function optionalInt(input: Record<string, any>, key: string): number | undefine
   return n;
 }
 
-function checkBatch(entries: unknown): Array<Record<string, any>> {
+/** A batch entry whose Id was checked. */
+type BatchEntry = JsonObject & { Id: string };
+
+function hasValidBatchId(entry: unknown): entry is BatchEntry {
+  return isJsonObject(entry) && typeof entry.Id === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(entry.Id);
+}
+
+function checkBatch(entries: unknown): BatchEntry[] {
   if (!Array.isArray(entries) || entries.length === 0) {
     throw new SqsError('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
   }
@@ -804,12 +841,14 @@ function checkBatch(entries: unknown): Array<Record<string, any>> {
     throw new SqsError('TooManyEntriesInBatchRequest', 'Maximum number of entries per request are 10.');
   }
   const ids = new Set<string>();
-  for (const entry of entries as Array<Record<string, any>>) {
-    if (typeof entry?.Id !== 'string' || !/^[A-Za-z0-9_-]{1,80}$/.test(entry.Id)) {
+  const checked: BatchEntry[] = [];
+  for (const entry of entries as unknown[]) {
+    if (!hasValidBatchId(entry)) {
       throw new SqsError('InvalidBatchEntryId', 'A batch entry id can only contain alphanumeric characters, hyphens and underscores.');
     }
     if (ids.has(entry.Id)) throw new SqsError('BatchEntryIdsNotDistinct', `Id ${entry.Id} repeated.`);
     ids.add(entry.Id);
+    checked.push(entry);
   }
-  return entries as Array<Record<string, any>>;
+  return checked;
 }

@@ -31,10 +31,12 @@ export function parseStateMachineArn(arn: unknown): ParsedStateMachineArn | unde
   if (typeof arn !== 'string') return undefined;
   const m = /^arn:aws[\w-]*:states:[^:]*:[^:]*:stateMachine:([^:]+)(?::([^:]+))?$/.exec(arn);
   if (!m) return undefined;
-  if (m[2] === undefined) return { name: m[1] };
+  // The qualifier group is optional: `at` types it as possibly absent, as it is for an unqualified ARN.
+  const qualifier = m.at(2);
+  if (qualifier === undefined) return { name: m[1] };
   // An alias ARN has a non-numeric qualifier; aliases are not emulated, so report it as unparsable.
-  if (!/^\d+$/.test(m[2])) return undefined;
-  return { name: m[1], version: Number(m[2]) };
+  if (!/^\d+$/.test(qualifier)) return undefined;
+  return { name: m[1], version: Number(qualifier) };
 }
 
 /** `arn:aws:states:::lambda:invoke.waitForTaskToken` → `{resourceType: 'lambda', resource: 'invoke.waitForTaskToken'}`. */

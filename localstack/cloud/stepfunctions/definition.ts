@@ -12,6 +12,8 @@
  * - a Distributed Map becomes a Task whose local handler reads, batches, runs child executions and writes results.
  */
 import { createRequire } from 'node:module';
+import type { Catcher, ChoiceRule, ItemProcessor, MapState, ReaderConfig, State, StateMachineDefinition, StateScope } from './asl';
+import { parseJson, type JsonObject, type JsonValue } from './json';
 
 export const TOKEN_PLACEHOLDER = '__LOCALSFN_TASK_TOKEN__';
 const ENTERED_TIME_PLACEHOLDER = '__LOCALSFN_STATE_ENTERED_TIME__';
@@ -41,9 +43,9 @@ export interface DistributedMapSpec {
   name: string;
   label: string;
   readerResource?: string;
-  readerConfig?: Record<string, any>;
+  readerConfig?: ReaderConfig;
   /** ItemSelector (or the legacy Parameters) after the `$$` rewrite; evaluated per item. */
-  itemSelector?: unknown;
+  itemSelector?: JsonValue;
   batcher?: { maxItemsPerBatch?: number; maxInputBytesPerBatch?: number };
   maxConcurrency?: number;
   toleratedFailurePercentage?: number;
@@ -57,7 +59,7 @@ type HandlerSpec = TaskSpec | DistributedMapSpec;
 
 export interface CompiledMachine {
   /** The definition handed to the library. */
-  definition: Record<string, any>;
+  definition: StateMachineDefinition;
   /** Task handler specs by (unique) state name. */
   handlers: Map<string, HandlerSpec>;
   /** Every state by unique name → its original name and type. */
@@ -69,8 +71,6 @@ export interface CompiledMachine {
 export class DefinitionError extends Error {
   override readonly name = 'DefinitionError';
 }
-
-type Json = any;
 
 const require = createRequire(import.meta.url);
 const aslValidator = require('asl-validator') as (
@@ -90,30 +90,37 @@ function isSupportedTaskResource(resource: string): boolean {
   return SUPPORTED_RESOURCES.some((re) => re.test(resource));
 }
 
+/** A field of a validator error as text (the validator reports strings; anything else is shown as JSON). */
+function errorText(value: unknown, fallback: string): string {
+  if (value === undefined || value === null) return fallback;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
 /** Parses and validates a definition string as CreateStateMachine does; throws DefinitionError with the reasons. */
-export function parseDefinition(text: unknown): Record<string, any> {
+export function parseDefinition(text: unknown): StateMachineDefinition {
   if (typeof text !== 'string') throw new DefinitionError('Definition must be a JSON string.');
-  let definition: Json;
+  let definition: JsonValue;
   try {
-    definition = JSON.parse(text);
+    definition = parseJson(text);
   } catch (error) {
-    throw new DefinitionError(`Invalid State Machine Definition: not JSON (${(error as Error).message})`);
+    throw new DefinitionError(`Invalid State Machine Definition: not JSON (${(error as Error).message})`, { cause: error });
   }
   const result = aslValidator(definition, { checkArn: true, checkPaths: true });
   if (!result.isValid) {
-    const reasons = result.errors.map((e) => `${e['Error code'] ?? ''}: ${e['Message'] ?? JSON.stringify(e)}`);
+    const reasons = result.errors.map((e) => `${errorText(e['Error code'], '')}: ${errorText(e['Message'], JSON.stringify(e))}`);
     throw new DefinitionError(`Invalid State Machine Definition: ${reasons.join('; ')}`);
   }
-  return definition;
+  // The validator checked the definition against the States Language schema.
+  return definition as StateMachineDefinition;
 }
 
-export function compileDefinition(definition: Record<string, any>): CompiledMachine {
+export function compileDefinition(definition: StateMachineDefinition): CompiledMachine {
   const source = structuredClone(definition);
   if (source.QueryLanguage === 'JSONata') {
     throw new DefinitionError('The local cloud does not support JSONata state machines (QueryLanguage: JSONata).');
   }
-  const compiled: CompiledMachine = { definition: {}, handlers: new Map(), states: new Map() };
   renameDuplicates(source, new Set());
+  const compiled: CompiledMachine = { definition: { StartAt: source.StartAt, States: {} }, handlers: new Map(), states: new Map() };
   compiled.definition = compileScope(source, compiled);
   if (typeof source.TimeoutSeconds === 'number') compiled.timeoutSeconds = source.TimeoutSeconds;
   return compiled;
@@ -124,31 +131,40 @@ export function compileDefinition(definition: Record<string, any>): CompiledMach
 /** Internal names carry the original one after a marker the history strips away. */
 const RENAME_MARKER = ' \u2063#';
 
-function renameDuplicates(scope: Json, used: Set<string>): void {
+function catchersOf(state: State): Catcher[] {
+  return (state.Type === 'Task' || state.Type === 'Map' || state.Type === 'Parallel' ? state.Catch : undefined) ?? [];
+}
+
+function renameDuplicates(scope: StateScope, used: Set<string>): void {
   const renames = new Map<string, string>();
-  const states: Record<string, Json> = {};
-  for (const [name, state] of Object.entries<Json>(scope.States ?? {})) {
+  const states: Record<string, State> = {};
+  for (const [name, state] of Object.entries(scope.States)) {
     let unique = name;
     for (let n = 2; used.has(unique); n++) unique = `${name}${RENAME_MARKER}${n}`;
     used.add(unique);
     if (unique !== name) renames.set(name, unique);
     states[unique] = state;
   }
-  const rename = (target: unknown) => (typeof target === 'string' ? renames.get(target) ?? target : target);
+  const rename = (target: string) => renames.get(target) ?? target;
   if (renames.size > 0) {
     scope.StartAt = rename(scope.StartAt);
-    for (const state of Object.values<Json>(states)) {
+    for (const state of Object.values(states)) {
       if (state.Next !== undefined) state.Next = rename(state.Next);
-      if (state.Default !== undefined) state.Default = rename(state.Default);
-      for (const choice of state.Choices ?? []) choice.Next = rename(choice.Next);
-      for (const catcher of state.Catch ?? []) catcher.Next = rename(catcher.Next);
+      if (state.Type === 'Choice') {
+        if (state.Default !== undefined) state.Default = rename(state.Default);
+        for (const choice of state.Choices) if (choice.Next !== undefined) choice.Next = rename(choice.Next);
+      }
+      for (const catcher of catchersOf(state)) catcher.Next = rename(catcher.Next);
     }
   }
   scope.States = states;
-  for (const state of Object.values<Json>(states)) {
-    if (state.Type === 'Parallel') for (const branch of state.Branches ?? []) renameDuplicates(branch, used);
+  for (const state of Object.values(states)) {
+    if (state.Type === 'Parallel') for (const branch of state.Branches) renameDuplicates(branch, used);
     // A Distributed Map's processor runs as separate child executions, so its names form a scope of their own.
-    if (state.Type === 'Map' && !isDistributed(state)) renameDuplicates(state.ItemProcessor ?? state.Iterator ?? {}, used);
+    if (state.Type === 'Map' && !distributedProcessor(state)) {
+      const processor = inlineProcessor(state);
+      if (processor) renameDuplicates(processor, used);
+    }
   }
 }
 
@@ -157,68 +173,75 @@ export function originalName(internalName: string): string {
   return i < 0 ? internalName : internalName.slice(0, i);
 }
 
-function isDistributed(state: Json): boolean {
-  return state?.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED';
+/** The ItemProcessor of a Distributed Map, or undefined for an inline Map. */
+function distributedProcessor(state: MapState): ItemProcessor | undefined {
+  return state.ItemProcessor?.ProcessorConfig?.Mode === 'DISTRIBUTED' ? state.ItemProcessor : undefined;
+}
+
+function inlineProcessor(state: MapState): StateScope | undefined {
+  return state.ItemProcessor ?? state.Iterator;
 }
 
 // --- scopes and states -----------------------------------------------------------------------------------------
 
-function compileScope(scope: Json, compiled: CompiledMachine): Json {
-  const states: Record<string, Json> = {};
-  for (const [internal, state] of Object.entries<Json>(scope.States)) {
+function compileScope(scope: StateScope, compiled: CompiledMachine): StateScope {
+  const states: Record<string, State> = {};
+  for (const [internal, state] of Object.entries(scope.States)) {
     const name = originalName(internal);
     compiled.states.set(internal, { name, type: state.Type });
     states[internal] = compileState(internal, name, state, compiled);
   }
-  const out: Json = { StartAt: scope.StartAt, States: states };
-  return out;
+  return { StartAt: scope.StartAt, States: states };
 }
 
 const UNSUPPORTED_FIELDS = ['Assign', 'Arguments', 'Output', 'Credentials'];
+const TEMPLATE_FIELDS = ['Parameters', 'ItemSelector', 'ResultSelector'];
 
-function compileState(internal: string, name: string, state: Json, compiled: CompiledMachine): Json {
+function compileState(internal: string, name: string, state: State, compiled: CompiledMachine): State {
   for (const field of UNSUPPORTED_FIELDS) {
     if (field in state) throw new DefinitionError(`State '${name}': the local cloud does not support the field ${field}.`);
   }
   if (state.QueryLanguage === 'JSONata') {
     throw new DefinitionError(`State '${name}': the local cloud does not support JSONata (QueryLanguage: JSONata).`);
   }
-  const out: Json = { ...state };
+  // The rewrites below work field by field on the state as plain JSON; each keeps the shape of the field it rewrites.
+  const out: JsonObject = { ...state };
   delete out.QueryLanguage;
-  for (const key of Object.keys(out)) {
-    if (key.endsWith('Path') && key !== 'ResultPath' && typeof out[key] === 'string') out[key] = rewritePath(out[key]);
+  for (const [key, value] of Object.entries(out)) {
+    if (key.endsWith('Path') && key !== 'ResultPath' && typeof value === 'string') out[key] = rewritePath(value);
   }
-  for (const key of ['Parameters', 'ItemSelector', 'ResultSelector']) {
+  for (const key of TEMPLATE_FIELDS) {
     // Only a Task's Parameters reach a handler that can substitute placeholders.
     if (key in out) out[key] = rewriteTemplate(out[key], name, state.Type === 'Task' && key === 'Parameters');
   }
   switch (state.Type) {
     case 'Task':
-      return compileTask(internal, name, out, compiled);
+      return compileTask(internal, name, out, compiled) as State;
     case 'Choice':
-      out.Choices = (state.Choices ?? []).map((rule: Json) => rewriteChoiceRule(rule));
-      return out;
+      out.Choices = state.Choices.map((rule) => rewriteChoiceRule(rule));
+      return out as State;
     case 'Parallel':
-      out.Branches = (state.Branches ?? []).map((branch: Json) => compileScope(branch, compiled));
-      return out;
-    case 'Map':
-      if (isDistributed(state)) return compileDistributedMap(internal, name, state, out, compiled);
+      out.Branches = state.Branches.map((branch) => compileScope(branch, compiled));
+      return out as State;
+    case 'Map': {
+      const distributed = distributedProcessor(state);
+      if (distributed) return compileDistributedMap(internal, name, state, distributed, out, compiled) as State;
       for (const key of ['ItemReader', 'ItemBatcher', 'ResultWriter']) {
         if (key in state) throw new DefinitionError(`State '${name}': ${key} requires a Distributed Map (ProcessorConfig.Mode DISTRIBUTED).`);
       }
-      {
-        const processor = state.ItemProcessor ?? state.Iterator;
-        const compiledProcessor = compileScope(processor, compiled);
-        delete out.Iterator;
-        out.ItemProcessor = compiledProcessor;
-      }
-      return out;
+      const processor = inlineProcessor(state);
+      if (!processor) throw new DefinitionError(`State '${name}': a Map state needs an ItemProcessor.`);
+      const compiledProcessor = compileScope(processor, compiled);
+      delete out.Iterator;
+      out.ItemProcessor = compiledProcessor;
+      return out as State;
+    }
     default:
-      return out;
+      return out as State;
   }
 }
 
-function compileTask(internal: string, name: string, out: Json, compiled: CompiledMachine): Json {
+function compileTask(internal: string, name: string, out: JsonObject, compiled: CompiledMachine): JsonObject {
   const resource = out.Resource;
   if (typeof resource !== 'string' || !isSupportedTaskResource(resource)) {
     throw new DefinitionError(
@@ -234,22 +257,30 @@ function compileTask(internal: string, name: string, out: Json, compiled: Compil
   // jsonpath-plus answers `$` of a falsy input (0, false, "") with nothing, so the state input is only wrapped
   // when there is something to carry beside it.
   if ('Parameters' in out || timeoutPath || heartbeatPath) {
-    const envelope: Json = 'Parameters' in out ? { payload: out.Parameters } : { 'payload.$': '$' };
+    const envelope: JsonObject = 'Parameters' in out ? { payload: out.Parameters } : { 'payload.$': '$' };
     if (timeoutPath) envelope['timeoutSeconds.$'] = timeoutPath;
     if (heartbeatPath) envelope['heartbeatSeconds.$'] = heartbeatPath;
     out.Parameters = envelope;
     spec.enveloped = true;
   }
-  for (const key of ['TimeoutSecondsPath', 'HeartbeatSeconds', 'HeartbeatSecondsPath']) delete out[key];
+  delete out.TimeoutSecondsPath;
+  delete out.HeartbeatSeconds;
+  delete out.HeartbeatSecondsPath;
   out.TimeoutSeconds = MAX_TIMER_SECONDS;
   compiled.handlers.set(internal, spec);
   return out;
 }
 
-function compileDistributedMap(internal: string, name: string, state: Json, out: Json, compiled: CompiledMachine): Json {
-  const processorSource = { ...state.ItemProcessor };
-  const executionType = processorSource.ProcessorConfig?.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
-  delete processorSource.ProcessorConfig;
+function compileDistributedMap(
+  internal: string,
+  name: string,
+  state: MapState,
+  processor: ItemProcessor,
+  out: JsonObject,
+  compiled: CompiledMachine,
+): JsonObject {
+  const { ProcessorConfig: processorConfig, ...processorSource } = processor;
+  const executionType = processorConfig?.ExecutionType === 'EXPRESS' ? 'EXPRESS' : 'STANDARD';
   const spec: DistributedMapSpec = {
     kind: 'distributedMap',
     name,
@@ -257,12 +288,12 @@ function compileDistributedMap(internal: string, name: string, state: Json, out:
     executionType,
     processor: compileDefinition(processorSource),
   };
-  const envelope: Json = { 'input.$': '$' };
+  const envelope: JsonObject = { 'input.$': '$' };
   const reader = state.ItemReader;
   if (reader) {
     spec.readerResource = reader.Resource;
     spec.readerConfig = { ...(reader.ReaderConfig ?? {}) };
-    if (!/^arn:aws[\w-]*:states:::s3:(getObject|listObjectsV2)$/.test(String(reader.Resource))) {
+    if (!/^arn:aws[\w-]*:states:::s3:(getObject|listObjectsV2)$/.test(reader.Resource)) {
       throw new DefinitionError(`State '${name}': the local cloud's ItemReader supports s3:getObject and s3:listObjectsV2, not ${reader.Resource}.`);
     }
     envelope.reader = rewriteTemplate(reader.Parameters ?? {}, name);
@@ -289,13 +320,13 @@ function compileDistributedMap(internal: string, name: string, state: Json, out:
   if (typeof state.ToleratedFailureCountPath === 'string') envelope['toleratedFailureCount.$'] = rewritePath(state.ToleratedFailureCountPath);
   if (state.ResultWriter) {
     spec.writerResource = state.ResultWriter.Resource;
-    if (!/^arn:aws[\w-]*:states:::s3:putObject$/.test(String(state.ResultWriter.Resource))) {
+    if (!/^arn:aws[\w-]*:states:::s3:putObject$/.test(state.ResultWriter.Resource)) {
       throw new DefinitionError(`State '${name}': the local cloud's ResultWriter supports s3:putObject, not ${state.ResultWriter.Resource}.`);
     }
     envelope.writer = rewriteTemplate(state.ResultWriter.Parameters ?? {}, name);
   }
   compiled.handlers.set(internal, spec);
-  const task: Json = { Type: 'Task', Resource: DISTRIBUTED_MAP_RESOURCE, Parameters: envelope, TimeoutSeconds: MAX_TIMER_SECONDS };
+  const task: JsonObject = { Type: 'Task', Resource: DISTRIBUTED_MAP_RESOURCE, Parameters: envelope, TimeoutSeconds: MAX_TIMER_SECONDS };
   for (const key of ['Comment', 'InputPath', 'ResultSelector', 'ResultPath', 'OutputPath', 'Retry', 'Catch', 'Next', 'End']) {
     if (key in out) task[key] = out[key];
   }
@@ -329,11 +360,11 @@ function rewriteIntrinsic(expression: string, stateName: string, inTask: boolean
  * `inTask`: the template is a Task's payload, whose placeholders the handler replaces. Elsewhere
  * `$$.State.EnteredTime` falls back to the execution's start time.
  */
-function rewriteTemplate(template: Json, stateName: string, inTask = false): Json {
-  if (Array.isArray(template)) return template.map((v) => rewriteTemplate(v, stateName, inTask));
+function rewriteTemplate(template: JsonValue | undefined, stateName: string, inTask = false): JsonValue | undefined {
+  if (Array.isArray(template)) return template.map((v) => rewriteTemplate(v, stateName, inTask) ?? null);
   if (template === null || typeof template !== 'object') return template;
-  const out: Json = {};
-  for (const [key, value] of Object.entries<Json>(template)) {
+  const out: JsonObject = {};
+  for (const [key, value] of Object.entries(template)) {
     if (!key.endsWith('.$') || typeof value !== 'string') {
       out[key] = rewriteTemplate(value, stateName, inTask);
       continue;
@@ -351,9 +382,9 @@ function rewriteTemplate(template: Json, stateName: string, inTask = false): Jso
   return out;
 }
 
-function rewriteChoiceRule(rule: Json): Json {
-  const out: Json = { ...rule };
-  for (const [key, value] of Object.entries<Json>(rule)) {
+function rewriteChoiceRule(rule: ChoiceRule): ChoiceRule {
+  const out: JsonObject = { ...rule };
+  for (const [key, value] of Object.entries(rule)) {
     if ((key === 'Variable' || key.endsWith('Path')) && typeof value === 'string') out[key] = rewritePath(value);
   }
   if (Array.isArray(rule.And)) out.And = rule.And.map(rewriteChoiceRule);
@@ -363,20 +394,20 @@ function rewriteChoiceRule(rule: Json): Json {
 }
 
 /** Replaces the placeholders a Task's payload may carry, in whole strings and inside intrinsic results. */
-export function substitutePlaceholders(value: Json, token: string, enteredTime: string): Json {
+export function substitutePlaceholders(value: JsonValue, token: string, enteredTime: string): JsonValue {
   if (typeof value === 'string') {
     if (!value.includes('__LOCALSFN_')) return value;
     return value.split(TOKEN_PLACEHOLDER).join(token).split(ENTERED_TIME_PLACEHOLDER).join(enteredTime);
   }
   if (Array.isArray(value)) return value.map((v) => substitutePlaceholders(v, token, enteredTime));
   if (value !== null && typeof value === 'object') {
-    const out: Json = {};
-    for (const [k, v] of Object.entries<Json>(value)) out[k] = substitutePlaceholders(v, token, enteredTime);
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) out[k] = v === undefined ? v : substitutePlaceholders(v, token, enteredTime);
     return out;
   }
   return value;
 }
 
-export function usesTaskToken(value: Json): boolean {
+export function usesTaskToken(value: JsonValue | undefined): boolean {
   return JSON.stringify(value ?? null).includes(TOKEN_PLACEHOLDER);
 }

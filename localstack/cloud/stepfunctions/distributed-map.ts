@@ -10,9 +10,9 @@ import { mapRunArn, mapRunChildExecutionArn } from './arns';
 import type { DistributedMapSpec } from './definition';
 import { executionClosedError, StatesError } from './errors';
 import { getObjectText, listObjectItems, putObjectText } from './integrations';
+import { objectOr, parseJson, type JsonObject, type JsonValue } from './json';
 import { ExecutionRuntime } from './runtime';
-
-type Json = any;
+import type { ReaderConfig } from './asl';
 
 /** Local ceiling for "MaxConcurrency: 0" (AWS runs up to 10,000 children at once). */
 const UNLIMITED_CONCURRENCY = 1000;
@@ -41,15 +41,28 @@ export interface MapRunHost {
   readonly scope: Parameters<typeof mapRunArn>[0];
   readonly mapRuns: Map<string, MapRun>;
   readonly s3: Parameters<typeof getObjectText>[0];
-  contextOf(execution: ExecutionRuntime): Json;
-  addEvent(execution: ExecutionRuntime, type: string, detailsKey?: string, details?: Json): void;
-  runChild(child: ExecutionRuntime, input: Json): Promise<unknown>;
+  contextOf(execution: ExecutionRuntime): JsonObject;
+  addEvent(execution: ExecutionRuntime, type: string, detailsKey?: string, details?: JsonObject): void;
+  runChild(child: ExecutionRuntime, input: JsonValue): Promise<unknown>;
   finish(execution: ExecutionRuntime, status: 'ABORTED', result: { error: string; cause: string }): void;
 }
 
-export async function runDistributedMap(engine: MapRunHost, parent: ExecutionRuntime, spec: DistributedMapSpec, envelope: Json): Promise<Json> {
-  const input = envelope?.input;
-  let items = spec.readerResource ? await readItems(engine, spec, envelope) : (envelope?.items ?? input);
+/** One child execution's input and the number of items it carries (a batch carries several). */
+interface WorkUnit {
+  input: JsonValue;
+  size: number;
+}
+
+export async function runDistributedMap(
+  engine: MapRunHost,
+  parent: ExecutionRuntime,
+  spec: DistributedMapSpec,
+  received: JsonValue,
+): Promise<JsonValue> {
+  // The handler receives the envelope the compiler wrote as the state's Parameters.
+  const envelope = objectOr(received);
+  const input = envelope.input ?? null;
+  let items = spec.readerResource ? await readItems(engine, spec, envelope) : (envelope.items ?? input);
   if (!Array.isArray(items)) {
     throw new StatesError('States.Runtime', `The items of Map state '${spec.name}' are not an array.`, { retryable: false, catchable: false });
   }
@@ -57,9 +70,9 @@ export async function runDistributedMap(engine: MapRunHost, parent: ExecutionRun
   if (parent.cancelled) throw executionClosedError();
 
   const units = batch(spec, envelope, items);
-  const maxConcurrency = positiveOr(envelope?.maxConcurrency, spec.maxConcurrency);
-  const pct = numberOrUndefined(envelope?.toleratedFailurePercentage) ?? spec.toleratedFailurePercentage;
-  const count = numberOrUndefined(envelope?.toleratedFailureCount) ?? spec.toleratedFailureCount;
+  const maxConcurrency = positiveOr(envelope.maxConcurrency, spec.maxConcurrency);
+  const pct = numberOrUndefined(envelope.toleratedFailurePercentage) ?? spec.toleratedFailurePercentage;
+  const count = numberOrUndefined(envelope.toleratedFailureCount) ?? spec.toleratedFailureCount;
   const id = randomUUID();
   const smName = parent.record.stateMachineArn.split(':stateMachine:')[1].split('/')[0];
   const run: MapRun = {
@@ -77,9 +90,10 @@ export async function runDistributedMap(engine: MapRunHost, parent: ExecutionRun
   engine.mapRuns.set(run.mapRunArn, run);
   engine.addEvent(parent, 'MapRunStarted', 'mapRunStartedEventDetails', { mapRunArn: run.mapRunArn });
 
-  const results: Array<{ child: ExecutionRuntime; input: Json } | undefined> = new Array(units.length);
+  const results: Array<{ child: ExecutionRuntime; input: JsonValue } | undefined> = new Array<undefined>(units.length);
   let failedItems = 0;
-  let exceeded = false;
+  // Widened on purpose: the workers set it while this function awaits them, which TypeScript's narrowing cannot see.
+  let exceeded = false as boolean;
   const exceeds = () => {
     if (pct === undefined && count === undefined) return failedItems > 0;
     return (pct !== undefined && (failedItems / Math.max(items.length, 1)) * 100 > pct) || (count !== undefined && failedItems > count);
@@ -114,7 +128,7 @@ export async function runDistributedMap(engine: MapRunHost, parent: ExecutionRun
       const status = child.record.status;
       const bucket = status === 'SUCCEEDED' ? 'succeeded' : status === 'TIMED_OUT' ? 'timedOut' : status === 'ABORTED' ? 'aborted' : 'failed';
       move(run, unit.size, 'running', bucket);
-      if (status !== 'SUCCEEDED' && !parent.cancelled) {
+      if (status !== 'SUCCEEDED' && !parent.isCancelled()) {
         failedItems += unit.size;
         if (exceeds()) exceeded = true;
       }
@@ -126,18 +140,18 @@ export async function runDistributedMap(engine: MapRunHost, parent: ExecutionRun
     // AWS aborts the children still running once the threshold is crossed.
     for (const r of results) if (r && !r.child.closed) engine.finish(r.child, 'ABORTED', { error: 'States.Aborted', cause: 'The Map Run failed.' });
   }
-  if (parent.cancelled) {
+  if (parent.isCancelled()) {
     run.status = 'ABORTED';
     run.stopDate = Date.now();
     throw executionClosedError();
   }
 
-  let output: Json;
+  let output: JsonValue;
   if (spec.writerResource) {
-    output = await writeResults(engine, run, envelope?.writer ?? {}, id, results);
+    output = await writeResults(engine, run, objectOr(envelope.writer), id, results);
   } else {
     output = results.filter((r) => r !== undefined).map(({ child }) =>
-      child.record.status === 'SUCCEEDED' ? JSON.parse(child.record.output ?? 'null') : { Error: child.record.error, Cause: child.record.cause },
+      child.record.status === 'SUCCEEDED' ? parseJson(child.record.output ?? 'null') : { Error: child.record.error, Cause: child.record.cause },
     );
   }
   run.stopDate = Date.now();
@@ -150,6 +164,12 @@ export async function runDistributedMap(engine: MapRunHost, parent: ExecutionRun
   run.status = 'SUCCEEDED';
   engine.addEvent(parent, 'MapRunSucceeded');
   return output;
+}
+
+/** A bucket name or prefix from the ResultWriter's Parameters as text (a non-string is shown as JSON). */
+function textOf(value: JsonValue | undefined): string {
+  if (value === undefined || value === null) return '';
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
 function counts(total: number): MapRun['itemCounts'] {
@@ -174,21 +194,24 @@ function positiveOr(value: unknown, fallback: number | undefined): number | unde
 
 // --- reading ---------------------------------------------------------------------------------------------------
 
-async function readItems(engine: MapRunHost, spec: DistributedMapSpec, envelope: Json): Promise<Json[]> {
-  const params = envelope?.reader ?? {};
+async function readItems(engine: MapRunHost, spec: DistributedMapSpec, envelope: JsonObject): Promise<JsonValue[]> {
+  const params = objectOr(envelope.reader);
   const config = spec.readerConfig ?? {};
-  const maxItems = numberOrUndefined(envelope?.readerMaxItems) ?? numberOrUndefined(config.MaxItems) ?? Number.POSITIVE_INFINITY;
+  const maxItems = numberOrUndefined(envelope.readerMaxItems) ?? numberOrUndefined(config.MaxItems) ?? Number.POSITIVE_INFINITY;
   try {
-    if (/listObjectsV2$/.test(spec.readerResource!)) return await listObjectItems(engine.s3, params, maxItems);
-    const text = await getObjectText(engine.s3, params.Bucket, params.Key);
-    const type = String(config.InputType ?? 'JSON').toUpperCase();
-    let items: Json[];
+    if (spec.readerResource?.endsWith('listObjectsV2')) return await listObjectItems(engine.s3, params, maxItems);
+    // S3 checks the bucket and key as it would for the real ItemReader.
+    const bucket = params.Bucket as string;
+    const key = params.Key as string;
+    const text = await getObjectText(engine.s3, bucket, key);
+    const type = (config.InputType ?? 'JSON').toUpperCase();
+    let items: JsonValue[];
     if (type === 'JSON') {
-      const parsed = JSON.parse(text);
-      if (!Array.isArray(parsed)) throw new Error(`s3://${params.Bucket}/${params.Key} does not contain a JSON array`);
+      const parsed = parseJson(text);
+      if (!Array.isArray(parsed)) throw new Error(`s3://${bucket}/${key} does not contain a JSON array`);
       items = parsed;
     } else if (type === 'JSONL') {
-      items = text.split(/\r?\n/).filter((line) => line.trim() !== '').map((line) => JSON.parse(line));
+      items = text.split(/\r?\n/).filter((line) => line.trim() !== '').map((line) => parseJson(line));
     } else if (type === 'CSV') {
       items = parseCsv(text, config);
     } else {
@@ -200,8 +223,10 @@ async function readItems(engine: MapRunHost, spec: DistributedMapSpec, envelope:
   }
 }
 
-function parseCsv(text: string, config: Json): Json[] {
-  const delimiter = { COMMA: ',', PIPE: '|', SEMICOLON: ';', SPACE: ' ', TAB: '\t' }[String(config.CSVDelimiter ?? 'COMMA')] ?? ',';
+const CSV_DELIMITERS: Partial<Record<string, string>> = { COMMA: ',', PIPE: '|', SEMICOLON: ';', SPACE: ' ', TAB: '\t' };
+
+function parseCsv(text: string, config: ReaderConfig): JsonObject[] {
+  const delimiter = CSV_DELIMITERS[config.CSVDelimiter ?? 'COMMA'] ?? ',';
   const rows: string[][] = [];
   let row: string[] = [];
   let field = '';
@@ -209,21 +234,29 @@ function parseCsv(text: string, config: Json): Json[] {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), i++;
-      else if (c === '"') quoted = false;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
       else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === delimiter) row.push(field), (field = '');
-    else if (c === '\n' || c === '\r') {
+    else if (c === delimiter) {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
       row.push(field);
       rows.push(row);
-      (row = []), (field = '');
+      row = [];
+      field = '';
     } else field += c;
   }
-  if (field !== '' || row.length > 0) row.push(field), rows.push(row);
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
   const given = config.CSVHeaderLocation === 'GIVEN';
-  const headers: string[] = given ? config.CSVHeaders ?? [] : rows.shift() ?? [];
+  const headers: string[] = given ? (config.CSVHeaders ?? []) : (rows.shift() ?? []);
   return rows.map((r) => Object.fromEntries(headers.map((h, i) => [h, r[i] ?? ''])));
 }
 
@@ -231,7 +264,7 @@ function parseCsv(text: string, config: Json): Json[] {
  * ItemSelector needs JSONPath, intrinsics and `$$.Map.Item` exactly as the library evaluates them, so it is
  * evaluated by the library itself: an inline Map of Pass states over the items, passed through the Context Object.
  */
-async function selectItems(selector: Json, input: Json, items: Json[], context: Json): Promise<Json[]> {
+async function selectItems(selector: JsonValue, input: JsonValue, items: JsonValue[], context: JsonObject): Promise<JsonValue[]> {
   const machine = new StateMachine(
     {
       StartAt: 'Select',
@@ -247,27 +280,29 @@ async function selectItems(selector: Json, input: Json, items: Json[], context: 
     } as never,
     { validationOptions: { noValidate: true } },
   );
-  const run = machine.run(input, { context: { ...context, LocalItems: items } as never });
+  // The library's JSON type is ours without `undefined` fields, which parsed JSON never has.
+  const run = machine.run(input as never, { context: { ...context, LocalItems: items } });
   void (async () => {
     for await (const _event of run.eventLogs) {
       // Drained only so the library does not queue an event per item in memory.
     }
   })();
   try {
-    return (await run.result) as Json[];
+    // The Map over the items answers one selected value per item.
+    return (await run.result) as JsonValue[];
   } catch (error) {
     const cause = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : (error as Error);
     throw new StatesError(cause.name, cause.message, { retryable: false });
   }
 }
 
-function batch(spec: DistributedMapSpec, envelope: Json, items: Json[]): Array<{ input: Json; size: number }> {
+function batch(spec: DistributedMapSpec, envelope: JsonObject, items: JsonValue[]): WorkUnit[] {
   if (!spec.batcher) return items.map((item) => ({ input: item, size: 1 }));
-  const maxItems = numberOrUndefined(envelope?.maxItemsPerBatch) ?? spec.batcher.maxItemsPerBatch ?? Number.POSITIVE_INFINITY;
-  const maxBytes = numberOrUndefined(envelope?.maxInputBytesPerBatch) ?? spec.batcher.maxInputBytesPerBatch ?? 262_144;
-  const batchInput = envelope?.batchInput;
-  const units: Array<{ input: Json; size: number }> = [];
-  let current: Json[] = [];
+  const maxItems = numberOrUndefined(envelope.maxItemsPerBatch) ?? spec.batcher.maxItemsPerBatch ?? Number.POSITIVE_INFINITY;
+  const maxBytes = numberOrUndefined(envelope.maxInputBytesPerBatch) ?? spec.batcher.maxInputBytesPerBatch ?? 262_144;
+  const batchInput = envelope.batchInput;
+  const units: WorkUnit[] = [];
+  let current: JsonValue[] = [];
   let bytes = 0;
   const flush = () => {
     if (current.length === 0) return;
@@ -276,7 +311,7 @@ function batch(spec: DistributedMapSpec, envelope: Json, items: Json[]): Array<{
     bytes = 0;
   };
   for (const item of items) {
-    const size = Buffer.byteLength(JSON.stringify(item ?? null));
+    const size = Buffer.byteLength(JSON.stringify(item));
     if (current.length > 0 && (current.length >= maxItems || bytes + size > maxBytes)) flush();
     current.push(item);
     bytes += size;
@@ -290,17 +325,17 @@ function batch(spec: DistributedMapSpec, envelope: Json, items: Json[]): Array<{
 async function writeResults(
   engine: MapRunHost,
   run: MapRun,
-  params: Json,
+  params: JsonObject,
   id: string,
-  results: Array<{ child: ExecutionRuntime; input: Json } | undefined>,
-): Promise<Json> {
-  const bucket = String(params.Bucket ?? '');
-  const prefix = [String(params.Prefix ?? '').replace(/\/+$/, ''), id].filter((p) => p !== '').join('/');
-  const byStatus: Record<'SUCCEEDED' | 'FAILED' | 'PENDING', Json[]> = { SUCCEEDED: [], FAILED: [], PENDING: [] };
+  results: Array<{ child: ExecutionRuntime; input: JsonValue } | undefined>,
+): Promise<JsonValue> {
+  const bucket = textOf(params.Bucket);
+  const prefix = [textOf(params.Prefix).replace(/\/+$/, ''), id].filter((p) => p !== '').join('/');
+  const byStatus: Record<'SUCCEEDED' | 'FAILED' | 'PENDING', JsonObject[]> = { SUCCEEDED: [], FAILED: [], PENDING: [] };
   for (const r of results) {
     if (!r) continue;
     const rec = r.child.record;
-    const entry: Json = {
+    const entry: JsonObject = {
       ExecutionArn: rec.executionArn,
       Input: rec.input,
       InputDetails: { Included: true },
@@ -317,18 +352,15 @@ async function writeResults(
     if (rec.status !== 'SUCCEEDED') entry.RedriveStatusReason = 'Execution is not redrivable locally';
     byStatus[rec.status === 'SUCCEEDED' ? 'SUCCEEDED' : 'FAILED'].push(entry);
   }
-  const manifest: Json = {
-    DestinationBucket: bucket,
-    MapRunArn: run.mapRunArn,
-    ResultFiles: { FAILED: [] as Json[], PENDING: [] as Json[], SUCCEEDED: [] as Json[] },
-  };
+  const resultFiles: Record<'FAILED' | 'PENDING' | 'SUCCEEDED', JsonObject[]> = { FAILED: [], PENDING: [], SUCCEEDED: [] };
+  const manifest: JsonObject = { DestinationBucket: bucket, MapRunArn: run.mapRunArn, ResultFiles: resultFiles };
   try {
     for (const status of ['SUCCEEDED', 'FAILED'] as const) {
       if (byStatus[status].length === 0) continue;
       const key = `${prefix}/${status}_0.json`;
       const body = JSON.stringify(byStatus[status]);
       await putObjectText(engine.s3, bucket, key, body);
-      manifest.ResultFiles[status].push({ Key: key, Size: Buffer.byteLength(body) });
+      resultFiles[status].push({ Key: key, Size: Buffer.byteLength(body) });
     }
     const manifestKey = `${prefix}/manifest.json`;
     await putObjectText(engine.s3, bucket, manifestKey, JSON.stringify(manifest));

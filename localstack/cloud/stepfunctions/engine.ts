@@ -20,9 +20,17 @@ import {
 import { executionClosedError, SfnServiceError, StatesError } from './errors';
 import { callDynamoDb, callLambda, callS3, lambdaInvokeOutput } from './integrations';
 import { runDistributedMap, type MapRun } from './distributed-map';
+import { objectOr, parseJson, type JsonObject, type JsonValue } from './json';
 import { ExecutionRuntime, type ExecutionStatus } from './runtime';
 
-type Json = any;
+/** An entry of the library's event log (the library does not export the type). */
+type LibraryEvent = ReturnType<StateMachine['run']>['eventLogs'] extends AsyncGenerator<infer E> ? E : never;
+type TaskHandler = (input: JsonValue) => Promise<JsonValue>;
+
+/** JSON text of a value the library reports; `null` when it reports none. */
+function jsonText(value: unknown): string {
+  return JSON.stringify(value ?? null);
+}
 
 export const MAX_PAYLOAD_BYTES = 262_144;
 export const DEFAULT_MAX_HISTORY_EVENTS = 25_000;
@@ -41,7 +49,7 @@ export interface EngineOptions {
 
 interface PendingTask {
   runtime: ExecutionRuntime;
-  resolve(output: Json): void;
+  resolve(output: JsonValue): void;
   reject(error: Error): void;
   heartbeatSeconds?: number;
   heartbeatTimer?: NodeJS.Timeout;
@@ -126,7 +134,7 @@ export class Engine {
    * Appends an event. The last slot under the limit is kept for the terminal event: an execution that would need
    * more fails, as in AWS, instead of growing its history past the limit.
    */
-  addEvent(runtime: ExecutionRuntime, type: string, detailsKey?: string, details?: Record<string, unknown>): void {
+  addEvent(runtime: ExecutionRuntime, type: string, detailsKey?: string, details?: JsonObject): void {
     if (runtime.closed) return;
     if (runtime.record.historyEventCount + 1 >= this.opts.maxHistoryEvents) {
       this.finish(runtime, 'FAILED', {
@@ -138,27 +146,27 @@ export class Engine {
     this.pushEvent(runtime, type, detailsKey, details);
   }
 
-  private pushEvent(runtime: ExecutionRuntime, type: string, detailsKey?: string, details?: Record<string, unknown>): void {
+  private pushEvent(runtime: ExecutionRuntime, type: string, detailsKey?: string, details?: JsonObject): void {
     const id = runtime.record.historyEventCount + 1;
     runtime.record.historyEventCount = id;
     runtime.history.push({ id, previousEventId: id - 1, timestamp: Date.now(), type, detailsKey, details });
   }
 
-  private async consumeEvents(runtime: ExecutionRuntime, events: AsyncGenerator<any>): Promise<void> {
+  private async consumeEvents(runtime: ExecutionRuntime, events: AsyncGenerator<LibraryEvent>): Promise<void> {
     for await (const event of events) {
       if (runtime.closed) break;
       this.translateEvent(runtime, event);
     }
   }
 
-  private translateEvent(runtime: ExecutionRuntime, event: any): void {
+  private translateEvent(runtime: ExecutionRuntime, event: LibraryEvent): void {
     const info = (internal: string) => runtime.compiled.states.get(internal) ?? { name: internal, type: 'Unknown' };
     switch (event.type) {
       case 'StateEntered': {
         const { name, type } = info(event.state.name);
         this.addEvent(runtime, `${type}StateEntered`, 'stateEnteredEventDetails', {
           name,
-          input: JSON.stringify(event.state.input ?? null),
+          input: jsonText(event.state.input),
           inputDetails: { truncated: false },
         });
         if (type === 'Map' || type === 'Parallel') this.addEvent(runtime, `${type}StateStarted`);
@@ -171,7 +179,7 @@ export class Engine {
         if (type === 'Fail') return;
         this.addEvent(runtime, `${type}StateExited`, 'stateExitedEventDetails', {
           name,
-          output: JSON.stringify(event.state.output ?? null),
+          output: jsonText(event.state.output),
           outputDetails: { truncated: false },
         });
         return;
@@ -184,7 +192,7 @@ export class Engine {
       case 'MapIterationStarted':
       case 'MapIterationSucceeded':
       case 'MapIterationFailed': {
-        const { name } = info(event.parentState?.name);
+        const { name } = info(event.parentState.name);
         const key = `mapIteration${event.type.slice('MapIteration'.length)}EventDetails`;
         this.addEvent(runtime, event.type, key, { name, index: event.index });
         return;
@@ -198,7 +206,7 @@ export class Engine {
   // --- executions ------------------------------------------------------------------------------------------------
 
   /** Starts a runtime whose record is RUNNING; returns at once. */
-  start(runtime: ExecutionRuntime, input: Json): void {
+  start(runtime: ExecutionRuntime, input: JsonValue): void {
     const { record, compiled } = runtime;
     this.runtimes.set(record.executionArn, runtime);
     if (runtime.parent) runtime.parent.children.add(runtime);
@@ -210,12 +218,13 @@ export class Engine {
     });
     this.reportStatus(runtime);
 
-    const run = libraryMachine(compiled).run(input, {
+    // The library's JSON type is ours without `undefined` fields, which parsed JSON never has.
+    const run = libraryMachine(compiled).run(input as never, {
       overrides: { taskResourceLocalHandlers: this.handlersFor(runtime) as never },
-      context: this.contextFor(runtime, input) as never,
+      context: this.contextFor(runtime, input),
     });
     runtime.abortLibrary = run.abort;
-    const drained = this.consumeEvents(runtime, run.eventLogs).catch((error) => { this.logger.warn('step functions: history consumer failed', { error: String(error) }); },
+    const drained = this.consumeEvents(runtime, run.eventLogs).catch((error: unknown) => { this.logger.warn('step functions: history consumer failed', { error: String(error) }); },
     );
     const timeoutSeconds = compiled.timeoutSeconds;
     // Beyond the 32-bit timer range the timeout is ignored rather than firing at once.
@@ -242,15 +251,16 @@ export class Engine {
           this.finish(runtime, 'SUCCEEDED', { output: text });
         }
       },
-      async (error) => {
+      async (error: unknown) => {
         await settle();
-        const cause = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : (error as Error);
+        // Anything may be thrown; an Error's name and message are used when there is one.
+        const cause = error instanceof ExecutionError && error.cause instanceof Error ? error.cause : (error as Partial<Error> | undefined);
         this.finish(runtime, 'FAILED', { error: cause?.name ?? 'States.Runtime', cause: cause?.message ?? String(error) });
       },
     );
   }
 
-  private contextFor(runtime: ExecutionRuntime, input: Json): Json {
+  private contextFor(runtime: ExecutionRuntime, input: JsonValue): JsonObject {
     const { record } = runtime;
     const smArn = record.stateMachineVersionArn ?? record.stateMachineArn;
     return {
@@ -267,8 +277,8 @@ export class Engine {
   }
 
   /** Context of the running execution, for evaluating templates outside the library run (Distributed Map). */
-  contextOf(runtime: ExecutionRuntime): Json {
-    return this.contextFor(runtime, JSON.parse(runtime.record.input));
+  contextOf(runtime: ExecutionRuntime): JsonObject {
+    return this.contextFor(runtime, parseJson(runtime.record.input));
   }
 
   /**
@@ -282,7 +292,7 @@ export class Engine {
   ): void {
     if (runtime.closed) return;
     const { record } = runtime;
-    const details: Record<string, unknown> =
+    const details: JsonObject =
       status === 'SUCCEEDED'
         ? { output: result.output, outputDetails: { truncated: false } }
         : { ...(result.error !== undefined ? { error: result.error } : {}), ...(result.cause !== undefined ? { cause: result.cause } : {}) };
@@ -340,8 +350,8 @@ export class Engine {
   private decodeToken(token: unknown): { executionArn: string } | undefined {
     if (typeof token !== 'string' || !token.startsWith('AQ')) return undefined;
     try {
-      const parsed = JSON.parse(Buffer.from(token.slice(2), 'base64url').toString('utf8'));
-      return typeof parsed?.e === 'string' && typeof parsed?.n === 'string' ? { executionArn: parsed.e } : undefined;
+      const parsed = objectOr(parseJson(Buffer.from(token.slice(2), 'base64url').toString('utf8')));
+      return typeof parsed.e === 'string' && typeof parsed.n === 'string' ? { executionArn: parsed.e } : undefined;
     } catch {
       return undefined;
     }
@@ -367,7 +377,7 @@ export class Engine {
     );
   }
 
-  private waitForToken(runtime: ExecutionRuntime, token: string, heartbeatSeconds?: number): Promise<Json> {
+  private waitForToken(runtime: ExecutionRuntime, token: string, heartbeatSeconds?: number): Promise<JsonValue> {
     return new Promise((resolve, reject) => {
       this.pending.set(token, { runtime, resolve, reject, heartbeatSeconds });
       runtime.tokens.add(token);
@@ -390,7 +400,7 @@ export class Engine {
   /** Set by the service: whether an execution ARN is known from persisted records. */
   knownExecution: (executionArn: string) => boolean = () => false;
 
-  sendTaskSuccess(token: unknown, output: Json): void {
+  sendTaskSuccess(token: unknown, output: JsonValue): void {
     const { token: t, task } = this.pendingTask(token);
     this.dropToken(t);
     task.resolve(output);
@@ -408,8 +418,8 @@ export class Engine {
 
   // --- tasks -----------------------------------------------------------------------------------------------------
 
-  private handlersFor(runtime: ExecutionRuntime): Record<string, (input: Json) => Promise<Json>> {
-    const handlers: Record<string, (input: Json) => Promise<Json>> = {};
+  private handlersFor(runtime: ExecutionRuntime): Record<string, TaskHandler> {
+    const handlers: Record<string, TaskHandler> = {};
     for (const [internal, spec] of runtime.compiled.handlers) {
       handlers[internal] =
         spec.kind === 'task'
@@ -419,29 +429,29 @@ export class Engine {
     return handlers;
   }
 
-  private async runMap(runtime: ExecutionRuntime, spec: DistributedMapSpec, envelope: Json): Promise<Json> {
+  private async runMap(runtime: ExecutionRuntime, spec: DistributedMapSpec, envelope: JsonValue): Promise<JsonValue> {
     await new Promise((resolve) => setImmediate(resolve));
-    if (runtime.cancelled) throw executionClosedError();
+    runtime.throwIfCancelled();
     return runDistributedMap(this, runtime, spec, envelope);
   }
 
   /** Runs a child execution of a Distributed Map to its end. */
-  async runChild(child: ExecutionRuntime, input: Json): Promise<void> {
+  async runChild(child: ExecutionRuntime, input: JsonValue): Promise<void> {
     this.start(child, input);
     await child.done;
   }
 
-  private async runTask(runtime: ExecutionRuntime, spec: TaskSpec, received: Json): Promise<Json> {
+  private async runTask(runtime: ExecutionRuntime, spec: TaskSpec, received: JsonValue): Promise<JsonValue> {
     // The library queued this state's StateEntered just before calling us; let the history consumer take it first.
     await new Promise((resolve) => setImmediate(resolve));
-    if (runtime.cancelled) throw executionClosedError();
-    const envelope = spec.enveloped ? received : { payload: received };
+    runtime.throwIfCancelled();
+    const envelope = objectOr(spec.enveloped ? received : { payload: received });
     const { resourceType, resource } = splitTaskResource(spec.resource);
     const callback = spec.resource.endsWith('.waitForTaskToken');
-    const token = callback || usesTaskToken(envelope?.payload) ? this.mintToken(runtime) : '';
-    const payload = substitutePlaceholders(envelope?.payload ?? null, token, new Date().toISOString());
-    const timeoutSeconds = numberOr(envelope?.timeoutSeconds, spec.timeoutSeconds);
-    const heartbeatSeconds = numberOr(envelope?.heartbeatSeconds, spec.heartbeatSeconds);
+    const token = callback || usesTaskToken(envelope.payload) ? this.mintToken(runtime) : '';
+    const payload = substitutePlaceholders(envelope.payload ?? null, token, new Date().toISOString());
+    const timeoutSeconds = numberOr(envelope.timeoutSeconds, spec.timeoutSeconds);
+    const heartbeatSeconds = numberOr(envelope.heartbeatSeconds, spec.heartbeatSeconds);
     const plainLambda = resourceType === 'lambda' && resource.startsWith('arn:');
     const prefix = plainLambda ? 'LambdaFunction' : 'Task';
     const base = plainLambda ? { resource: spec.resource } : { resourceType, resource };
@@ -466,14 +476,14 @@ export class Engine {
       this.addEvent(runtime, 'TaskStarted', 'taskStartedEventDetails', { resourceType, resource });
     }
 
-    const work = async (): Promise<Json> => {
+    const work = async (): Promise<JsonValue> => {
       if (callback) {
         const waiting = this.waitForToken(runtime, token, heartbeatSeconds);
         // The function may answer before it returns, so the token waits before the call is made.
         waiting.catch(() => {});
         try {
-          const functionRef = String(payload?.FunctionName ?? '');
-          const response = lambdaInvokeOutput(functionRef, await callLambda(this.opts.lambda, functionRef, payload?.Payload ?? {}));
+          const functionRef = functionRefOf(payload);
+          const response = lambdaInvokeOutput(functionRef, await callLambda(this.opts.lambda, functionRef, objectOr(payload).Payload ?? {}));
           this.addEvent(runtime, 'TaskSubmitted', 'taskSubmittedEventDetails', {
             resourceType,
             resource,
@@ -491,8 +501,8 @@ export class Engine {
 
     try {
       const output = await withTimeout(runtime, work(), timeoutSeconds);
-      if (runtime.cancelled) throw executionClosedError();
-      const text = JSON.stringify(output ?? null);
+      runtime.throwIfCancelled();
+      const text = jsonText(output);
       if (byteLength(text) > MAX_PAYLOAD_BYTES) {
         throw new StatesError(
           'States.DataLimitExceeded',
@@ -508,7 +518,7 @@ export class Engine {
       return output ?? null;
     } catch (error) {
       if (token) this.dropToken(token);
-      if (runtime.cancelled) throw executionClosedError();
+      runtime.throwIfCancelled();
       const e = error as Error;
       const timedOut = e.name === 'States.Timeout' || e.name === 'States.HeartbeatTimeout';
       const kind = timedOut ? 'TimedOut' : 'Failed';
@@ -517,18 +527,25 @@ export class Engine {
     }
   }
 
-  private async callIntegration(arn: string, resourceType: string, resource: string, payload: Json): Promise<Json> {
+  private async callIntegration(arn: string, resourceType: string, resource: string, payload: JsonValue): Promise<JsonValue> {
     if (resourceType === 'lambda') {
       if (resource.startsWith('arn:')) return callLambda(this.opts.lambda, arn, payload);
-      const functionRef = String(payload?.FunctionName ?? '');
+      const functionRef = functionRefOf(payload);
       if (!functionRef) throw new StatesError('States.Runtime', 'lambda:invoke needs Parameters.FunctionName', { retryable: false });
-      return lambdaInvokeOutput(functionRef, await callLambda(this.opts.lambda, functionRef, payload?.Payload ?? {}));
+      return lambdaInvokeOutput(functionRef, await callLambda(this.opts.lambda, functionRef, objectOr(payload).Payload ?? {}));
     }
     if (resourceType === 'dynamodb') return callDynamoDb(this.opts.dynamodb(), resource, payload, 'DynamoDB');
     if (resourceType === 'aws-sdk:dynamodb') return callDynamoDb(this.opts.dynamodb(), resource, payload, 'DynamoDb');
     if (resourceType === 's3' || resourceType === 'aws-sdk:s3') return callS3(this.opts.s3(), resource, payload);
     throw new StatesError('States.Runtime', `The local cloud does not support the resource ${arn}`, { retryable: false });
   }
+}
+
+/** `Parameters.FunctionName` of a lambda:invoke Task (a name or ARN; anything else is shown as JSON). */
+function functionRefOf(payload: JsonValue): string {
+  const ref = objectOr(payload).FunctionName;
+  if (ref === undefined || ref === null) return '';
+  return typeof ref === 'string' ? ref : JSON.stringify(ref);
 }
 
 function lower(s: string): string {

@@ -51,8 +51,10 @@ export async function listen(
         send(res, 200, (await service.handle(operation, body)) ?? {});
       } catch (error) {
         if (error instanceof SfnServiceError) { sendError(res, error.status, error.code, error.message); return; }
-        logger.error('step functions: operation failed', { operation, error: String((error as Error)?.stack ?? error) });
-        sendError(res, 500, 'InternalFailure', (error as Error)?.message ?? String(error));
+        // Anything may be thrown: a value that is not an Error has no stack or message of its own.
+        const thrown = error as Partial<Error> | null | undefined;
+        logger.error('step functions: operation failed', { operation, error: String(thrown?.stack ?? error) });
+        sendError(res, 500, 'InternalFailure', thrown?.message ?? String(error));
       }
     })();
   });

@@ -10,16 +10,25 @@ import { S3Client } from '@aws-sdk/client-s3';
 import type { CloudLogger, LambdaInvoker } from '../types';
 import { executionArn as buildExecutionArn, parseStateMachineArn, stateMachineArn as buildStateMachineArn } from './arns';
 import { compileDefinition, DefinitionError, parseDefinition, type CompiledMachine } from './definition';
+import type { StateMachineDefinition } from './asl';
+import type { MapRun } from './distributed-map';
 import { byteLength, DEFAULT_MAX_HISTORY_EVENTS, Engine, MAX_PAYLOAD_BYTES } from './engine';
 import { SfnServiceError } from './errors';
 import { listen as listenHttp } from './http';
 import { ExecutionRuntime, type ExecutionRecord, type HistoryEvent } from './runtime';
+import { display, fieldText, objectOr, parseJson, type JsonObject, type JsonValue } from './json';
 import { JsonStore } from './store';
 
-;
-export type { ExecutionRecord,  } from './runtime';
+export type { ExecutionRecord } from './runtime';
 
-type Json = any;
+/** A request as received: each field is whatever JSON the caller sent, checked where it is used. */
+type Request<T> = { [K in keyof T]?: JsonValue };
+
+/** A string field of a request. The SDK sends strings; anything else is kept as its JSON text, null as absent. */
+function textField(value: JsonValue | undefined): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
 
 export interface StepFunctionsServiceOptions {
   region: string;
@@ -86,18 +95,18 @@ export interface StateMachineRecord {
   creationDate: number;
   updateDate?: number;
   revisionId: string;
-  loggingConfiguration?: Json;
-  tracingConfiguration?: Json;
+  loggingConfiguration?: JsonValue;
+  tracingConfiguration?: JsonValue;
   versions: StateMachineVersion[];
   nextVersion: number;
   /** Resource tags, key → value (absent on machines persisted before tags were kept). */
   tags?: Record<string, string>;
 }
 
-interface ResourceTag {
+type ResourceTag = {
   key: string;
   value: string;
-}
+};
 
 export interface CreateStateMachineInput {
   name: string;
@@ -106,14 +115,15 @@ export interface CreateStateMachineInput {
   type?: 'STANDARD' | 'EXPRESS';
   publish?: boolean;
   versionDescription?: string;
-  loggingConfiguration?: Json;
-  tracingConfiguration?: Json;
+  loggingConfiguration?: JsonValue;
+  tracingConfiguration?: JsonValue;
   tags?: ResourceTag[];
 }
 
 export const RESTART_ERROR = 'States.LocalCloudRestart';
 const RESTART_CAUSE = 'The local cloud stopped while this execution was running; it did not resume after the restart.';
 
+// eslint-disable-next-line no-control-regex -- AWS names exclude the C0 and C1 control characters, which is what this range says.
 const NAME_PATTERN = /^[^\s?*<>{}[\]"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]{1,80}$/;
 
 const MAX_TAGS = 50;
@@ -124,14 +134,20 @@ const TAG_VALUE = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]{0,256}$/u;
 function tagMap(tags: unknown): Record<string, string> {
   if (!Array.isArray(tags)) throw new SfnServiceError('ValidationException', 'tags must be a list of {key, value}.');
   const out: Record<string, string> = {};
-  for (const tag of tags as Array<{ key?: unknown; value?: unknown }>) {
-    const key = String(tag?.key ?? '');
-    const value = String(tag?.value ?? '');
+  // A request may hold anything in the list, null included.
+  for (const tag of tags as Array<{ key?: unknown; value?: unknown } | null | undefined>) {
+    const key = fieldText(tag?.key ?? '');
+    const value = fieldText(tag?.value ?? '');
     if (!TAG_KEY.test(key) || key.startsWith('aws:')) throw new SfnServiceError('InvalidParameterValue', `Invalid tag key: '${key}'`);
     if (!TAG_VALUE.test(value)) throw new SfnServiceError('InvalidParameterValue', `Invalid tag value for key '${key}'`);
     out[key] = value;
   }
   return out;
+}
+
+/** Whether a request carries tags to check (an empty list or string, or a value without a length, carries none). */
+function hasTags(tags: JsonValue | undefined): boolean {
+  return (Array.isArray(tags) || typeof tags === 'string') && tags.length > 0;
 }
 
 const seconds = (ms: number | undefined) => (ms === undefined ? undefined : ms / 1000);
@@ -278,9 +294,9 @@ export class LocalStepFunctions {
 
   // --- the API -----------------------------------------------------------------------------------------------------
 
-  async handle(operation: string, body: any): Promise<any> {
+  async handle(operation: string, body: unknown): Promise<JsonObject> {
     if (this.stopped) throw new SfnServiceError('ServiceUnavailable', 'The local Step Functions service is stopped.', 503);
-    const input = body ?? {};
+    const input = objectOr(body);
     try {
       switch (operation) {
         case 'CreateStateMachine': {
@@ -305,10 +321,12 @@ export class LocalStepFunctions {
           return this.deleteStateMachine(input);
         case 'ValidateStateMachineDefinition':
           return this.validateDefinition(input);
-        case 'StartExecution':
-          return this.startExecution(input);
+        case 'StartExecution': {
+          const { executionArn, startDate } = this.startExecution(input);
+          return { executionArn, startDate };
+        }
         case 'StartSyncExecution':
-          return this.startSyncExecution(input);
+          return await this.startSyncExecution(input);
         case 'StopExecution':
           return this.stopExecution(input);
         case 'DescribeExecution':
@@ -328,18 +346,18 @@ export class LocalStepFunctions {
         case 'ListTagsForResource':
           return { tags: Object.entries(this.taggable(input.resourceArn).tags ?? {}).map(([key, value]) => ({ key, value })) };
         case 'SendTaskSuccess': {
-          let output: Json;
+          let output: JsonValue;
           try {
-            output = JSON.parse(String(input.output));
+            output = parseJson(fieldText(input.output));
           } catch {
             throw new SfnServiceError('InvalidOutput', 'Invalid Output: the output is not valid JSON.');
           }
-          if (byteLength(String(input.output)) > MAX_PAYLOAD_BYTES) throw new SfnServiceError('ValidationException', `output exceeds ${MAX_PAYLOAD_BYTES} bytes`);
+          if (byteLength(fieldText(input.output)) > MAX_PAYLOAD_BYTES) throw new SfnServiceError('ValidationException', `output exceeds ${MAX_PAYLOAD_BYTES} bytes`);
           this.engine.sendTaskSuccess(input.taskToken, output);
           return {};
         }
         case 'SendTaskFailure':
-          this.engine.sendTaskFailure(input.taskToken, input.error, input.cause);
+          this.engine.sendTaskFailure(input.taskToken, textField(input.error), textField(input.cause));
           return {};
         case 'SendTaskHeartbeat':
           this.engine.sendTaskHeartbeat(input.taskToken);
@@ -358,7 +376,8 @@ export class LocalStepFunctions {
   private compile(definition: string): CompiledMachine {
     let compiled = this.compiledCache.get(definition);
     if (!compiled) {
-      compiled = compileDefinition(JSON.parse(definition));
+      // A definition is checked as ASL by parseDefinition before it is stored, so it has that shape here.
+      compiled = compileDefinition(parseJson(definition) as StateMachineDefinition);
       this.compiledCache.set(definition, compiled);
     }
     return compiled;
@@ -373,9 +392,9 @@ export class LocalStepFunctions {
 
   private machine(arn: unknown): StateMachineRecord {
     const parsed = parseStateMachineArn(arn);
-    if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
+    if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${display(arn)}'`);
     const machine = this.machines.get(buildStateMachineArn(this.opts, parsed.name));
-    if (!machine) throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    if (!machine) throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${display(arn)}'`);
     return machine;
   }
 
@@ -383,11 +402,11 @@ export class LocalStepFunctions {
     this.machineStore.write(machine.stateMachineArn, machine);
   }
 
-  private doCreateStateMachine(input: CreateStateMachineInput): { stateMachineArn: string; stateMachineVersionArn?: string; creationDate: number } {
-    if (typeof input.name !== 'string' || !NAME_PATTERN.test(input.name)) throw new SfnServiceError('InvalidName', `Invalid Name: '${String(input.name)}'`);
-    if (typeof input.roleArn !== 'string' || !input.roleArn.startsWith('arn:')) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${String(input.roleArn)}'`);
+  private doCreateStateMachine(input: Request<CreateStateMachineInput>): { stateMachineArn: string; stateMachineVersionArn?: string; creationDate: number } {
+    if (typeof input.name !== 'string' || !NAME_PATTERN.test(input.name)) throw new SfnServiceError('InvalidName', `Invalid Name: '${display(input.name)}'`);
+    if (typeof input.roleArn !== 'string' || !input.roleArn.startsWith('arn:')) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${display(input.roleArn)}'`);
     const type = input.type ?? 'STANDARD';
-    if (type !== 'STANDARD' && type !== 'EXPRESS') throw new SfnServiceError('ValidationException', `Invalid type ${String(type)}`);
+    if (type !== 'STANDARD' && type !== 'EXPRESS') throw new SfnServiceError('ValidationException', `Invalid type ${display(type)}`);
     const definition = this.checkDefinition(input.definition);
     const arn = buildStateMachineArn(this.opts, input.name);
     const existing = this.machines.get(arn);
@@ -398,7 +417,7 @@ export class LocalStepFunctions {
       }
       const latest = existing.versions.at(-1);
       if (input.publish && latest?.revisionId !== existing.revisionId) {
-        const version = this.publish(existing, input.versionDescription);
+        const version = this.publish(existing, textField(input.versionDescription));
         return { stateMachineArn: arn, stateMachineVersionArn: `${arn}:${version.version}`, creationDate: existing.creationDate };
       }
       return { stateMachineArn: arn, ...(input.publish && latest ? { stateMachineVersionArn: `${arn}:${latest.version}` } : {}), creationDate: existing.creationDate };
@@ -415,11 +434,11 @@ export class LocalStepFunctions {
       tracingConfiguration: input.tracingConfiguration,
       versions: [],
       nextVersion: 1,
-      ...(input.tags?.length ? { tags: tagMap(input.tags) } : {}),
+      ...(hasTags(input.tags) ? { tags: tagMap(input.tags) } : {}),
     };
     this.machines.set(arn, machine);
     let versionArn: string | undefined;
-    if (input.publish) versionArn = `${arn}:${this.publish(machine, input.versionDescription).version}`;
+    if (input.publish) versionArn = `${arn}:${this.publish(machine, textField(input.versionDescription)).version}`;
     this.persistMachine(machine);
     return { stateMachineArn: arn, ...(versionArn ? { stateMachineVersionArn: versionArn } : {}), creationDate: machine.creationDate };
   }
@@ -438,7 +457,7 @@ export class LocalStepFunctions {
     return version;
   }
 
-  private updateStateMachine(input: Json): Json {
+  private updateStateMachine(input: JsonObject): JsonObject {
     const parsed = parseStateMachineArn(input.stateMachineArn);
     if (parsed?.version !== undefined) throw new SfnServiceError('ValidationException', 'A state machine version cannot be updated; update the unqualified state machine ARN.');
     const machine = this.machine(input.stateMachineArn);
@@ -453,7 +472,7 @@ export class LocalStepFunctions {
     }
     if (input.roleArn !== undefined) {
       changed ||= input.roleArn !== machine.roleArn;
-      machine.roleArn = input.roleArn;
+      machine.roleArn = textField(input.roleArn) ?? machine.roleArn;
     }
     if (input.loggingConfiguration !== undefined) machine.loggingConfiguration = input.loggingConfiguration;
     if (input.tracingConfiguration !== undefined) machine.tracingConfiguration = input.tracingConfiguration;
@@ -462,33 +481,33 @@ export class LocalStepFunctions {
     let versionArn: string | undefined;
     if (input.publish) {
       const latest = machine.versions.at(-1);
-      const version = latest && latest.revisionId === machine.revisionId ? latest : this.publish(machine, input.versionDescription);
+      const version = latest && latest.revisionId === machine.revisionId ? latest : this.publish(machine, textField(input.versionDescription));
       versionArn = `${machine.stateMachineArn}:${version.version}`;
     }
     this.persistMachine(machine);
     return { updateDate: seconds(machine.updateDate), revisionId: machine.revisionId, ...(versionArn ? { stateMachineVersionArn: versionArn } : {}) };
   }
 
-  private publishVersion(input: Json): Json {
+  private publishVersion(input: JsonObject): JsonObject {
     const machine = this.machine(input.stateMachineArn);
     if (input.revisionId !== undefined && input.revisionId !== machine.revisionId) {
-      throw new SfnServiceError('ConflictException', `The revisionId ${input.revisionId} is not the state machine's current revision.`);
+      throw new SfnServiceError('ConflictException', `The revisionId ${display(input.revisionId)} is not the state machine's current revision.`);
     }
     const latest = machine.versions.at(-1);
-    const version = latest && latest.revisionId === machine.revisionId ? latest : this.publish(machine, input.description);
+    const version = latest && latest.revisionId === machine.revisionId ? latest : this.publish(machine, textField(input.description));
     return { creationDate: seconds(version.creationDate), stateMachineVersionArn: `${machine.stateMachineArn}:${version.version}` };
   }
 
-  private listVersions(input: Json): Json {
+  private listVersions(input: JsonObject): JsonObject {
     const machine = this.machine(input.stateMachineArn);
     const versions = [...machine.versions].reverse().map((v) => ({ stateMachineVersionArn: `${machine.stateMachineArn}:${v.version}`, creationDate: seconds(v.creationDate) }));
     const { page, nextToken } = pageOf(versions, input.maxResults, input.nextToken, 100);
     return { stateMachineVersions: page, ...(nextToken ? { nextToken } : {}) };
   }
 
-  private deleteVersion(input: Json): Json {
+  private deleteVersion(input: JsonObject): JsonObject {
     const parsed = parseStateMachineArn(input.stateMachineVersionArn);
-    if (parsed?.version === undefined) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${String(input.stateMachineVersionArn)}'`);
+    if (parsed?.version === undefined) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${display(input.stateMachineVersionArn)}'`);
     const machine = this.machines.get(buildStateMachineArn(this.opts, parsed.name));
     if (machine) {
       machine.versions = machine.versions.filter((v) => v.version !== parsed.version);
@@ -500,10 +519,11 @@ export class LocalStepFunctions {
   /** The definition (and version) an ARN designates: a version ARN pins that version. */
   private resolve(arn: unknown): { machine: StateMachineRecord; version?: StateMachineVersion } {
     const machine = this.machine(arn);
-    const parsed = parseStateMachineArn(arn)!;
+    const parsed = parseStateMachineArn(arn);
+    if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${display(arn)}'`);
     if (parsed.version === undefined) return { machine };
     const version = machine.versions.find((v) => v.version === parsed.version);
-    if (!version) throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${String(arn)}'`);
+    if (!version) throw new SfnServiceError('StateMachineDoesNotExist', `State Machine Does Not Exist: '${display(arn)}'`);
     return { machine, version };
   }
 
@@ -518,7 +538,7 @@ export class LocalStepFunctions {
     return machine;
   }
 
-  private tagResource(input: Json): Json {
+  private tagResource(input: JsonObject): JsonObject {
     const machine = this.taggable(input.resourceArn);
     const tags = { ...(machine.tags ?? {}), ...tagMap(input.tags) };
     if (Object.keys(tags).length > MAX_TAGS) throw new SfnServiceError('TooManyTags', `A resource can have at most ${MAX_TAGS} tags.`);
@@ -527,17 +547,16 @@ export class LocalStepFunctions {
     return {};
   }
 
-  private untagResource(input: Json): Json {
+  private untagResource(input: JsonObject): JsonObject {
     const machine = this.taggable(input.resourceArn);
     if (!Array.isArray(input.tagKeys)) throw new SfnServiceError('ValidationException', 'tagKeys must be a list of tag keys.');
-    const tags = { ...(machine.tags ?? {}) };
-    for (const key of input.tagKeys as unknown[]) delete tags[String(key)];
-    machine.tags = tags;
+    const removed = new Set((input.tagKeys as unknown[]).map(String));
+    machine.tags = Object.fromEntries(Object.entries(machine.tags ?? {}).filter(([key]) => !removed.has(key)));
     this.persistMachine(machine);
     return {};
   }
 
-  private describeStateMachine(input: Json): Json {
+  private describeStateMachine(input: JsonObject): JsonObject {
     const { machine, version } = this.resolve(input.stateMachineArn);
     return {
       stateMachineArn: version ? `${machine.stateMachineArn}:${version.version}` : machine.stateMachineArn,
@@ -554,7 +573,7 @@ export class LocalStepFunctions {
     };
   }
 
-  private listStateMachines(input: Json): Json {
+  private listStateMachines(input: JsonObject): JsonObject {
     const all = [...this.machines.values()]
       .sort((a, b) => a.name.localeCompare(b.name))
       .map((m) => ({ stateMachineArn: m.stateMachineArn, name: m.name, type: m.type, creationDate: seconds(m.creationDate) }));
@@ -562,9 +581,9 @@ export class LocalStepFunctions {
     return { stateMachines: page, ...(nextToken ? { nextToken } : {}) };
   }
 
-  private deleteStateMachine(input: Json): Json {
+  private deleteStateMachine(input: JsonObject): JsonObject {
     const parsed = parseStateMachineArn(input.stateMachineArn);
-    if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${String(input.stateMachineArn)}'`);
+    if (!parsed) throw new SfnServiceError('InvalidArn', `Invalid Arn: '${display(input.stateMachineArn)}'`);
     if (parsed.version !== undefined) return this.deleteVersion({ stateMachineVersionArn: input.stateMachineArn });
     const arn = buildStateMachineArn(this.opts, parsed.name);
     // Running executions go on, as in AWS, since they hold their compiled definition.
@@ -573,7 +592,7 @@ export class LocalStepFunctions {
     return {};
   }
 
-  private validateDefinition(input: Json): Json {
+  private validateDefinition(input: JsonObject): JsonObject {
     try {
       this.checkDefinition(input.definition);
       return { result: 'OK', diagnostics: [] };
@@ -587,21 +606,21 @@ export class LocalStepFunctions {
 
   private execution(arn: unknown): ExecutionRecord {
     if (typeof arn !== 'string' || !/^arn:aws[\w-]*:states:[^:]*:[^:]*:execution:/.test(arn)) {
-      throw new SfnServiceError('InvalidArn', `Invalid Arn: '${String(arn)}'`);
+      throw new SfnServiceError('InvalidArn', `Invalid Arn: '${display(arn)}'`);
     }
     const record = this.records.get(arn) ?? this.engine.runtimes.get(arn)?.record;
     if (!record) throw new SfnServiceError('ExecutionDoesNotExist', `Execution Does Not Exist: '${arn}'`);
     return record;
   }
 
-  private startExecution(input: Json): { runtime?: ExecutionRuntime; executionArn: string; startDate: number | undefined } {
+  private startExecution(input: JsonObject): { runtime?: ExecutionRuntime; executionArn: string; startDate: number | undefined } {
     const { machine, version } = this.resolve(input.stateMachineArn);
     const name = input.name ?? randomUUID();
-    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) throw new SfnServiceError('InvalidName', `Invalid Name: '${String(name)}'`);
-    const inputText = input.input === undefined || input.input === null ? '{}' : String(input.input);
-    let parsedInput: Json;
+    if (typeof name !== 'string' || !NAME_PATTERN.test(name)) throw new SfnServiceError('InvalidName', `Invalid Name: '${display(name)}'`);
+    const inputText = input.input === undefined || input.input === null ? '{}' : fieldText(input.input);
+    let parsedInput: JsonValue;
     try {
-      parsedInput = JSON.parse(inputText);
+      parsedInput = parseJson(inputText);
     } catch {
       throw new SfnServiceError('InvalidExecutionInput', 'Invalid State Machine Execution Input: the input is not valid JSON.');
     }
@@ -633,12 +652,14 @@ export class LocalStepFunctions {
     return { runtime, executionArn: arn, startDate: seconds(record.startDate) };
   }
 
-  private async startSyncExecution(input: Json): Promise<Json> {
+  private async startSyncExecution(input: JsonObject): Promise<JsonObject> {
     const { machine } = this.resolve(input.stateMachineArn);
     if (machine.type !== 'EXPRESS') throw new SfnServiceError('StateMachineTypeNotSupported', 'StartSyncExecution supports EXPRESS state machines only.');
-    const { runtime } = this.startExecution(input);
-    const record = runtime!.record;
-    await runtime!.done;
+    const { runtime, executionArn } = this.startExecution(input);
+    // Only a repeated start of an execution still running comes back without a runtime of its own.
+    if (!runtime) throw new Error(`StartSyncExecution: execution ${executionArn} is already running`);
+    const record = runtime.record;
+    await runtime.done;
     return {
       executionArn: record.executionArn,
       stateMachineArn: record.stateMachineArn,
@@ -655,19 +676,19 @@ export class LocalStepFunctions {
     };
   }
 
-  private stopExecution(input: Json): Json {
+  private stopExecution(input: JsonObject): JsonObject {
     const record = this.execution(input.executionArn);
     const runtime = this.engine.runtimes.get(record.executionArn);
     if (runtime && !runtime.closed) {
       this.engine.finish(runtime, 'ABORTED', {
-        ...(input.error !== undefined ? { error: String(input.error) } : {}),
-        ...(input.cause !== undefined ? { cause: String(input.cause) } : {}),
+        ...(input.error !== undefined ? { error: display(input.error) } : {}),
+        ...(input.cause !== undefined ? { cause: display(input.cause) } : {}),
       });
     }
     return { stopDate: seconds(record.stopDate ?? Date.now()) };
   }
 
-  private describeExecution(input: Json): Json {
+  private describeExecution(input: JsonObject): JsonObject {
     const r = this.execution(input.executionArn);
     return {
       executionArn: r.executionArn,
@@ -689,12 +710,15 @@ export class LocalStepFunctions {
     };
   }
 
-  private listExecutions(input: Json): Json {
+  private listExecutions(input: JsonObject): JsonObject {
     let all: ExecutionRecord[];
     if (input.mapRunArn !== undefined) {
-      const run = this.engine.mapRuns.get(input.mapRunArn);
-      if (!run) throw new SfnServiceError('ResourceNotFound', `Map Run Does Not Exist: '${String(input.mapRunArn)}'`);
-      all = run.childExecutionArns.map((arn) => this.engine.runtimes.get(arn)!.record);
+      const run = this.mapRun(input.mapRunArn);
+      all = run.childExecutionArns.map((arn) => {
+        const child = this.engine.runtimes.get(arn);
+        if (!child) throw new Error(`Map Run ${run.mapRunArn} lists ${arn}, which has no runtime`);
+        return child.record;
+      });
     } else {
       const { machine, version } = this.resolve(input.stateMachineArn);
       const versionArn = version ? `${machine.stateMachineArn}:${version.version}` : undefined;
@@ -721,7 +745,7 @@ export class LocalStepFunctions {
     };
   }
 
-  private getExecutionHistory(input: Json): Json {
+  private getExecutionHistory(input: JsonObject): JsonObject {
     const record = this.execution(input.executionArn);
     // Finished executions' histories are read from disk on demand rather than kept in memory.
     const events = this.engine.runtimes.get(record.executionArn)?.history ?? this.historyStore.read(record.executionArn)?.events ?? [];
@@ -730,11 +754,10 @@ export class LocalStepFunctions {
     const includeData = input.includeExecutionData !== false;
     return {
       events: page.map((e) => {
-        const out: Json = { timestamp: seconds(e.timestamp), type: e.type, id: e.id, previousEventId: e.previousEventId };
+        const out: JsonObject = { timestamp: seconds(e.timestamp), type: e.type, id: e.id, previousEventId: e.previousEventId };
         if (e.detailsKey) {
-          const details = { ...e.details };
-          if (!includeData) for (const key of ['input', 'output', 'parameters']) delete details[key];
-          out[e.detailsKey] = details;
+          const { input: _input, output: _output, parameters: _parameters, ...withoutData } = e.details ?? {};
+          out[e.detailsKey] = includeData ? { ...e.details } : withoutData;
         }
         return out;
       }),
@@ -742,9 +765,8 @@ export class LocalStepFunctions {
     };
   }
 
-  private describeMapRun(input: Json): Json {
-    const run = this.engine.mapRuns.get(input.mapRunArn);
-    if (!run) throw new SfnServiceError('ResourceNotFound', `Map Run Does Not Exist: '${String(input.mapRunArn)}'`);
+  private describeMapRun(input: JsonObject): JsonObject {
+    const run = this.mapRun(input.mapRunArn);
     return {
       mapRunArn: run.mapRunArn,
       executionArn: run.executionArn,
@@ -760,7 +782,7 @@ export class LocalStepFunctions {
     };
   }
 
-  private listMapRuns(input: Json): Json {
+  private listMapRuns(input: JsonObject): JsonObject {
     const record = this.execution(input.executionArn);
     const runs = [...this.engine.mapRuns.values()]
       .filter((r) => r.executionArn === record.executionArn)
@@ -773,6 +795,12 @@ export class LocalStepFunctions {
       }));
     const { page, nextToken } = pageOf(runs, input.maxResults, input.nextToken, 100);
     return { mapRuns: page, ...(nextToken ? { nextToken } : {}) };
+  }
+
+  private mapRun(arn: JsonValue | undefined): MapRun {
+    const run = typeof arn === 'string' ? this.engine.mapRuns.get(arn) : undefined;
+    if (!run) throw new SfnServiceError('ResourceNotFound', `Map Run Does Not Exist: '${textField(arn) ?? display(arn)}'`);
+    return run;
   }
 
   // --- status changes ----------------------------------------------------------------------------------------------

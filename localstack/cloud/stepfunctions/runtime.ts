@@ -1,5 +1,7 @@
 /** Records and in-memory runtime state of executions. */
 import type { CompiledMachine } from './definition';
+import { executionClosedError } from './errors';
+import type { JsonObject } from './json';
 
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED';
 
@@ -30,7 +32,7 @@ export interface HistoryEvent {
   timestamp: number;
   type: string;
   detailsKey?: string;
-  details?: Record<string, unknown>;
+  details?: JsonObject;
 }
 
 export class ExecutionRuntime {
@@ -58,6 +60,19 @@ export class ExecutionRuntime {
    */
   get cancelled(): boolean {
     return this.closed || (this.parent?.cancelled ?? false);
+  }
+
+  /**
+   * Throws into the running state once the execution is cancelled. A method rather than a check at the call
+   * site: the status changes while a state awaits, which a narrowed `cancelled` would not show.
+   */
+  throwIfCancelled(): void {
+    if (this.cancelled) throw executionClosedError();
+  }
+
+  /** `cancelled` read as a call, for the same reason: after an await, where a check before it may have narrowed it. */
+  isCancelled(): boolean {
+    return this.cancelled;
   }
 
   markDone(): void {

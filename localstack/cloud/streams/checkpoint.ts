@@ -6,7 +6,7 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-interface ShardCheckpoint {
+export interface ShardCheckpoint {
   /** Sequence number of the last record handled (delivered, filtered out or discarded). */
   seq?: string;
   /** The shard is closed and every record in it was handled. */
@@ -18,7 +18,8 @@ export interface MappingCheckpoint {
   uuid: string;
   /** The DynamoDB Local stream this checkpoint belongs to; another stream (a recreated table) starts over. */
   streamArn: string;
-  shards: Record<string, ShardCheckpoint>;
+  /** By shard id; a shard not seen yet has no entry. */
+  shards: Partial<Record<string, ShardCheckpoint>>;
   updatedAt: string;
 }
 
@@ -30,11 +31,12 @@ export function readCheckpoint(file: string): MappingCheckpoint | undefined {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
-  const parsed = JSON.parse(text) as MappingCheckpoint;
+  // Any JSON may be in the file (hand-edited, or another tool's): every field is checked before it is trusted.
+  const parsed = JSON.parse(text) as Partial<MappingCheckpoint> | null;
   if (parsed?.version !== 1 || typeof parsed.streamArn !== 'string' || typeof parsed.shards !== 'object') {
     throw new Error(`checkpoint file ${file} is not a stream mapping checkpoint`);
   }
-  return parsed;
+  return parsed as MappingCheckpoint;
 }
 
 export function writeCheckpoint(file: string, checkpoint: MappingCheckpoint): void {

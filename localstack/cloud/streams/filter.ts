@@ -20,7 +20,7 @@ const NUMERIC_OPS = new Set(['=', '<', '<=', '>', '>=']);
  * Compiles `FilterCriteria.Filters` into one predicate: a record passes when any filter matches (filters are
  * ORed). No filters means everything passes.
  */
-export function compileFilterCriteria(criteria?: { Filters?: Array<{ Pattern?: string }> }): RecordPredicate {
+export function compileFilterCriteria(criteria?: { Filters?: Array<{ Pattern?: unknown } | null | undefined> }): RecordPredicate {
   const filters = criteria?.Filters ?? [];
   if (filters.length === 0) return () => true;
   if (filters.length > 5) {
@@ -176,8 +176,8 @@ function compileNumeric(arg: unknown, path: string): Matcher {
   }
   const checks: Array<(n: number) => boolean> = [];
   for (let i = 0; i < arg.length; i += 2) {
-    const op = arg[i];
-    const bound = arg[i + 1];
+    const op: unknown = arg[i];
+    const bound: unknown = arg[i + 1];
     if (typeof op !== 'string' || !NUMERIC_OPS.has(op) || typeof bound !== 'number') {
       throw new FilterPatternError(`${path}: numeric operators are =, <, <=, >, >= followed by a number`);
     }

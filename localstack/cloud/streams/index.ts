@@ -27,9 +27,9 @@ import {
   type LambdaInvoker,
   type LambdaResult,
 } from '../types';
-import { compareSequenceNumbers, readCheckpoint, writeCheckpoint, type MappingCheckpoint } from './checkpoint';
+import { compareSequenceNumbers, readCheckpoint, writeCheckpoint, type MappingCheckpoint, type ShardCheckpoint } from './checkpoint';
 import { compileFilterCriteria, FilterPatternError, type RecordPredicate } from './filter';
-import { toLambdaRecord, type LambdaDynamoDbRecord } from './records';
+import { toLambdaRecord, type LambdaDynamoDbRecord, type WireAttributeValue } from './records';
 
 export { compileFilterCriteria, FilterPatternError } from './filter';
 export { toLambdaRecord,    } from './records';
@@ -42,7 +42,8 @@ export interface StreamMappingConfig {
   /** The table's StreamArn as the template resolves it; DynamoDB Local's own ARN is looked up by table name. */
   eventSourceArn: string;
   batchSize: number;
-  startingPosition: 'TRIM_HORIZON' | 'LATEST';
+  /** `TRIM_HORIZON` or `LATEST`, as the template says; anything else is refused at start-up. */
+  startingPosition: string;
   maximumBatchingWindowInSeconds?: number;
   /** -1 = infinite (AWS default). */
   maximumRetryAttempts?: number;
@@ -155,11 +156,23 @@ const noopLogger: CloudLogger = { info() {}, warn() {}, error() {}, debug() {} }
  * Reading a child before its parent is drained would reorder the records of a key.
  */
 export function readyShards(shards: Array<Pick<Shard, 'ShardId' | 'ParentShardId'>>, isDone: (shardId: string) => boolean): string[] {
-  const present = new Set(shards.map((s) => s.ShardId!));
+  const present = new Set(shards.map(shardIdOf));
   return shards
-    .filter((s) => !isDone(s.ShardId!))
+    .filter((s) => !isDone(shardIdOf(s)))
     .filter((s) => !s.ParentShardId || !present.has(s.ParentShardId) || isDone(s.ParentShardId))
-    .map((s) => s.ShardId!);
+    .map(shardIdOf);
+}
+
+/** DynamoDB Streams always names a shard, though the SDK types every output field as optional. */
+function shardIdOf(shard: Pick<Shard, 'ShardId'>): string {
+  if (!shard.ShardId) throw new Error('DynamoDB Streams described a shard without a ShardId');
+  return shard.ShardId;
+}
+
+/** The last of items the caller knows are there (a batch is never empty). */
+function lastOf<T>(items: T[]): T {
+  if (items.length === 0) throw new Error('stream mapping: expected a non-empty batch');
+  return items[items.length - 1];
 }
 
 /**
@@ -207,7 +220,11 @@ function laneOf(key: string, lanes: number): number {
 }
 
 function errorName(error: unknown): string {
-  return (error as { name?: string })?.name ?? '';
+  return (error as { name?: string } | null | undefined)?.name ?? '';
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 function isoSeconds(epochSeconds: number | undefined): string | undefined {
@@ -288,7 +305,7 @@ export class StreamMappingRunner {
       if (value === undefined) return;
       if (!Number.isInteger(value) || value < min || value > max) fail(`${name} must be an integer in [${min}, ${max}], got ${value}`);
     };
-    if (!/^arn:aws[\w-]*:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\/.+$/.test(c.eventSourceArn ?? '')) {
+    if (!/^arn:aws[\w-]*:dynamodb:[^:]*:[^:]*:table\/[^/]+\/stream\/.+$/.test(c.eventSourceArn)) {
       fail(`EventSourceArn ${c.eventSourceArn} is not a DynamoDB stream ARN (only DynamoDB stream sources are supported here)`);
     }
     intIn(c.batchSize, 'BatchSize', 1, 10_000);
@@ -342,13 +359,13 @@ export class StreamMappingRunner {
       }
       this.mergeShards(shards);
     } catch (error) {
-      if (this.stopping) return;
+      if (this.isStopping()) return;
       this.state = 'failed';
-      this.lastError = String((error as Error)?.message ?? error);
+      this.lastError = messageOf(error);
       this.disposeClient();
       throw error;
     }
-    if (this.stopping) return;
+    if (this.isStopping()) return;
     this.state = 'running';
     this.logger.info('stream mapping started', {
       uuid: this.config.uuid,
@@ -386,11 +403,11 @@ export class StreamMappingRunner {
   }
 
   stats(): StreamMappingStats {
-    const shards = [...this.shards.values()].map((s) => {
-      const ck = this.checkpoint?.shards[s.ShardId!];
-      const status: 'waiting' | 'active' | 'done' = ck?.done ? 'done' : this.workers.has(s.ShardId!) ? 'active' : 'waiting';
+    const shards = [...this.shards].map(([shardId, s]) => {
+      const ck = this.checkpoint?.shards[shardId];
+      const status: 'waiting' | 'active' | 'done' = ck?.done ? 'done' : this.workers.has(shardId) ? 'active' : 'waiting';
       return {
-        shardId: s.ShardId!,
+        shardId,
         ...(s.ParentShardId ? { parentShardId: s.ParentShardId } : {}),
         status,
         ...(ck?.seq ? { checkpoint: ck.seq } : {}),
@@ -405,6 +422,27 @@ export class StreamMappingRunner {
       ...this.counters,
       ...(this.lastError ? { lastError: this.lastError } : {}),
     };
+  }
+
+  /**
+   * Read through a call: stop() sets the flag while this runner awaits, which TypeScript's narrowing of the
+   * field (from the last assignment or test before the await) does not see.
+   */
+  private isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** The checkpoint, which start() loads or creates before any shard is read. */
+  private startedCheckpoint(): MappingCheckpoint {
+    if (!this.checkpoint) throw new Error(`stream mapping ${this.config.uuid} has no checkpoint: it was not started`);
+    return this.checkpoint;
+  }
+
+  /** A shard's checkpoint, which the supervisor creates before it starts the shard's worker. */
+  private shardCheckpoint(shardId: string): ShardCheckpoint {
+    const state = this.startedCheckpoint().shards[shardId];
+    if (!state) throw new Error(`stream mapping ${this.config.uuid} has no checkpoint for shard ${shardId}`);
+    return state;
   }
 
   private disposeClient(): void {
@@ -432,7 +470,9 @@ export class StreamMappingRunner {
       const name = errorName(error);
       if (name !== 'ResourceNotFoundException' && name !== 'ValidationException') throw error;
     }
-    const m = /:table\/([^/]+)\/stream\/(.+)$/.exec(arn)!;
+    const m = /:table\/([^/]+)\/stream\/(.+)$/.exec(arn);
+    // validate() refused any other EventSourceArn.
+    if (!m) throw new UnsupportedResourceError(`event source mapping ${this.config.uuid}: EventSourceArn ${arn} is not a DynamoDB stream ARN`);
     const tableName = m[1];
     const label = m[2];
     const streams: NonNullable<ListStreamsCommandOutput['Streams']> = [];
@@ -494,9 +534,9 @@ export class StreamMappingRunner {
    * restart before the first record resumes from the same point instead of skipping what arrived meanwhile.
    */
   private async applyStartingPosition(shards: Shard[]): Promise<void> {
-    const ck = this.checkpoint!;
+    const ck = this.startedCheckpoint();
     for (const shard of shards) {
-      const id = shard.ShardId!;
+      const id = shardIdOf(shard);
       if (this.config.startingPosition === 'TRIM_HORIZON') {
         ck.shards[id] = {};
         continue;
@@ -517,7 +557,7 @@ export class StreamMappingRunner {
       const out = await this.send<GetRecordsCommandOutput>(new GetRecordsCommand({ ShardIterator: iterator, Limit: GET_RECORDS_LIMIT }));
       const records = out.Records ?? [];
       if (records.length === 0) break;
-      last = records.at(-1)!.dynamodb?.SequenceNumber ?? last;
+      last = lastOf(records).dynamodb?.SequenceNumber ?? last;
       iterator = out.NextShardIterator;
     }
     return last;
@@ -525,11 +565,10 @@ export class StreamMappingRunner {
 
   private mergeShards(shards: Shard[]): void {
     const next = new Map<string, Shard>();
-    for (const s of shards) next.set(s.ShardId!, s);
+    for (const s of shards) next.set(shardIdOf(s), s);
     // Shards trimmed from the stream (24 h retention) leave the checkpoint once nobody reads them.
-    for (const id of Object.keys(this.checkpoint!.shards)) {
-      if (!next.has(id) && !this.workers.has(id)) delete this.checkpoint!.shards[id];
-    }
+    const checkpoint = this.startedCheckpoint();
+    checkpoint.shards = Object.fromEntries(Object.entries(checkpoint.shards).filter(([id]) => next.has(id) || this.workers.has(id)));
     this.shards = next;
   }
 
@@ -537,15 +576,16 @@ export class StreamMappingRunner {
     while (!this.stopping) {
       try {
         this.mergeShards(await this.describeAll());
-        const ready = readyShards([...this.shards.values()], (id) => this.checkpoint!.shards[id]?.done === true);
+        const checkpoint = this.startedCheckpoint();
+        const ready = readyShards([...this.shards.values()], (id) => checkpoint.shards[id]?.done === true);
         for (const id of ready) {
           if (this.workers.has(id)) continue;
           // A shard first seen after start-up is new: it is read from its beginning, whatever StartingPosition says.
-          this.checkpoint!.shards[id] ??= {};
+          checkpoint.shards[id] ??= {};
           const worker = this.runShard(id)
-            .catch((error) => {
+            .catch((error: unknown) => {
               if (error instanceof StoppedError || this.stopping) return;
-              this.lastError = String((error as Error)?.message ?? error);
+              this.lastError = messageOf(error);
               this.logger.error('stream shard worker failed; it will be restarted', { uuid: this.config.uuid, shardId: id, error: this.lastError });
             })
             .finally(() => {
@@ -555,8 +595,8 @@ export class StreamMappingRunner {
           this.workers.set(id, worker);
         }
       } catch (error) {
-        if (this.stopping) break;
-        this.lastError = String((error as Error)?.message ?? error);
+        if (this.isStopping()) break;
+        this.lastError = messageOf(error);
         this.logger.warn('DescribeStream failed', { uuid: this.config.uuid, error: this.lastError });
       }
       await new Promise<void>((resolve) => {
@@ -581,7 +621,7 @@ export class StreamMappingRunner {
       try {
         return await this.send<GetRecordsCommandOutput>(new GetRecordsCommand({ ShardIterator: current, Limit: GET_RECORDS_LIMIT }));
       } catch (error) {
-        if (this.stopping) return undefined;
+        if (this.isStopping()) return undefined;
         const name = errorName(error);
         if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw error;
         current = await this.iteratorFor(shardId, lastFetched);
@@ -621,8 +661,9 @@ export class StreamMappingRunner {
   // ------------------------------------------------------------------ polling one shard
 
   private async runShard(shardId: string): Promise<void> {
-    if ((this.config.parallelizationFactor ?? 1) > 1) return this.runShardInLanes(shardId);
-    const state = this.checkpoint!.shards[shardId];
+    const factor = this.config.parallelizationFactor ?? 1;
+    if (factor > 1) return this.runShardInLanes(shardId, factor);
+    const state = this.shardCheckpoint(shardId);
     let lastFetched = state.seq;
     let iterator = await this.iteratorFor(shardId, lastFetched);
     let ended = !iterator;
@@ -652,7 +693,7 @@ export class StreamMappingRunner {
             bytes += entry.size;
           }
         }
-        if (records.length > 0) lastFetched = pending.at(-1)!.seq;
+        if (records.length > 0) lastFetched = lastOf(pending).seq;
         lastFetchHadRecords = records.length > 0;
         iterator = out.NextShardIterator;
         if (!iterator) ended = true;
@@ -675,10 +716,10 @@ export class StreamMappingRunner {
         continue;
       }
       const { batch, consumed } = this.takeBatch(pending);
-      const settle = (done: Entry[]) => { this.commit(shardId, done.at(-1)!.seq); };
+      const settle = (done: Entry[]) => { this.commit(shardId, lastOf(done).seq); };
       const completed = batch.length === 0 ? true : await this.processBatch(shardId, batch, settle);
       if (!completed) return;
-      this.commit(shardId, consumed.at(-1)!.seq);
+      this.commit(shardId, lastOf(consumed).seq);
     }
   }
 
@@ -687,9 +728,8 @@ export class StreamMappingRunner {
    * stay in order in one lane) and the lanes invoke concurrently. The shard checkpoint only advances past a
    * record once it and every earlier record are settled, so a restart never skips an unfinished record.
    */
-  private async runShardInLanes(shardId: string): Promise<void> {
-    const state = this.checkpoint!.shards[shardId];
-    const factor = this.config.parallelizationFactor!;
+  private async runShardInLanes(shardId: string, factor: number): Promise<void> {
+    const state = this.shardCheckpoint(shardId);
     const windowMs = (this.config.maximumBatchingWindowInSeconds ?? 0) * 1000;
     // Bounded read-ahead: enough to keep every lane busy with full batches.
     const capacity = Math.max(GET_RECORDS_LIMIT, this.config.batchSize * factor * 2);
@@ -698,8 +738,8 @@ export class StreamMappingRunner {
     let ended = !iterator;
     const order: Entry[] = [];
     const lanes = Array.from({ length: factor }, () => ({ queue: [] as Entry[], running: undefined as Promise<void> | undefined }));
-    let stoppedInLane = false;
-    let laneError: unknown;
+    // Set by the lanes as they end; an object, so the loop below rereads what a lane wrote meanwhile.
+    const lanesEnd: { stopped: boolean; error?: Error } = { stopped: false };
     const mainWakers = new Set<() => void>();
 
     const advance = () => {
@@ -720,13 +760,13 @@ export class StreamMappingRunner {
         }
         const { batch } = this.takeBatch(lane.queue);
         if (!(await this.processBatch(shardId, batch, settle))) {
-          stoppedInLane = true;
+          lanesEnd.stopped = true;
           return;
         }
       }
     };
 
-    while (!this.stopping && !stoppedInLane) {
+    while (!this.stopping && !lanesEnd.stopped) {
       let fetched = 0;
       if (!ended && order.length < capacity) {
         const out = await this.getRecords(shardId, iterator, lastFetched);
@@ -747,9 +787,9 @@ export class StreamMappingRunner {
       for (const lane of lanes) {
         if (lane.running || lane.queue.length === 0) continue;
         lane.running = runLane(lane)
-          .catch((error) => {
-            laneError ??= error;
-            stoppedInLane = true;
+          .catch((error: unknown) => {
+            lanesEnd.error ??= error instanceof Error ? error : new Error(String(error));
+            lanesEnd.stopped = true;
           })
           .finally(() => {
             lane.running = undefined;
@@ -764,13 +804,13 @@ export class StreamMappingRunner {
       // Poll again at once while records flow and there is room; otherwise wait (a finishing lane wakes us).
       if (fetched === 0 || order.length >= capacity || ended) await this.sleep(this.pollIntervalMs, mainWakers);
     }
-    await Promise.allSettled(lanes.map((l) => l.running));
+    await Promise.allSettled(lanes.flatMap((l) => (l.running ? [l.running] : [])));
     // The supervisor restarts the shard from its checkpoint.
-    if (laneError) throw laneError;
+    if (lanesEnd.error) throw lanesEnd.error;
   }
 
   private partitionKeyOf(record: LambdaDynamoDbRecord): string {
-    const keys = record.dynamodb.Keys ?? {};
+    const keys: Partial<Record<string, WireAttributeValue>> = record.dynamodb.Keys ?? {};
     if (this.hashKeyName && keys[this.hashKeyName]) return JSON.stringify(keys[this.hashKeyName]);
     return JSON.stringify(keys);
   }
@@ -889,7 +929,7 @@ export class StreamMappingRunner {
       if (this.closed) return { kind: 'stopped' };
       this.counters.failedInvocations++;
       const name = errorName(error);
-      this.lastError = `${name}: ${(error as Error)?.message ?? error}`;
+      this.lastError = `${name}: ${messageOf(error)}`;
       chunk.lastResponse = { statusCode: name === 'ResourceNotFoundException' ? 404 : 500, executedVersion: '$LATEST' };
       this.logger.error('stream mapping could not invoke its function', { uuid: this.config.uuid, functionName: this.config.functionName, error: this.lastError });
       return { kind: 'failure', reason: this.lastError };
@@ -920,7 +960,7 @@ export class StreamMappingRunner {
   private async discard(shardId: string, entries: Entry[], condition: 'RetryAttemptsExhausted' | 'RecordAgeExceeded', chunk: Chunk): Promise<void> {
     this.counters.recordsDiscarded += entries.length;
     const first = entries[0];
-    const last = entries.at(-1)!;
+    const last = lastOf(entries);
     const info = {
       requestContext: {
         requestId: randomUUID(),
@@ -954,7 +994,7 @@ export class StreamMappingRunner {
         return;
       } catch (error) {
         if (attempt >= 3 || this.stopping) {
-          this.lastError = `on-failure destination ${destination}: ${(error as Error)?.message ?? error}`;
+          this.lastError = `on-failure destination ${destination}: ${messageOf(error)}`;
           this.logger.error('could not send to the on-failure destination; records dropped', { uuid: this.config.uuid, error: this.lastError });
           return;
         }
@@ -967,7 +1007,7 @@ export class StreamMappingRunner {
 
   private commit(shardId: string, seq: string): void {
     if (this.closed) return;
-    const state = (this.checkpoint!.shards[shardId] ??= {});
+    const state = (this.startedCheckpoint().shards[shardId] ??= {});
     if (state.seq && compareSequenceNumbers(seq, state.seq) <= 0) return;
     state.seq = seq;
     this.persist();

@@ -46,16 +46,33 @@ function base64(bytes: Uint8Array | string): string {
   return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
 }
 
+/**
+ * An attribute value with every member optional, as the members are tested one by one; `B` may already be base64
+ * text, and a map's values may be plain JSON.
+ */
+interface AttributeValueMembers {
+  S?: string;
+  N?: string;
+  B?: Uint8Array | string;
+  SS?: string[];
+  NS?: string[];
+  BS?: Array<Uint8Array | string>;
+  M?: Record<string, SdkAttributeValue | Record<string, unknown>>;
+  L?: SdkAttributeValue[];
+  NULL?: boolean;
+  BOOL?: boolean;
+}
+
 export function toWireAttributeValue(value: SdkAttributeValue | Record<string, unknown>): WireAttributeValue {
-  const v = value as Record<string, any>;
+  const v = value as AttributeValueMembers;
   if (v.S !== undefined) return { S: v.S };
   if (v.N !== undefined) return { N: v.N };
   if (v.B !== undefined) return { B: base64(v.B) };
   if (v.SS !== undefined) return { SS: [...v.SS] };
   if (v.NS !== undefined) return { NS: [...v.NS] };
-  if (v.BS !== undefined) return { BS: (v.BS as Array<Uint8Array | string>).map(base64) };
+  if (v.BS !== undefined) return { BS: v.BS.map(base64) };
   if (v.M !== undefined) return { M: toWireImage(v.M) };
-  if (v.L !== undefined) return { L: (v.L as SdkAttributeValue[]).map(toWireAttributeValue) };
+  if (v.L !== undefined) return { L: v.L.map(toWireAttributeValue) };
   if (v.NULL !== undefined) return { NULL: v.NULL };
   if (v.BOOL !== undefined) return { BOOL: v.BOOL };
   // The SDK's union deserializer turns `{"M": {}}` into `{}`: an attribute with no member is an empty map.
@@ -82,10 +99,10 @@ export interface ToLambdaRecordOptions {
  */
 export function toLambdaRecord(record: SdkStreamRecord, options: ToLambdaRecordOptions): LambdaDynamoDbRecord {
   const stream = record.dynamodb ?? {};
-  const rawName = String(record.eventName ?? '');
+  const rawName: string = record.eventName ?? '';
   const isTtlRemoval = !KNOWN_EVENT_NAMES.has(rawName);
   const dynamodb: LambdaDynamoDbRecord['dynamodb'] = {
-    SequenceNumber: String(stream.SequenceNumber ?? ''),
+    SequenceNumber: stream.SequenceNumber ?? '',
   };
   if (stream.ApproximateCreationDateTime !== undefined) {
     const when = stream.ApproximateCreationDateTime as Date | number | string;
@@ -99,7 +116,7 @@ export function toLambdaRecord(record: SdkStreamRecord, options: ToLambdaRecordO
   if (stream.SizeBytes !== undefined) dynamodb.SizeBytes = stream.SizeBytes;
   if (stream.StreamViewType !== undefined) dynamodb.StreamViewType = stream.StreamViewType;
   const out: LambdaDynamoDbRecord = {
-    eventID: String(record.eventID ?? ''),
+    eventID: record.eventID ?? '',
     eventName: isTtlRemoval ? 'REMOVE' : (rawName as LambdaDynamoDbRecord['eventName']),
     eventVersion: '1.1',
     eventSource: 'aws:dynamodb',

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { http, target } from '../../support/target';
 import { runSample } from '../../../localstack/sample-run';
 import type { RunView } from '../../../lambdas/client/run-view';
+import type { EventsPageBody, RunBody } from '../../support/api';
 
 const hasJavac = (() => {
   try {
@@ -34,12 +35,12 @@ describe('Sample migration: cobol-to-java on the platform', () => {
   const outDir = mkdtempSync(join(tmpdir(), 'agentplane-sample-'));
   let view: RunView;
   let runDir: string;
-  let events: Array<{ seq: number; event: string; payload: any }>;
+  let events: EventsPageBody['events'];
 
   beforeAll(async () => {
     view = await runSample(target(), outDir, quiet);
     runDir = join(outDir, view.runId);
-    const page = await http('GET', `/runs/${view.runId}/events?afterSeq=0&limit=1000`);
+    const page = await http<EventsPageBody>('GET', `/runs/${view.runId}/events?afterSeq=0&limit=1000`);
     events = page.body.events;
   }, 600_000);
 
@@ -50,17 +51,17 @@ describe('Sample migration: cobol-to-java on the platform', () => {
     expect(view.steps.map((s) => s.stepId)).toEqual(['discovery', 'analyze', 'dependencies', 'generate', 'validate', 'report']);
     const analyze = view.steps.find((s) => s.stepId === 'analyze')!;
     expect(analyze.failed).toBe(1);
-    const failures = events.filter((e) => e.event === 'ItemFailed' && e.payload.retry === null);
+    const failures = events.filter((e) => e.event === 'ItemFailed').filter((e) => e.payload.retry === null);
     expect(failures).toHaveLength(1);
     expect(failures[0].payload.item).toMatch(/BADPROG\.cbl$/);
     expect(failures[0].payload.error.message).toMatch(/BADPROG\.cbl: \d+ error\(s\).*\d+:\d+ error/s);
   });
 
   it('should have the validation step compile every generated file', () => {
-    const validation = JSON.parse(readFileSync(join(runDir, 'reports', 'validation.json'), 'utf8'));
+    const validation = JSON.parse(readFileSync(join(runDir, 'reports', 'validation.json'), 'utf8')) as { status: string; files: Array<{ compiled: boolean }> };
     expect(validation.status).toBe('passed');
     expect(validation.files.length).toBeGreaterThan(100);
-    expect(validation.files.every((f: { compiled: boolean }) => f.compiled)).toBe(true);
+    expect(validation.files.every((f) => f.compiled)).toBe(true);
   });
 
   it.skipIf(!hasJavac)('should download Java that javac compiles', () => {
@@ -93,13 +94,13 @@ describe('Sample migration: cobol-to-java on the platform', () => {
     for (const e of spent) expect(e.payload.metrics).toMatchObject({ costUsd: 0, provider: 'offline', model: 'offline-deterministic-1' });
     const usage = [{ provider: 'offline', model: 'offline-deterministic-1', tokens, costUsd: 0 }];
 
-    const generate = events.find((e) => e.event === 'StepCompleted' && e.payload.stepId === 'generate')!.payload.summary;
+    const generate = events.filter((e) => e.event === 'StepCompleted').find((e) => e.payload.stepId === 'generate')!.payload.summary;
     expect(generate).toMatchObject({ totalCostUsd: 0, providers: ['offline'] });
     expect(generate.totalTokens).toBeGreaterThan(0);
     const succeeded = events.find((e) => e.event === 'RunSucceeded')!.payload.summary;
     expect(succeeded).toMatchObject({ totalTokens: tokens, totalCostUsd: 0, providers: ['offline'], usage });
 
-    const run = await http('GET', `/runs/${view.runId}`);
+    const run = await http<RunBody>('GET', `/runs/${view.runId}`);
     expect(run.body.status).toBe('SUCCEEDED');
     expect(run.body.summary).toMatchObject({ totalTokens: tokens, totalCostUsd: 0, providers: ['offline'], usage });
     expect(run.body.steps.generate).toMatchObject({ costUsd: 0, providers: ['offline'] });
@@ -107,6 +108,6 @@ describe('Sample migration: cobol-to-java on the platform', () => {
 
     // The migration report and the run's summary.json say whose figures these are.
     expect(readFileSync(join(runDir, 'reports', 'migration-report.md'), 'utf8')).toContain('- LLM: offline (offline-deterministic-1)');
-    expect(JSON.parse(readFileSync(join(runDir, 'reports', 'summary.json'), 'utf8')).summary).toMatchObject({ totalTokens: tokens, totalCostUsd: 0, providers: ['offline'] });
+    expect((JSON.parse(readFileSync(join(runDir, 'reports', 'summary.json'), 'utf8')) as { summary: unknown }).summary).toMatchObject({ totalTokens: tokens, totalCostUsd: 0, providers: ['offline'] });
   });
 });

@@ -1,7 +1,8 @@
 /** The progress protocol through the public WebSocket and REST APIs only. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { http, target } from '../../support/target';
-import { TestSocket } from '../../support/ws-client';
+import { apiError, apiProblems } from '../../support/api';
+import { isFrame, TestSocket, type ResFrame } from '../../support/ws-client';
 
 let socket: TestSocket;
 
@@ -9,14 +10,15 @@ beforeAll(async () => {
   socket = await TestSocket.open(`${target().wsUrl}?token=${encodeURIComponent(target().token)}`);
 });
 afterAll(async () => {
-  await socket?.close();
+  // Unset when beforeAll failed.
+  await (socket as TestSocket | undefined)?.close();
 });
 
 /** Sends a raw frame and waits for the next error `res` after it. */
-async function answerTo(frame: string): Promise<any> {
+async function answerTo(frame: string): Promise<ResFrame> {
   const before = socket.frames.length;
   socket.send(frame);
-  return socket.waitFor((f) => socket.frames.indexOf(f) >= before && f?.type === 'res' && f.ok === false);
+  return socket.waitFor<ResFrame>((f) => socket.frames.indexOf(f) >= before && isFrame(f) && f.type === 'res' && !f.ok);
 }
 
 describe('WebSocket protocol: bad frames get an error res', () => {
@@ -30,9 +32,9 @@ describe('WebSocket protocol: bad frames get an error res', () => {
     ['an oversized request', JSON.stringify({ type: 'req', id: 'big', method: 'ping', params: { pad: 'x'.repeat(20_000) } }), 'frame_too_large', 'big'],
   ])('should answer %s with an error res and keep the connection', async (_what, frame, code, id) => {
     const res = await answerTo(frame);
-    expect(res.error.code).toBe(code);
+    expect(res.error!.code).toBe(code);
     expect(res.id).toBe(id);
-    expect(typeof res.error.message).toBe('string');
+    expect(typeof res.error!.message).toBe('string');
     const pong = await socket.request(`p-${code}`, 'ping');
     expect(pong.ok).toBe(true);
   });
@@ -48,11 +50,11 @@ describe('WebSocket protocol: bad frames get an error res', () => {
     const res = await socket.request('nf', 'subscribe', { runId: 'run-that-does-not-exist', afterSeq: 0 });
     expect(res).toMatchObject({ ok: false, error: { code: 'not_found' } });
     const get = await socket.request('nf2', 'runs.get', { runId: 'run-that-does-not-exist' });
-    expect(get.error.code).toBe('not_found');
+    expect(get.error!.code).toBe('not_found');
   });
 
   it('should answer ping and an unsubscribe of nothing', async () => {
-    expect((await socket.request('p', 'ping')).payload.pong).toBe(true);
+    expect((await socket.request('p', 'ping')).payload!.pong).toBe(true);
     expect((await socket.request('u', 'unsubscribe', { runId: 'nothing' })).payload).toEqual({ runId: 'nothing', unsubscribed: false });
   });
 });
@@ -61,8 +63,8 @@ describe('REST: GET /runs/{id}/events', () => {
   it('should answer 400 with the JSON path of each bad query value', async () => {
     const res = await http('GET', '/runs/r-1/events?afterSeq=-3&limit=5000');
     expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('validation_error');
-    expect(res.body.error.details.problems.map((p: { path: string }) => p.path).sort()).toEqual(['$.afterSeq', '$.limit']);
+    expect(apiError(res).code).toBe('validation_error');
+    expect(apiProblems(res).map((p: { path: string }) => p.path).sort()).toEqual(['$.afterSeq', '$.limit']);
     expect((await http('GET', '/runs/r-1/events?afterSeq=abc')).status).toBe(400);
   });
 

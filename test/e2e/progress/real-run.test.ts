@@ -5,6 +5,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { http, target } from '../../support/target';
+import type { EventsPageBody, RunBody, RunCreatedBody } from '../../support/api';
 import { ProgressClient } from '../../../lambdas/client/progress-client';
 import { registerWorkflow, fanOutWorkflow, unique, waitFor, command } from '../runs/support';
 
@@ -15,7 +16,7 @@ async function replay(runId: string): Promise<Array<{ seq: number; event: string
   const out: Array<{ seq: number; event: string }> = [];
   let afterSeq = 0;
   for (;;) {
-    const page = await http('GET', `/runs/${runId}/events?afterSeq=${afterSeq}&limit=500`);
+    const page = await http<EventsPageBody>('GET', `/runs/${runId}/events?afterSeq=${afterSeq}&limit=500`);
     out.push(...page.body.events);
     if (page.body.events.length === 0 || page.body.nextAfterSeq === afterSeq) return out;
     afterSeq = page.body.nextAfterSeq;
@@ -32,7 +33,7 @@ describe('Progress: a 500-item run streamed to 10 subscribers', () => {
     const { wsUrl, token } = target();
     const workflow = await registerWorkflow(fanOutWorkflow(unique('stream500'), { delayMs: 0 }, { maxConcurrency: 20 }));
     const inputs = Array.from({ length: ITEMS }, (_, i) => ({ key: `items/${String(i).padStart(4, '0')}.txt`, content: `item ${i}` }));
-    const created = await http('POST', '/runs', { body: { workflowId: workflow.id, inputs, start: false } });
+    const created = await http<RunCreatedBody>('POST', '/runs', { body: { workflowId: workflow.id, inputs, start: false } });
     expect(created.status).toBe(202);
     const runId: string = created.body.runId;
 
@@ -65,7 +66,7 @@ describe('Progress: a 500-item run streamed to 10 subscribers', () => {
     ]);
 
     const final = await waitFor('the run record to be final', async () => {
-      const run = await http('GET', `/runs/${runId}`);
+      const run = await http<RunBody>('GET', `/runs/${runId}`);
       return run.body.status === 'SUCCEEDED' ? run.body : undefined;
     }, 60_000);
     expect(final.summary.successCount).toBe(ITEMS);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { http } from '../../support/target';
+import { apiError, apiProblems, type RunListBody, type UploadsBody } from '../../support/api';
 import { command, fanOutWorkflow, getRun, inputs, newTenantToken, registerWorkflow, startRun, unique, waitForStatus, workspace } from './support';
 
 describe('Runs API: errors and tenancy', () => {
@@ -19,11 +20,11 @@ describe('Runs API: errors and tenancy', () => {
         ],
       });
       expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe('validation_error');
-      const paths = res.body.error.details.problems.map((p: { path: string }) => p.path);
+      expect(apiError(res).code).toBe('validation_error');
+      const paths = apiProblems(res).map((p: { path: string }) => p.path);
       expect(paths).toEqual(['$.inputs[0].key', '$.inputs[1].key', '$.inputs[2].key', '$.inputs[3].key', '$.inputs[5].key', '$.inputs[6].key']);
       // Nothing was created.
-      const list = await http('GET', `/runs?workflowId=${wf.id}`);
+      const list = await http<RunListBody>('GET', `/runs?workflowId=${wf.id}`);
       expect(list.body.runs).toEqual([]);
     });
 
@@ -31,7 +32,7 @@ describe('Runs API: errors and tenancy', () => {
       const wf = await registerWorkflow(fanOutWorkflow(unique('runs-s3uri')));
       const res = await startRun({ workflowId: wf.id, inputs: [{ key: 'a', s3Uri: 's3://no-such-bucket-xyz/k' }, { key: 'b', content: 'x', s3Uri: 's3://b/k' }, { key: 'c', s3Uri: 'http://x' }] });
       expect(res.status).toBe(400);
-      const paths = res.body.error.details.problems.map((p: { path: string }) => p.path);
+      const paths = apiProblems(res).map((p: { path: string }) => p.path);
       expect(paths).toEqual(expect.arrayContaining(['$.inputs[1]', '$.inputs[2].s3Uri']));
     });
 
@@ -41,23 +42,23 @@ describe('Runs API: errors and tenancy', () => {
       expect(huge.status).toBe(413);
       const inline = await startRun({ workflowId: wf.id, inputs: [{ key: 'a', content: 'x'.repeat(500_000) }, { key: 'b', content: 'y'.repeat(400_000) }] });
       expect(inline.status).toBe(413);
-      expect(inline.body.error.code).toBe('payload_too_large');
+      expect(apiError(inline).code).toBe('payload_too_large');
     });
 
     it('should answer 404 for an unknown workflow or version and 400 for bad parameters with their paths', async () => {
       const unknown = await startRun({ workflowId: unique('no-such-workflow') });
       expect(unknown.status).toBe(404);
-      expect(unknown.body.error.code).toBe('not_found');
+      expect(apiError(unknown).code).toBe('not_found');
       const wf = await registerWorkflow(fanOutWorkflow(unique('runs-params')));
       expect((await startRun({ workflowId: wf.id, version: 99 })).status).toBe(404);
       const bad = await startRun({ workflowId: wf.id, parameters: { mode: 'medium', count: 1.5, label: 3, nope: true } });
       expect(bad.status).toBe(400);
-      const problems = bad.body.error.details.problems;
+      const problems = apiProblems(bad);
       expect(problems.map((p: { path: string }) => p.path).sort()).toEqual(['$.parameters.count', '$.parameters.label', '$.parameters.mode', '$.parameters.nope']);
-      expect(problems.find((p: { path: string }) => p.path === '$.parameters.mode').code).toBe('parameters.enum');
+      expect(problems.find((p: { path: string }) => p.path === '$.parameters.mode')!.code).toBe('parameters.enum');
       const shape = await startRun({ workflowId: wf.id, priority: 12, extra: 1 });
       expect(shape.status).toBe(400);
-      expect(shape.body.error.details.problems.map((p: { path: string }) => p.path)).toEqual(expect.arrayContaining(['$.priority']));
+      expect(apiProblems(shape).map((p: { path: string }) => p.path)).toEqual(expect.arrayContaining(['$.priority']));
     });
   });
 
@@ -72,7 +73,7 @@ describe('Runs API: errors and tenancy', () => {
       expect((await http('POST', `/runs/${runId}/uploads`, { token: other, body: { files: [{ key: 'a' }] } })).status).toBe(404);
       expect((await http('GET', `/runs/${runId}/workspace`, { token: other })).status).toBe(404);
       expect((await http('GET', `/runs/${runId}/events`, { token: other })).status).toBe(404);
-      expect((await http('GET', '/runs', { token: other })).body.runs).toEqual([]);
+      expect((await http<RunListBody>('GET', '/runs', { token: other })).body.runs).toEqual([]);
       // Their workflow is not ours to start either.
       expect((await startRun({ workflowId: wf.id }, { token: other })).status).toBe(404);
       // Nor may they copy our run's inputs.
@@ -80,7 +81,7 @@ describe('Runs API: errors and tenancy', () => {
       const theirWf = await registerWorkflow(fanOutWorkflow(unique('runs-tenant2')), other);
       const copy = await startRun({ workflowId: theirWf.id, inputs: [{ key: 'stolen', s3Uri: `s3://${await bucketOf(runId)}/${bucketKey}` }] }, { token: other });
       expect(copy.status).toBe(400);
-      expect(copy.body.error.details.problems[0]).toMatchObject({ path: '$.inputs[0].s3Uri', code: 's3Uri.forbidden' });
+      expect(apiProblems(copy)[0]).toMatchObject({ path: '$.inputs[0].s3Uri', code: 's3Uri.forbidden' });
     });
   });
 
@@ -93,8 +94,8 @@ describe('Runs API: errors and tenancy', () => {
       const runId = created.body.runId;
       const traversal = await http('POST', `/runs/${runId}/uploads`, { body: { files: [{ key: '../../x' }] } });
       expect(traversal.status).toBe(400);
-      expect(traversal.body.error.details.problems[0].path).toBe('$.files[0].key');
-      const res = await http('POST', `/runs/${runId}/uploads`, { body: { files: [{ key: 'big/a.txt' }, { key: 'b.txt', contentType: 'text/plain' }] } });
+      expect(apiProblems(traversal)[0].path).toBe('$.files[0].key');
+      const res = await http<UploadsBody>('POST', `/runs/${runId}/uploads`, { body: { files: [{ key: 'big/a.txt' }, { key: 'b.txt', contentType: 'text/plain' }] } });
       expect(res.status).toBe(200);
       expect(res.body.uploads.map((u: { key: string }) => u.key)).toEqual(['inputs/big/a.txt', 'inputs/b.txt']);
       for (const u of res.body.uploads) {

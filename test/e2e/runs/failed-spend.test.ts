@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { http } from '../../support/target';
+import type { RunCreatedBody } from '../../support/api';
 import { stubCalls } from '../../support/llm-stub';
 import { events, registerWorkflow, unique, waitForStatus } from './support';
 
@@ -14,8 +15,8 @@ const stubUrl = process.env.AGENTPLANE_TEST_LLM_STUB;
 
 /** The diagnostics function under an agent id and skill of this test's own, so its failures touch no other test's agent. */
 async function spenderAgent(): Promise<string> {
-  const builtIn = (await http('GET', '/agents/diagnostics.delay')).body;
-  const functionArn: string = builtIn.functionArn ?? builtIn.agent?.functionArn;
+  const builtIn = (await http<{ functionArn?: string; agent?: { functionArn: string } }>('GET', '/agents/diagnostics.delay')).body;
+  const functionArn: string = (builtIn.functionArn ?? builtIn.agent?.functionArn)!;
   const id = unique('spender');
   const res = await http('POST', '/agents', {
     body: { id, name: id, version: '1.0.0', description: 'failed-spend e2e', functionArn, capabilities: [{ skill: id }], tags: ['e2e'] },
@@ -41,7 +42,7 @@ describe.skipIf(!stubUrl)('Spend of failed and retried items (OpenAI-compatible 
       ],
     });
     const inputs = ['fatal-1.txt', 'fatal-2.txt', 'retry-1.txt', 'retry-2.txt'].map((key) => ({ key, content: 'x' }));
-    const created = await http('POST', '/runs', { body: { workflowId: workflow.id, inputs } });
+    const created = await http<RunCreatedBody>('POST', '/runs', { body: { workflowId: workflow.id, inputs } });
     expect(created.status, JSON.stringify(created.body)).toBe(202);
     const runId: string = created.body.runId;
     const run = await waitForStatus(runId, ['FAILED'], 120_000);
@@ -51,7 +52,7 @@ describe.skipIf(!stubUrl)('Spend of failed and retried items (OpenAI-compatible 
     expect(stub.calls).toBe(2 * 1 + 2 * 3);
     const perCall = { tokens: stub.usage.prompt + stub.usage.completion, costUsd: (stub.usage.prompt * stub.price.input + stub.usage.completion * stub.price.output) / 1e6 };
     const expected = { tokens: stub.calls * perCall.tokens, costUsd: stub.calls * perCall.costUsd };
-    const usage = [{ provider: 'openai', model: stub.model, tokens: expected.tokens, costUsd: expect.closeTo(expected.costUsd, 9) }];
+    const usage = [{ provider: 'openai', model: stub.model, tokens: expected.tokens, costUsd: expect.closeTo(expected.costUsd, 9) as unknown }];
 
     // GET /runs/{id}: totals and the step's figures count every attempt; item counts are the items' final outcomes.
     expect(run.summary).toMatchObject({ totalItems: 4, successCount: 0, failureCount: 4, totalTokens: expected.tokens, providers: ['openai'], usage });
@@ -65,18 +66,18 @@ describe.skipIf(!stubUrl)('Spend of failed and retried items (OpenAI-compatible 
     expect(failed).toHaveLength(stub.calls);
     for (const e of failed) {
       expect(e.payload.metrics).toMatchObject({ tokensUsed: perCall.tokens, provider: 'openai', model: stub.model });
-      expect(e.payload.metrics.costUsd).toBeCloseTo(perCall.costUsd, 9);
+      expect(e.payload.metrics!.costUsd).toBeCloseTo(perCall.costUsd, 9);
     }
     // Every retryably failing item ran three times, each fatal one once. (Counted from ItemStarted: the local cloud's
     // `$$.State.RetryCount` is always 0, so there even a last attempt's ItemFailed says it will be retried.)
     const attempts = new Map<string, number>();
-    for (const e of log.filter((x) => x.event === 'ItemStarted')) attempts.set(e.payload.item.split('/').pop(), (attempts.get(e.payload.item.split('/').pop()) ?? 0) + 1);
+    for (const e of log.filter((x) => x.event === 'ItemStarted')) attempts.set(e.payload.item.split('/').pop()!, (attempts.get(e.payload.item.split('/').pop()!) ?? 0) + 1);
     expect(Object.fromEntries(attempts)).toEqual({ 'fatal-1.txt': 1, 'fatal-2.txt': 1, 'retry-1.txt': 3, 'retry-2.txt': 3 });
     expect(log.filter((e) => e.event === 'ItemCompleted')).toHaveLength(0);
 
     // The summaries say the same.
     const stepCompleted = log.find((e) => e.event === 'StepCompleted')!.payload.summary;
-    const runFailed = log.find((e) => e.event === 'RunFailed')!.payload.summary;
+    const runFailed = log.find((e) => e.event === 'RunFailed')!.payload.summary!;
     for (const summary of [stepCompleted, runFailed]) {
       expect(summary).toMatchObject({ totalItems: 4, failureCount: 4, totalTokens: expected.tokens, providers: ['openai'], usage });
       expect(summary.totalCostUsd).toBeCloseTo(expected.costUsd, 9);

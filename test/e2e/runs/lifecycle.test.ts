@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { http, target } from '../../support/target';
+import type { RunListBody } from '../../support/api';
 import { events, fanOutWorkflow, inputs, registerWorkflow, startRun, unique, waitForEvent, waitForStatus, workspace } from './support';
 
 describe('Runs API: lifecycle', () => {
@@ -8,7 +9,7 @@ describe('Runs API: lifecycle', () => {
       const wf = await registerWorkflow(fanOutWorkflow(unique('runs-basic'), { tokensPerItem: 7 }));
       const res = await startRun({ workflowId: wf.id, parameters: { count: 3 }, inputs: inputs(4) });
       expect(res.status).toBe(202);
-      expect(res.body).toMatchObject({ runId: expect.stringMatching(/^r-/), links: { self: `/runs/${res.body.runId}` } });
+      expect(res.body).toMatchObject({ runId: expect.stringMatching(/^r-/) as unknown, links: { self: `/runs/${res.body.runId}` } });
       const runId = res.body.runId;
       const run = await waitForStatus(runId, ['SUCCEEDED'], 60_000);
       expect(run.steps.work).toMatchObject({ status: 'succeeded', totalItems: 4, succeeded: 4, failed: 0, tokens: 28 });
@@ -18,7 +19,7 @@ describe('Runs API: lifecycle', () => {
       expect(run.parameters).toEqual({ label: 'x', mode: 'fast', count: 3 });
       // The execution's Step Functions console page, where there is a console (a deployed stack, not the local cloud).
       if (target().assemblyDir) expect(run.links).not.toHaveProperty('console');
-      else expect(run.links.console).toContain(encodeURIComponent(run.executionArn));
+      else expect(run.links.console).toContain(encodeURIComponent(run.executionArn!));
 
       const names = (await events(runId)).map((e) => e.event);
       expect(names[0]).toBe('RunQueued');
@@ -31,7 +32,7 @@ describe('Runs API: lifecycle', () => {
       expect(keys.filter((k) => k.startsWith('temp/'))).toEqual([]);
       expect(keys.filter((k) => k.startsWith('outputs/')).length).toBe(4);
       const config = await (await fetch(objects.find((o) => o.key === 'config.json')!.url)).json();
-      expect(config).toMatchObject({ workflowId: wf.id, workflowVersion: wf.version, aslSha256: expect.stringMatching(/^[0-9a-f]{64}$/), parameters: { count: 3 }, agents: { work: 'diagnostics.delay' } });
+      expect(config).toMatchObject({ workflowId: wf.id, workflowVersion: wf.version, aslSha256: expect.stringMatching(/^[0-9a-f]{64}$/) as unknown, parameters: { count: 3 }, agents: { work: 'diagnostics.delay' } });
       const summary = await (await fetch(objects.find((o) => o.key === 'reports/summary.json')!.url)).json();
       expect(summary).toMatchObject({ runId, status: 'SUCCEEDED', summary: { totalItems: 4, successCount: 4 } });
       const succeeded = await waitForEvent(runId, 'RunSucceeded', 5_000);
@@ -44,15 +45,15 @@ describe('Runs API: lifecycle', () => {
       const wf = await registerWorkflow(fanOutWorkflow(unique('runs-list')));
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) ids.push((await startRun({ workflowId: wf.id, inputs: inputs(1), start: false })).body.runId);
-      const first = await http('GET', `/runs?workflowId=${wf.id}&limit=2`);
+      const first = await http<RunListBody>('GET', `/runs?workflowId=${wf.id}&limit=2`);
       expect(first.status).toBe(200);
       expect(first.body.runs.map((r: { runId: string }) => r.runId)).toEqual([ids[2], ids[1]]);
       expect(first.body.cursor).toEqual(expect.any(String));
-      const second = await http('GET', `/runs?workflowId=${wf.id}&limit=2&cursor=${encodeURIComponent(first.body.cursor)}`);
+      const second = await http<RunListBody>('GET', `/runs?workflowId=${wf.id}&limit=2&cursor=${encodeURIComponent(first.body.cursor!)}`);
       expect(second.body.runs.map((r: { runId: string }) => r.runId)).toEqual([ids[0]]);
-      const queued = await http('GET', `/runs?workflowId=${wf.id}&status=QUEUED&limit=10`);
+      const queued = await http<RunListBody>('GET', `/runs?workflowId=${wf.id}&status=QUEUED&limit=10`);
       expect(queued.body.runs).toHaveLength(3);
-      const none = await http('GET', `/runs?workflowId=${wf.id}&status=SUCCEEDED`);
+      const none = await http<RunListBody>('GET', `/runs?workflowId=${wf.id}&status=SUCCEEDED`);
       expect(none.body.runs).toHaveLength(0);
     });
   });

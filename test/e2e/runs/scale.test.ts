@@ -19,7 +19,7 @@ describe('Runs API: many runs at once', () => {
       }),
     );
     expect(started.map((s) => s.status)).toEqual(Array(RUNS).fill(202));
-    const ids = started.map((s) => s.body.runId as string);
+    const ids = started.map((s) => s.body.runId);
     expect(new Set(ids).size).toBe(RUNS);
     await waitFor(
       `${RUNS} runs to end`,

@@ -2,11 +2,13 @@
  * Helpers of the runs e2e tests: the public REST API only (plus the events replay), waits with deadlines.
  */
 import { http } from '../../support/target';
+import type { CommandBody, EventsPageBody, RunBody, RunCreatedBody, TokenBody, WorkflowCreatedBody, WorkspaceBody } from '../../support/api';
+import type { EventEnvelope, EventEnvelopeOf, EventName } from '../../../lambdas/core/events/schemas';
 
 export const unique = (name: string) => `${name}-${Date.now().toString(36)}${Math.random().toString(36).slice(2, 6)}`;
 
 export async function registerWorkflow(definition: Record<string, unknown>, token?: string): Promise<{ id: string; version: number }> {
-  const res = await http('POST', '/workflows', { body: definition, ...(token ? { token } : {}) });
+  const res = await http<WorkflowCreatedBody>('POST', '/workflows', { body: definition, ...(token ? { token } : {}) });
   if (res.status !== 201) throw new Error(`register ${String(definition.id)}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -21,15 +23,15 @@ export function fanOutWorkflow(id: string, config: Record<string, unknown> = {},
 }
 
 export async function startRun(body: Record<string, unknown>, options: { token?: string; key?: string } = {}) {
-  return http('POST', '/runs', { body, ...(options.token ? { token: options.token } : {}), ...(options.key ? { headers: { 'idempotency-key': options.key } } : {}) });
+  return http<RunCreatedBody>('POST', '/runs', { body, ...(options.token ? { token: options.token } : {}), ...(options.key ? { headers: { 'idempotency-key': options.key } } : {}) });
 }
 
 export async function getRun(runId: string, token?: string) {
-  return http('GET', `/runs/${runId}`, token ? { token } : {});
+  return http<RunBody>('GET', `/runs/${runId}`, token ? { token } : {});
 }
 
 export async function command(runId: string, body: Record<string, unknown>, options: { token?: string; key?: string } = {}) {
-  return http('POST', `/runs/${runId}/commands`, { body, ...(options.token ? { token: options.token } : {}), ...(options.key ? { headers: { 'idempotency-key': options.key } } : {}) });
+  return http<CommandBody>('POST', `/runs/${runId}/commands`, { body, ...(options.token ? { token: options.token } : {}), ...(options.key ? { headers: { 'idempotency-key': options.key } } : {}) });
 }
 
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs: number, everyMs = 200): Promise<T> {
@@ -44,7 +46,7 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
 
 const TERMINAL = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
 
-export async function waitForStatus(runId: string, statuses: string[], timeoutMs: number, token?: string): Promise<any> {
+export async function waitForStatus(runId: string, statuses: string[], timeoutMs: number, token?: string): Promise<RunBody> {
   return waitFor(
     `run ${runId} to be ${statuses.join('|')}`,
     async () => {
@@ -58,18 +60,14 @@ export async function waitForStatus(runId: string, statuses: string[], timeoutMs
   );
 }
 
-export interface RunEvent {
-  seq: number;
-  event: string;
-  at: string;
-  payload: any;
-}
+/** An event of the log (schemas.ts): narrow on `event` (`filter((e) => e.event === 'X')`, `isEvent`) to read its payload. */
+export type RunEvent = EventEnvelope;
 
 export async function events(runId: string, token?: string): Promise<RunEvent[]> {
   const out: RunEvent[] = [];
   let afterSeq = 0;
   for (;;) {
-    const res = await http('GET', `/runs/${runId}/events?afterSeq=${afterSeq}&limit=1000`, token ? { token } : {});
+    const res = await http<EventsPageBody>('GET', `/runs/${runId}/events?afterSeq=${afterSeq}&limit=1000`, token ? { token } : {});
     if (res.status !== 200) throw new Error(`events: ${res.status} ${JSON.stringify(res.body)}`);
     out.push(...res.body.events);
     if (res.body.events.length < 1000) return out;
@@ -77,18 +75,18 @@ export async function events(runId: string, token?: string): Promise<RunEvent[]>
   }
 }
 
-export async function waitForEvent(runId: string, name: string, timeoutMs: number, token?: string): Promise<RunEvent> {
-  return waitFor(`event ${name} of run ${runId}`, async () => (await events(runId, token)).find((e) => e.event === name), timeoutMs, 250);
+export async function waitForEvent<E extends EventName>(runId: string, name: E, timeoutMs: number, token?: string): Promise<EventEnvelopeOf<E>> {
+  return waitFor(`event ${name} of run ${runId}`, async () => (await events(runId, token)).find((e): e is EventEnvelopeOf<E> => e.event === name), timeoutMs, 250);
 }
 
 export async function workspace(runId: string, area = 'all', token?: string): Promise<Array<{ key: string; size: number; url: string }>> {
-  const res = await http('GET', `/runs/${runId}/workspace?area=${area}`, token ? { token } : {});
+  const res = await http<WorkspaceBody>('GET', `/runs/${runId}/workspace?area=${area}`, token ? { token } : {});
   if (res.status !== 200) throw new Error(`workspace: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.objects;
 }
 
 export async function newTenantToken(tenant: string): Promise<string> {
-  const res = await http('POST', '/tokens', { body: { tenant, name: 'runs-e2e' } });
+  const res = await http<TokenBody>('POST', '/tokens', { body: { tenant, name: 'runs-e2e' } });
   if (res.status !== 201) throw new Error(`token: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.token;
 }

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { randomUUID } from 'node:crypto';
 import { http } from '../../support/target';
+import { apiError, apiProblems, type TokenBody, type WorkflowBody, type WorkflowCreatedBody, type WorkflowListBody, type WorkflowValidationBody } from '../../support/api';
 import { BAD_DEFINITIONS, oversizedDefinition } from '../../unit/workflows-api/bad-definitions';
 
 const unique = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
@@ -19,7 +20,7 @@ const definition = (id: string, extra: Record<string, unknown> = {}) => ({
 let otherToken: string;
 
 beforeAll(async () => {
-  const res = await http('POST', '/tokens', { body: { tenant: unique('wf-other').toLowerCase(), name: 'workflows-e2e' } });
+  const res = await http<TokenBody>('POST', '/tokens', { body: { tenant: unique('wf-other').toLowerCase(), name: 'workflows-e2e' } });
   expect(res.status).toBe(201);
   otherToken = res.body.token;
 });
@@ -28,28 +29,28 @@ describe('API: workflows', () => {
   describe('Route: POST /workflows, GET /workflows/{id}', () => {
     it('should register, read back, and version an update while version 1 stays as it was', async () => {
       const id = unique('e2e-reg');
-      const v1 = await http('POST', '/workflows', { body: definition(id) });
+      const v1 = await http<WorkflowCreatedBody>('POST', '/workflows', { body: definition(id) });
       expect(v1.status).toBe(201);
       expect(v1.body).toMatchObject({ id, version: 1, warnings: [] });
       expect(v1.body.stateMachineArn).toMatch(/:stateMachine:agentplane-/);
 
-      const got = await http('GET', `/workflows/${id}`);
+      const got = await http<WorkflowBody>('GET', `/workflows/${id}`);
       expect(got.status).toBe(200);
       expect(got.body).toMatchObject({ id, version: 1, latestVersion: 1, stateMachineArn: v1.body.stateMachineArn, definition: definition(id) });
       expect(Object.keys(got.body.asl.States)).toContain('analyze.gate');
       expect(got.body.report.seriesParallel).toBe(true);
 
       const changed = definition(id, { description: 'second version' });
-      const v2 = await http('POST', '/workflows', { body: changed });
+      const v2 = await http<WorkflowCreatedBody>('POST', '/workflows', { body: changed });
       expect(v2.status).toBe(201);
       expect(v2.body.version).toBe(2);
       expect(v2.body.stateMachineArn).toBe(v1.body.stateMachineArn);
       expect(v2.body.stateMachineVersionArn).not.toBe(v1.body.stateMachineVersionArn);
 
-      const old = await http('GET', `/workflows/${id}?version=1`);
+      const old = await http<WorkflowBody>('GET', `/workflows/${id}?version=1`);
       expect(old.body).toMatchObject({ version: 1, latestVersion: 2, stateMachineVersionArn: v1.body.stateMachineVersionArn, definition: definition(id) });
       expect(old.body.versions.map((v: { version: number }) => v.version)).toEqual([1, 2]);
-      const latest = await http('GET', `/workflows/${id}`);
+      const latest = await http<WorkflowBody>('GET', `/workflows/${id}`);
       expect(latest.body).toMatchObject({ version: 2, definition: { description: 'second version' } });
       expect((await http('GET', `/workflows/${id}?version=3`)).status).toBe(404);
     });
@@ -62,9 +63,9 @@ describe('API: workflows', () => {
         config: { note: 'n'.repeat(1_000) },
         ...(i > 0 ? { dependsOn: [`step${i - 1}`] } : {}),
       }));
-      const created = await http('POST', '/workflows', { body: { id, steps } });
+      const created = await http<WorkflowCreatedBody>('POST', '/workflows', { body: { id, steps } });
       expect(created.status).toBe(201);
-      const got = await http('GET', `/workflows/${id}`);
+      const got = await http<WorkflowBody>('GET', `/workflows/${id}`);
       expect(got.status).toBe(200);
       expect(got.body.report.definitionBytes).toBeGreaterThan(400_000);
       expect(JSON.stringify(got.body.asl).length).toBe(got.body.report.definitionBytes);
@@ -73,12 +74,12 @@ describe('API: workflows', () => {
 
     it('should give concurrent registrations of one id distinct, gap-free versions', async () => {
       const id = unique('e2e-race');
-      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => http('POST', '/workflows', { body: definition(id, { description: `racer ${i}` }) })));
+      const results = await Promise.all(Array.from({ length: 5 }, (_, i) => http<WorkflowCreatedBody>('POST', '/workflows', { body: definition(id, { description: `racer ${i}` }) })));
       expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
       expect(results.map((r) => r.body.version).sort()).toEqual([1, 2, 3, 4, 5]);
       // Each version pins the machine version holding its own definition.
       for (const r of results) {
-        const got = await http('GET', `/workflows/${id}?version=${r.body.version}`);
+        const got = await http<WorkflowBody>('GET', `/workflows/${id}?version=${r.body.version}`);
         expect(got.body.stateMachineVersionArn).toBe(r.body.stateMachineVersionArn);
       }
     });
@@ -86,12 +87,12 @@ describe('API: workflows', () => {
     it('should warn about a capability no agent serves, and refuse it when strict', async () => {
       const id = unique('e2e-strict');
       const body = { id, steps: [{ id: 'a', capability: { skill: 'nobody-serves-this' } }] };
-      const warned = await http('POST', '/workflows', { body });
+      const warned = await http<WorkflowCreatedBody>('POST', '/workflows', { body });
       expect(warned.status).toBe(201);
       expect(warned.body.warnings).toEqual([expect.objectContaining({ path: '$.steps[0].capability.skill', code: 'capability.unserved' })]);
-      const refused = await http('POST', '/workflows?strict=true', { body });
+      const refused = await http<WorkflowCreatedBody>('POST', '/workflows?strict=true', { body });
       expect(refused.status).toBe(400);
-      expect(refused.body.error.details.problems).toEqual([expect.objectContaining({ path: '$.steps[0].capability.skill', code: 'capability.unserved' })]);
+      expect(apiProblems(refused)).toEqual([expect.objectContaining({ path: '$.steps[0].capability.skill', code: 'capability.unserved' })]);
     });
   });
 
@@ -101,8 +102,8 @@ describe('API: workflows', () => {
       for (const bad of BAD_DEFINITIONS) {
         const res = await http('POST', '/workflows', { body: bad.body });
         expect(res.status, bad.name).toBe(400);
-        expect(res.body.error.code, bad.name).toBe('validation_error');
-        const got = res.body.error.details.problems.map((p: { path: string; code: string }) => `${p.path} ${p.code}`);
+        expect(apiError(res).code, bad.name).toBe('validation_error');
+        const got = apiProblems(res).map((p) => `${p.path} ${String(p.code)}`);
         for (const [path, code] of bad.expect) expect(got, bad.name).toContain(`${path} ${code}`);
       }
     });
@@ -110,9 +111,9 @@ describe('API: workflows', () => {
     it('should refuse a workflow whose machine exceeds the Step Functions size and history limits, saying why', async () => {
       const res = await http('POST', '/workflows', { body: oversizedDefinition() });
       expect(res.status).toBe(400);
-      const codes = res.body.error.details.problems.map((p: { code: string }) => p.code);
+      const codes = apiProblems(res).map((p) => p.code);
       expect(codes).toEqual(expect.arrayContaining(['definition.size', 'history.limit']));
-      expect(res.body.error.details.problems[0].message).toMatch(/1048576|25000/);
+      expect(apiProblems(res)[0].message).toMatch(/1048576|25000/);
     });
 
     it('should answer malformed JSON and a missing body with 400', async () => {
@@ -124,14 +125,14 @@ describe('API: workflows', () => {
   describe('Route: POST /workflows/validate', () => {
     it('should validate and compile without registering', async () => {
       const id = unique('e2e-validate');
-      const good = await http('POST', '/workflows/validate', { body: definition(id) });
+      const good = await http<WorkflowValidationBody>('POST', '/workflows/validate', { body: definition(id) });
       expect(good.status).toBe(200);
       expect(good.body).toMatchObject({ valid: true, errors: [], warnings: [] });
-      expect(good.body.report.mapModes).toEqual({ analyze: 'adaptive', generate: 'adaptive' });
-      expect(good.body.asl.StartAt).toBe('plan(init)');
+      expect(good.body.report!.mapModes).toEqual({ analyze: 'adaptive', generate: 'adaptive' });
+      expect(good.body.asl!.StartAt).toBe('plan(init)');
       expect((await http('GET', `/workflows/${id}`)).status).toBe(404);
 
-      const bad = await http('POST', '/workflows/validate', { body: BAD_DEFINITIONS.find((b) => b.name === 'cycle')!.body });
+      const bad = await http<WorkflowValidationBody>('POST', '/workflows/validate', { body: BAD_DEFINITIONS.find((b) => b.name === 'cycle')!.body });
       expect(bad.status).toBe(200);
       expect(bad.body.valid).toBe(false);
       expect(bad.body.errors[0]).toMatchObject({ path: '$.steps[0].dependsOn[0]', code: 'graph.cycle' });
@@ -147,7 +148,7 @@ describe('API: workflows', () => {
       let cursor: string | undefined;
       let pages = 0;
       do {
-        const page = await http('GET', `/workflows?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+        const page = await http<WorkflowListBody>('GET', `/workflows?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
         expect(page.status).toBe(200);
         expect(page.body.workflows.length).toBeLessThanOrEqual(2);
         seen.push(...page.body.workflows.map((w: { id: string }) => w.id));
@@ -157,7 +158,7 @@ describe('API: workflows', () => {
       expect(seen).toEqual(expect.arrayContaining(ids));
       expect(new Set(seen).size).toBe(seen.length);
 
-      const theirs = await http('GET', '/workflows', { token: otherToken });
+      const theirs = await http<WorkflowListBody>('GET', '/workflows', { token: otherToken });
       expect(theirs.status).toBe(200);
       expect(theirs.body.workflows.map((w: { id: string }) => w.id)).not.toEqual(expect.arrayContaining([ids[0]]));
       expect((await http('GET', '/workflows?cursor=not-a-cursor')).status).toBe(400);
@@ -165,12 +166,12 @@ describe('API: workflows', () => {
 
     it("should answer 404 for another tenant's workflow, and let that tenant register its own under the same id", async () => {
       const id = unique('e2e-tenancy');
-      const mine = await http('POST', '/workflows', { body: definition(id) });
+      const mine = await http<WorkflowCreatedBody>('POST', '/workflows', { body: definition(id) });
       expect(mine.status).toBe(201);
-      const peek = await http('GET', `/workflows/${id}`, { token: otherToken });
+      const peek = await http<WorkflowBody>('GET', `/workflows/${id}`, { token: otherToken });
       expect(peek.status).toBe(404);
-      expect(peek.body.error.code).toBe('not_found');
-      const theirs = await http('POST', '/workflows', { body: definition(id), token: otherToken });
+      expect(apiError(peek).code).toBe('not_found');
+      const theirs = await http<WorkflowCreatedBody>('POST', '/workflows', { body: definition(id), token: otherToken });
       expect(theirs.status).toBe(201);
       expect(theirs.body.version).toBe(1);
       expect(theirs.body.stateMachineArn).not.toBe(mine.body.stateMachineArn);
@@ -181,17 +182,17 @@ describe('API: workflows', () => {
     it('should answer a retry with the first answer, and 409 for the same key with another body', async () => {
       const id = unique('e2e-idem');
       const key = `key-${randomUUID()}`;
-      const first = await http('POST', '/workflows', { body: definition(id), headers: { 'idempotency-key': key } });
+      const first = await http<WorkflowCreatedBody>('POST', '/workflows', { body: definition(id), headers: { 'idempotency-key': key } });
       expect(first.status).toBe(201);
-      const retry = await http('POST', '/workflows', { body: definition(id), headers: { 'idempotency-key': key } });
+      const retry = await http<WorkflowCreatedBody>('POST', '/workflows', { body: definition(id), headers: { 'idempotency-key': key } });
       expect(retry.status).toBe(201);
       expect(retry.body).toEqual(first.body);
-      expect((await http('GET', `/workflows/${id}`)).body.latestVersion).toBe(1);
-      const other = await http('POST', '/workflows', { body: definition(id, { description: 'different' }), headers: { 'idempotency-key': key } });
+      expect((await http<WorkflowBody>('GET', `/workflows/${id}`)).body.latestVersion).toBe(1);
+      const other = await http<WorkflowCreatedBody>('POST', '/workflows', { body: definition(id, { description: 'different' }), headers: { 'idempotency-key': key } });
       expect(other.status).toBe(409);
-      expect(other.body.error.code).toBe('conflict');
+      expect(apiError(other).code).toBe('conflict');
       // Another tenant's identical key is its own.
-      const theirs = await http('POST', '/workflows', { body: definition(id), headers: { 'idempotency-key': key }, token: otherToken });
+      const theirs = await http<WorkflowCreatedBody>('POST', '/workflows', { body: definition(id), headers: { 'idempotency-key': key }, token: otherToken });
       expect(theirs.status).toBe(201);
     });
   });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { http } from '../../support/target';
+import type { DiscoverBody, HealthBody } from '../../support/api';
 import { RegistryStore } from '../../../lambdas/aws/registry-store';
 import { registryConfigFromEnv } from '../../../lambdas/aws/registry-config';
 import { fallbackCandidate, selectForStep, agentSelectedPayload } from '../../../lambdas/aws/registry-selection';
@@ -22,13 +23,13 @@ describe('Registry: health, circuit breaker and ranking with two agents for one 
     await cloud.register(steady, skill);
     const run = (agentId: string, keys: string[], config: Record<string, unknown> = {}) =>
       cloud.invoke(cloud.input(`run-${agentId}-${uniqueSuffix()}`, agentId, keys, config));
-    const discover = () => http('POST', '/agents/discover', { body: { requiredSkills: [skill] } }).then((r) => r.body);
-    const health = (id: string) => http('GET', `/agents/${id}/health`).then((r) => r.body);
+    const discover = () => http<DiscoverBody>('POST', '/agents/discover', { body: { requiredSkills: [skill] } }).then((r) => r.body);
+    const health = (id: string) => http<HealthBody>('GET', `/agents/${id}/health`).then((r) => r.body);
 
     await run(steady, ['a', 'b', 'c', 'd', 'e']);
     // One failure in ten, then successes (the circuit stays closed): 10% errors is Degraded.
     await run(flaky, ['bad-0', ...Array.from({ length: 9 }, (_, i) => `ok-${i}`)], { failPattern: '^bad-' });
-    expect(await health(flaky)).toMatchObject({ status: 'Degraded', reason: expect.stringMatching(/error rate 10% over the last 10 invocations/) });
+    expect(await health(flaky)).toMatchObject({ status: 'Degraded', reason: expect.stringMatching(/error rate 10% over the last 10 invocations/) as unknown });
     let found = await discover();
     expect(found.matches.map((m: { agentId: string }) => m.agentId)).toEqual([steady, flaky]);
     expect(found.matches[1].reasons.join(' | ')).toMatch(/Degraded: error rate 10%/);
@@ -43,7 +44,7 @@ describe('Registry: health, circuit breaker and ranking with two agents for one 
     found = await discover();
     expect(found.matches.map((m: { agentId: string }) => m.agentId)).toEqual([steady]);
     const rejected = found.rejected.find((r: { agentId: string }) => r.agentId === flaky);
-    expect(rejected.reasons.join(' | ')).toMatch(/Unhealthy: circuit open after 10 consecutive failures/);
+    expect(rejected!.reasons.join(' | ')).toMatch(/Unhealthy: circuit open after 10 consecutive failures/);
 
     // The engine's side: the same choice, and the fallback helper names the next candidate and why.
     // Same circuit settings as the deployed functions (the health endpoint reports the cool-down).
@@ -55,7 +56,7 @@ describe('Registry: health, circuit breaker and ranking with two agents for one 
     expect(fallbackCandidate(selection, [steady])).toBeUndefined();
 
     // After the cool-down the flaky agent is eligible for one probe call, ranked behind the healthy one.
-    const retryAt = Date.parse(unhealthy.circuit.retryAt);
+    const retryAt = Date.parse(unhealthy.circuit.retryAt!);
     await new Promise((r) => setTimeout(r, Math.max(0, retryAt - Date.now()) + 50));
     const probing = await eventually(() => health(flaky), (h) => h.status === 'Degraded', 5_000);
     expect(probing.reason).toMatch(/circuit half-open/);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { http } from '../../support/target';
+import type { MetricsBody } from '../../support/api';
 import { MetricsRecorder } from '../../../lambdas/aws/registry-metrics';
 import { RegistryStore } from '../../../lambdas/aws/registry-store';
 import { bucketIndexFor } from '../../../lambdas/core/registry/histogram';
@@ -27,14 +28,14 @@ describe('Agent runtime: concurrency limit and latency histogram on the local cl
       }
     };
     const bodies = await Promise.all(Array.from({ length: 8 }, (_, i) => one(i)));
-    expect(bodies.every((b) => b.results[0].status === 'succeeded')).toBe(true);
+    expect(bodies.every((b) => b.results![0].status === 'succeeded')).toBe(true);
     const seen = await cloud.item(`DIAG#${probe}`, 'INFLIGHT');
     expect(seen).toMatchObject({ entered: 8, inFlight: 0 });
     expect(seen!.maxInFlight).toBeLessThanOrEqual(2);
     expect(seen!.maxInFlight).toBe(2);
     expect(busy).toBeGreaterThan(0);
     const leases = await cloud.item(`AGENT#${agentId}`, 'LEASES');
-    expect(Object.keys(leases!.leases)).toEqual([]);
+    expect(Object.keys(leases!.leases as Record<string, number>)).toEqual([]);
   });
 
   it('should report percentiles of concurrently recorded invocations within the bucket precision', async () => {
@@ -48,14 +49,14 @@ describe('Agent runtime: concurrency limit and latency histogram on the local cl
       for (const e of await cloud.events(runId)) if (e.event === 'ItemCompleted') durations.push(e.payload.metrics.durationMs);
     }
     expect(durations).toHaveLength(64);
-    const metrics = (await http('GET', `/agents/${agentId}/metrics`)).body;
+    const metrics = (await http<MetricsBody>('GET', `/agents/${agentId}/metrics`)).body;
     expect(metrics.invocations).toBe(64);
     for (const window of [metrics.allTime, metrics.recent]) {
       expect(window.latencyMs.count).toBe(64);
       for (const p of [50, 95, 99] as const) {
         const exact = exactPercentile(durations, p);
         // The reported value is the midpoint of the bucket holding the exact percentile.
-        expect(bucketIndexFor(window.latencyMs[`p${p}`]), `p${p}: exact ${exact}, reported ${window.latencyMs[`p${p}`]}`).toBe(bucketIndexFor(exact));
+        expect(bucketIndexFor(window.latencyMs[`p${p}`]!), `p${p}: exact ${exact}, reported ${String(window.latencyMs[`p${p}`])}`).toBe(bucketIndexFor(exact));
       }
       expect(window.latencyMs.avg).toBeCloseTo(durations.reduce((a, b) => a + b, 0) / 64, 6);
     }

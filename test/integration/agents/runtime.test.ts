@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { http } from '../../support/target';
+import type { MetricsBody } from '../../support/api';
 import { agentCloud, uniqueSuffix } from './support';
 
 /** The agent runtime inside the real (bundled) diagnostics Lambda, on the local cloud. */
@@ -13,13 +14,13 @@ describe('Agent runtime: diagnostics.delay on the local cloud', () => {
     const runId = `run-events-${suffix}`;
     const { functionError, body } = await cloud.invoke(cloud.input(runId, agentId, ['inputs/a.cbl', 'inputs/b.cbl'], { delayMs: 20, tokensPerItem: 11 }));
     expect(functionError).toBeUndefined();
-    expect(body.results.map((r: { status: string }) => r.status)).toEqual(['succeeded', 'succeeded']);
+    expect(body.results!.map((r) => r.status)).toEqual(['succeeded', 'succeeded']);
     const events = await cloud.events(runId);
     expect(events.map((e) => e.event).filter((e) => e !== 'ItemProgress')).toEqual(['ItemStarted', 'ItemCompleted', 'ItemStarted', 'ItemCompleted']);
     const completed = events.find((e) => e.event === 'ItemCompleted')!;
     expect(completed.payload).toMatchObject({ stepId: 'work', item: 'inputs/a.cbl', outputKey: `runs/${runId}/outputs/work/inputs/a.cbl.json`, metrics: { tokensUsed: 11, retryCount: 0 } });
     expect(completed.payload.metrics.durationMs).toBeGreaterThanOrEqual(20);
-    const metrics = await http('GET', `/agents/${agentId}/metrics`);
+    const metrics = await http<MetricsBody>('GET', `/agents/${agentId}/metrics`);
     expect(metrics.body).toMatchObject({ invocations: 2, successes: 2, failures: 0, recent: { invocations: 2 } });
     expect(metrics.body.lastInvocationAt).toEqual(expect.any(String));
   });
@@ -32,8 +33,8 @@ describe('Agent runtime: diagnostics.delay on the local cloud', () => {
       // One item key per attempt: the same (run, step, item, epoch) would replay the first failure.
       const { functionError, body } = await cloud.invoke(cloud.input(runId, 'diagnostics.delay', [`inputs/${i}.cbl`], { writeKey }));
       expect(functionError).toBeUndefined();
-      expect(body.results[0]).toMatchObject({ status: 'failed', error: { type: 'Agentplane.Fatal' } });
-      expect(body.results[0].error.message).toMatch(/Workspace violation: key .* may only use keys under runs\/run-escape-/);
+      expect(body.results![0]).toMatchObject({ status: 'failed', error: { type: 'Agentplane.Fatal' } });
+      expect(body.results![0].error!.message).toMatch(/Workspace violation: key .* may only use keys under runs\/run-escape-/);
     }
     expect(await cloud.keys(`runs/victim-${suffix}/`)).toEqual([]);
     expect(await cloud.keys(`runs/${runId}/`)).toEqual([]);
@@ -52,7 +53,7 @@ describe('Agent runtime: diagnostics.delay on the local cloud', () => {
     const started = () => cloud.events(runId).then((events) => events.filter((e) => e.event === 'ItemStarted').length);
     expect(await started()).toBe(1);
     const nextEpoch = await cloud.invoke({ ...input, attempt: 1, epoch: 1 });
-    expect(nextEpoch.body.results[0].status).toBe('succeeded');
+    expect(nextEpoch.body.results![0].status).toBe('succeeded');
     expect(await started()).toBe(2);
   });
 
@@ -65,8 +66,8 @@ describe('Agent runtime: diagnostics.delay on the local cloud', () => {
     expect(first.body.errorType).toBe('Agentplane.Retryable');
     const last = await cloud.invoke({ ...input, attempt: 2 });
     expect(last.functionError).toBeUndefined();
-    expect(last.body.results.map((r: { status: string }) => r.status)).toEqual(['succeeded', 'failed']);
-    expect(last.body.results[1].error.type).toBe('Agentplane.Retryable');
+    expect(last.body.results!.map((r) => r.status)).toEqual(['succeeded', 'failed']);
+    expect(last.body.results![1].error!.type).toBe('Agentplane.Retryable');
     const events = await cloud.events(runId);
     // The completed item ran once; the flaky one twice, first with a retry announced, then without.
     expect(events.filter((e) => e.event === 'ItemCompleted')).toHaveLength(1);

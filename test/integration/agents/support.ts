@@ -3,6 +3,15 @@ import { ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { http, target } from '../../support/target';
+import type { AgentBody } from '../../support/api';
+import type { AgentOutput } from '../../../lambdas/core/agent-runtime';
+import type { EventEnvelope } from '../../../lambdas/core/events/schemas';
+
+/**
+ * What the agent Lambda answers: its items' results (AgentOutput) when it returned, the Lambda's error when it
+ * threw (a FunctionError), or a health-check's answer. A test reads the fields of the answer it expects.
+ */
+export type AgentAnswer = Partial<AgentOutput> & { errorType?: string; errorMessage?: string; healthy?: boolean; agentId?: string };
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -27,29 +36,29 @@ export function agentCloud() {
     bucket,
     eventsTable,
     agentsTable,
-    async invoke(payload: Record<string, unknown>): Promise<{ functionError?: string; body: any }> {
+    async invoke(payload: Record<string, unknown>): Promise<{ functionError?: string; body: AgentAnswer }> {
       const out = await lambda.send(new InvokeCommand({ FunctionName: fn, Payload: Buffer.from(JSON.stringify(payload)) }));
-      return { functionError: out.FunctionError, body: JSON.parse(Buffer.from(out.Payload!).toString('utf8')) };
+      return { functionError: out.FunctionError, body: JSON.parse(Buffer.from(out.Payload!).toString('utf8')) as AgentAnswer };
     },
     input(runId: string, agentId: string, items: string[], config: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
       return { runId, stepId: 'work', agentId, items: items.map((key) => ({ key })), workspace: { bucket, prefix: `runs/${runId}/` }, config, ...extra };
     },
-    async events(runId: string): Promise<Array<{ seq: number; event: string; payload: any }>> {
+    async events(runId: string): Promise<EventEnvelope[]> {
       const out = await ddb.send(new QueryCommand({ TableName: eventsTable, KeyConditionExpression: 'runId = :r AND seq > :z', ExpressionAttributeValues: { ':r': runId, ':z': 0 }, ConsistentRead: true }));
       // The event store keeps payloads as JSON strings (lambdas/aws/event-store.ts); older items as maps.
-      return (out.Items ?? []).map((item) => ({ ...item, payload: typeof item.payload === 'string' ? JSON.parse(item.payload) : item.payload })) as any;
+      return (out.Items ?? []).map((item) => ({ ...item, payload: typeof item.payload === 'string' ? (JSON.parse(item.payload) as unknown) : (item.payload as unknown) })) as EventEnvelope[];
     },
     async keys(prefix: string): Promise<string[]> {
       const out = await s3.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
       return (out.Contents ?? []).map((o) => o.Key!);
     },
-    async item(pk: string, sk: string): Promise<Record<string, any> | undefined> {
+    async item(pk: string, sk: string): Promise<Record<string, unknown> | undefined> {
       return (await ddb.send(new GetCommand({ TableName: agentsTable, Key: { pk, sk }, ConsistentRead: true }))).Item;
     },
     /** Registers a custom agent on the diagnostics Lambda under another id (docs/agents.md). */
     async register(id: string, skill: string, extra: Record<string, unknown> = {}) {
-      const arn = (await http('GET', '/agents/diagnostics.delay')).body.agent.functionArn;
-      const res = await http('POST', '/agents', {
+      const arn = (await http<AgentBody>('GET', '/agents/diagnostics.delay')).body.agent.functionArn;
+      const res = await http<AgentBody>('POST', '/agents', {
         body: { id, name: id, version: '1.0.0', description: 'integration test agent', functionArn: arn, capabilities: [{ skill }], tags: [], ...extra },
       });
       if (res.status !== 201 && res.status !== 200) throw new Error(`register ${id}: ${res.status} ${JSON.stringify(res.body)}`);

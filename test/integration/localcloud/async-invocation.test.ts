@@ -13,15 +13,19 @@ import type { InvocationRecord } from '../../../localstack/cloud/lambda/invocati
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
+/** The template properties read here, of an EventBridge rule and of a Lambda EventInvokeConfig. */
+type RuleProperties = { EventPattern?: { source?: string[] }; Targets: Array<{ Arn: unknown }> };
+type InvokeConfigProperties = { DestinationConfig?: { OnFailure?: { Destination?: string } } };
+
 /** The function the execution-status rule targets, and the on-failure queue of its EventInvokeConfig. */
 function finalizerWiring(template: ResolvedTemplate): { functionName: string; functionArn: string; retries: number; queueName: string } {
-  const rule = resourcesOfType(template, 'AWS::Events::Rule').find((r) => (r.properties.EventPattern?.source ?? []).includes('aws.states'));
+  const rule = resourcesOfType(template, 'AWS::Events::Rule').find((r) => ((r.properties as RuleProperties).EventPattern?.source ?? []).includes('aws.states'));
   if (!rule) throw new Error('no rule on Step Functions status changes in the template');
-  const functionArn = String(rule.properties.Targets[0].Arn);
+  const functionArn = String((rule.properties as RuleProperties).Targets[0].Arn);
   const functionName = functionNameOf(functionArn);
   const config = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').find((c) => functionNameOf(String(c.properties.FunctionName)) === functionName);
   if (!config) throw new Error(`no EventInvokeConfig for ${functionName} in the template (lib/engine.ts)`);
-  const destination = String(config.properties.DestinationConfig?.OnFailure?.Destination ?? '');
+  const destination = (config.properties as InvokeConfigProperties).DestinationConfig?.OnFailure?.Destination ?? '';
   return { functionName, functionArn, retries: Number(config.properties.MaximumRetryAttempts ?? 2), queueName: destination.split(':')[5] };
 }
 
@@ -40,8 +44,9 @@ describe('Local cloud: asynchronous invocations of the finalizer', () => {
     queueUrl = (await sqs.send(new GetQueueUrlCommand({ QueueName: wiring.queueName }))).QueueUrl!;
   });
   afterAll(() => {
-    lambda?.destroy();
-    sqs?.destroy();
+    // Unset when beforeAll failed before creating them.
+    (lambda as LambdaClient | undefined)?.destroy();
+    (sqs as SQSClient | undefined)?.destroy();
   });
 
   /** Polls the queue until the record of `requestId` arrives (other records stay visible), then deletes it. */
@@ -50,10 +55,11 @@ describe('Local cloud: asynchronous invocations of the finalizer', () => {
     while (Date.now() < deadline) {
       const { Messages = [] } = await sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1, VisibilityTimeout: 0 }));
       for (const message of Messages) {
-        const record = JSON.parse(message.Body!) as InvocationRecord;
+        // Any message of the queue: another test's record, or something that is no record at all.
+        const record = JSON.parse(message.Body!) as Partial<InvocationRecord>;
         if (record.requestContext?.requestId !== requestId) continue;
         await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: message.ReceiptHandle! }));
-        return record;
+        return record as InvocationRecord;
       }
     }
     throw new Error(`timed out after ${timeoutMs} ms waiting for the invocation record of ${requestId} in ${wiring.queueName}`);

@@ -39,8 +39,15 @@ let s3Dir: string;
 let s3: S3Client;
 let ddb: DynamoDBClient;
 let h: Harness;
+/** What the Distributed Map hands the batch function. */
+interface BatchEvent {
+  Items: Array<{ n: number; runId: string }>;
+  BatchInput: { runId: string };
+}
+
 const lambda = new FakeLambda({
-  batch: (event: { Items: Array<{ n: number; runId: string }>; BatchInput: { runId: string } }) => {
+  batch: (input) => {
+    const event = input as BatchEvent;
     if (event.Items.some((item) => item.n === 4999)) throw new FunctionError('ItemFailed', 'item 4999 is poisoned');
     return { count: event.Items.length, sum: event.Items.reduce((s, i) => s + i.n, 0), runId: event.BatchInput.runId };
   },
@@ -67,10 +74,11 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await h?.close();
-  s3?.destroy();
-  ddb?.destroy();
-  await Promise.all([dynamo?.stop(), s3rver?.close()]);
+  // Unset when beforeAll failed before creating them.
+  await (h as Harness | undefined)?.close();
+  (s3 as S3Client | undefined)?.destroy();
+  (ddb as DynamoDBClient | undefined)?.destroy();
+  await Promise.all([(dynamo as DynamoDbLocal | undefined)?.stop(), (s3rver as typeof s3rver | undefined)?.close()]);
   if (s3Dir) rmSync(s3Dir, { recursive: true, force: true });
 });
 
@@ -80,9 +88,9 @@ async function run(name: string, definition: object, input: unknown) {
   return waitForEnd(h.client, executionArn!, 120_000);
 }
 
-async function readJson(key: string): Promise<any> {
+async function readJson(key: string): Promise<unknown> {
   const out = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
-  return JSON.parse(await out.Body!.transformToString());
+  return JSON.parse(await out.Body!.transformToString()) as unknown;
 }
 
 describe('Class: LocalStepFunctions (service integrations)', () => {
@@ -129,7 +137,7 @@ describe('Class: LocalStepFunctions (service integrations)', () => {
       const out = await run('ddb', definition, { id: 'run-1' });
 
       expect(out.status).toBe('SUCCEEDED');
-      const output = JSON.parse(out.output!);
+      const output = JSON.parse(out.output!) as { updated: unknown; read: { item: unknown }; claim: { Error: string } };
       expect(output.updated).toEqual({ count: '1' });
       expect(output.read.item).toEqual({ pk: { S: 'run-1' }, count: { N: '1' } });
       expect(output.claim.Error).toBe('DynamoDB.ConditionalCheckFailedException');
@@ -161,7 +169,7 @@ describe('Class: LocalStepFunctions (service integrations)', () => {
       );
 
       expect(out.status).toBe('SUCCEEDED');
-      const output = JSON.parse(out.output!);
+      const output = JSON.parse(out.output!) as { body: unknown; missing: { Error: string } };
       expect(output.body).toEqual({ hello: 'world' });
       expect(output.missing.Error).toBe('S3.NoSuchKeyException');
     });
@@ -208,21 +216,21 @@ describe('Class: LocalStepFunctions (service integrations)', () => {
       const out = await run('fanout', definition, { bucket: BUCKET, manifestKey: 'runs/r1/manifest.json', runId: 'r1' });
 
       expect(out.status).toBe('SUCCEEDED');
-      const { results } = JSON.parse(out.output!);
+      const { results } = JSON.parse(out.output!) as { results: { ResultWriterDetails: { Bucket: string; Key: string }; MapRunArn: string } };
       expect(results.ResultWriterDetails.Bucket).toBe(BUCKET);
       expect(results.ResultWriterDetails.Key).toMatch(/^runs\/r1\/results\/[0-9a-f-]{36}\/manifest\.json$/);
-      const manifest = await readJson(results.ResultWriterDetails.Key);
+      const manifest = (await readJson(results.ResultWriterDetails.Key)) as { ResultFiles: Record<'SUCCEEDED' | 'FAILED', Array<{ Key: string }>> };
       expect(manifest).toMatchObject({ DestinationBucket: BUCKET, MapRunArn: results.MapRunArn, ResultFiles: { PENDING: [] } });
-      const succeeded = await readJson(manifest.ResultFiles.SUCCEEDED[0].Key);
-      const failed = await readJson(manifest.ResultFiles.FAILED[0].Key);
+      const succeeded = (await readJson(manifest.ResultFiles.SUCCEEDED[0].Key)) as Array<{ Output: string }>;
+      const failed = (await readJson(manifest.ResultFiles.FAILED[0].Key)) as unknown[];
       expect(succeeded).toHaveLength(99);
       expect(failed).toHaveLength(1);
       expect(failed[0]).toMatchObject({ Status: 'FAILED', Error: 'ItemFailed' });
-      const total = succeeded.reduce((s: number, r: { Output: string }) => s + JSON.parse(r.Output).count, 0);
+      const total = succeeded.reduce((s, r) => s + (JSON.parse(r.Output) as { count: number }).count, 0);
       expect(total).toBe(4950);
       const batches = lambda.calls.filter((c) => c.name === 'batch');
       expect(batches).toHaveLength(100);
-      expect(batches.every((c) => c.event.Items.length === 50 && c.event.BatchInput.runId === 'r1' && c.event.Items[0].runId === 'r1')).toBe(true);
+      expect(batches.map((c) => c.event as BatchEvent).every((e) => e.Items.length === 50 && e.BatchInput.runId === 'r1' && e.Items[0].runId === 'r1')).toBe(true);
 
       const records = h.service.listExecutionRecords();
       const children = records.filter((r) => r.mapRunArn === results.MapRunArn);

@@ -8,6 +8,7 @@ import {
   DynamoDBClient,
   PutItemCommand,
   UpdateTimeToLiveCommand,
+  type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { startDynamoDbLocal, type DynamoDbLocal } from '../../../localstack/cloud/dynamodb-local';
@@ -16,6 +17,12 @@ import { StreamMappingRunner, type StreamMappingConfig } from '../../../localsta
 import { credentials, FakeInvoker, fail, freePort, numberOf, ok, waitFor } from '../../unit/localcloud/streams/helpers';
 
 const REGION = 'us-east-1';
+
+/** A message of an on-failure destination: the invocation record of a discarded batch (the parts read here). */
+interface FailureMessage {
+  requestContext: { condition: string; approximateInvokeCount: number };
+  DDBStreamBatchInfo: { batchSize: number };
+}
 
 describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
   let ddbLocal: DynamoDbLocal;
@@ -40,10 +47,11 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
   });
 
   afterAll(async () => {
-    sqsClient?.destroy();
-    ddb?.destroy();
-    await sqs?.stop();
-    await ddbLocal?.stop();
+    // Unset when beforeAll failed before creating them.
+    (sqsClient as SQSClient | undefined)?.destroy();
+    (ddb as DynamoDBClient | undefined)?.destroy();
+    await (sqs as LocalSqs | undefined)?.stop();
+    await (ddbLocal as DynamoDbLocal | undefined)?.stop();
     if (workDir) rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -73,7 +81,7 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
     return { tableName, templateStreamArn: `arn:aws:dynamodb:${REGION}:000000000000:table/${tableName}/stream/2026-01-01T00:00:00.000` };
   }
 
-  async function put(tableName: string, pk: string, n: number, extra: Record<string, any> = {}): Promise<void> {
+  async function put(tableName: string, pk: string, n: number, extra: Record<string, AttributeValue> = {}): Promise<void> {
     await ddb.send(new PutItemCommand({ TableName: tableName, Item: { pk: { S: pk }, sk: { N: String(n) }, n: { N: String(n) }, ...extra } }));
   }
 
@@ -113,13 +121,13 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
     }, 'the checkpoint to reach the last delivered record');
   }
 
-  async function receiveAll(queueName: string, expected: number): Promise<any[]> {
+  async function receiveAll(queueName: string, expected: number): Promise<FailureMessage[]> {
     const { QueueUrl } = await sqsClient.send(new GetQueueUrlCommand({ QueueName: queueName }));
-    const bodies: any[] = [];
+    const bodies: FailureMessage[] = [];
     const deadline = Date.now() + 15_000;
     while (bodies.length < expected && Date.now() < deadline) {
       const out = await sqsClient.send(new ReceiveMessageCommand({ QueueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
-      for (const m of out.Messages ?? []) bodies.push(JSON.parse(m.Body!));
+      for (const m of out.Messages ?? []) bodies.push(JSON.parse(m.Body!) as FailureMessage);
     }
     return bodies;
   }
@@ -156,7 +164,7 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
         eventSource: 'aws:dynamodb',
         awsRegion: REGION,
         eventSourceARN: templateStreamArn,
-        dynamodb: { StreamViewType: 'NEW_AND_OLD_IMAGES', Keys: { pk: { S: expect.any(String) }, sk: { N: expect.any(String) } } },
+        dynamodb: { StreamViewType: 'NEW_AND_OLD_IMAGES', Keys: { pk: { S: expect.any(String) as unknown }, sk: { N: expect.any(String) as unknown } } },
       });
       expect(typeof first.eventID).toBe('string');
       expect(typeof first.dynamodb.ApproximateCreationDateTime).toBe('number');
@@ -294,20 +302,20 @@ describe('Class: StreamMappingRunner (against DynamoDB Local)', () => {
       const poisonSeq = invoker.calls.flatMap((c) => c.records).find((r) => numberOf(r) === 6)!.dynamodb.SequenceNumber;
       expect(failure).toMatchObject({
         requestContext: {
-          requestId: expect.any(String),
+          requestId: expect.any(String) as unknown,
           functionArn: 'arn:aws:lambda:us-east-1:000000000000:function:broadcaster',
           condition: 'RetryAttemptsExhausted',
-          approximateInvokeCount: expect.any(Number),
+          approximateInvokeCount: expect.any(Number) as unknown,
         },
         responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
         version: '1.0',
-        timestamp: expect.any(String),
+        timestamp: expect.any(String) as unknown,
         DDBStreamBatchInfo: {
           shardId: mapping.stats().shards[0].shardId,
           startSequenceNumber: poisonSeq,
           endSequenceNumber: poisonSeq,
-          approximateArrivalOfFirstRecord: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/),
-          approximateArrivalOfLastRecord: expect.stringMatching(/Z$/),
+          approximateArrivalOfFirstRecord: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) as unknown,
+          approximateArrivalOfLastRecord: expect.stringMatching(/Z$/) as unknown,
           batchSize: 1,
           streamArn: templateStreamArn,
         },

@@ -14,6 +14,7 @@ import { startLocalCloud, type LocalCloud } from '../../../localstack/cloud/loca
 import { consoleLogger } from '../../../localstack/cloud/console-logger';
 import { runSample } from '../../../localstack/sample-run';
 import type { RunView } from '../../../lambdas/client/run-view';
+import type { EventsPageBody } from '../../support/api';
 
 const PRICES = { input: 2, output: 10, reasoning: 30 }; // USD per 1M tokens
 const quiet = Object.assign(Object.create(process.stdout), { write: () => true, isTTY: false }) as NodeJS.WriteStream;
@@ -21,14 +22,15 @@ const quiet = Object.assign(Object.create(process.stdout), { write: () => true, 
 describe('LLM accounting through the platform (fake OpenAI-compatible endpoint)', () => {
   const workDir = mkdtempSync(join(tmpdir(), 'agentplane-llm-'));
   const reported = { calls: 0, prompt: 0, completion: 0, reasoning: 0 };
-  let fake: Server;
-  let cloud: LocalCloud;
+  // Unset when beforeAll failed before starting them.
+  let fake: Server | undefined;
+  let cloud: LocalCloud | undefined;
   let view: RunView;
 
   beforeAll(async () => {
-    fake = createServer((req, res) => {
+    const server = createServer((req, res) => {
       let body = '';
-      req.on('data', (c) => (body += c));
+      req.on('data', (c: Buffer) => (body += String(c)));
       req.on('end', () => {
         const request = JSON.parse(body) as { model: string; messages: Array<{ content: string }> };
         // Usage depends on the prompt, as a real model's would; the answer is not Java, so the generator keeps
@@ -52,8 +54,9 @@ describe('LLM accounting through the platform (fake OpenAI-compatible endpoint)'
         );
       });
     });
-    await new Promise<void>((r) => fake.listen(0, '127.0.0.1', () => { r(); }));
-    const port = (fake.address() as AddressInfo).port;
+    fake = server;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => { r(); }));
+    const port = (server.address() as AddressInfo).port;
 
     const llmEnv = {
       AGENTPLANE_LLM_PROVIDER: 'openai',
@@ -67,7 +70,7 @@ describe('LLM accounting through the platform (fake OpenAI-compatible endpoint)'
       const { buildApp } = await import('../../../bin/app');
       buildApp({ outdir: join(workDir, 'cdk.out'), nag: false, local: true }).app.synth();
     } finally {
-      for (const key of Object.keys(llmEnv)) if (!(key in saved)) delete process.env[key];
+      for (const key of Object.keys(llmEnv)) if (!(key in saved)) Reflect.deleteProperty(process.env, key);
     }
     cloud = await startLocalCloud({
       assemblyDir: join(workDir, 'cdk.out'),
@@ -82,7 +85,10 @@ describe('LLM accounting through the platform (fake OpenAI-compatible endpoint)'
 
   afterAll(async () => {
     await cloud?.stop();
-    await new Promise<void>((r) => (fake ? fake.close(() => { r(); }) : r()));
+    await new Promise<void>((r) => {
+      if (fake) fake.close(() => { r(); });
+      else r();
+    });
     rmSync(workDir, { recursive: true, force: true });
   });
 
@@ -92,9 +98,9 @@ describe('LLM accounting through the platform (fake OpenAI-compatible endpoint)'
   });
 
   it('should show in the events and in GET /runs/{id} exactly the tokens and cost the provider reported', async () => {
-    const { restUrl, token } = cloud.config;
+    const { restUrl, token } = cloud!.config;
     const events = (await (await fetch(`${restUrl}/runs/${view.runId}/events?afterSeq=0&limit=1000`, { headers: { authorization: `Bearer ${token}` } })).json()) as {
-      events: Array<{ event: string; payload: any }>;
+      events: EventsPageBody['events'];
     };
     const completed = events.events.filter((e) => e.event === 'ItemCompleted');
     const tokens = completed.reduce((n, e) => n + e.payload.metrics.tokensUsed, 0);

@@ -10,7 +10,7 @@ async function storedSeqs(runId: string): Promise<number[]> {
     const page = await docClient().send(
       new QueryCommand({ TableName: tableName('TablesEvents'), KeyConditionExpression: 'runId = :r AND seq > :z', ExpressionAttributeValues: { ':r': runId, ':z': 0 }, ExclusiveStartKey }),
     );
-    for (const item of page.Items ?? []) seqs.push(item.seq);
+    for (const item of page.Items ?? []) seqs.push(item.seq as number);
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return seqs;
@@ -24,7 +24,7 @@ describe('Class: EventStore (DynamoDB Local)', () => {
       const results = await Promise.all(
         range(1, 300).map((i) => {
           const { event, payload } = itemEvent(i);
-          return emitters[i % emitters.length].emit(runId, event as 'ItemStarted', payload);
+          return emitters[i % emitters.length].emit(runId, event, payload);
         }),
       );
       const seqs = results.map((e) => e!.seq).sort((a, b) => a - b);
@@ -47,7 +47,7 @@ describe('Class: EventStore (DynamoDB Local)', () => {
     it('should refuse an invalid payload before writing anything', async () => {
       const runId = await createRun();
       const store = emitter();
-      await expect(store.emit(runId, 'ItemStarted', { stepId: 'a' } as any)).rejects.toBeInstanceOf(EventValidationError);
+      await expect(store.emit(runId, 'ItemStarted', { stepId: 'a' } as never)).rejects.toBeInstanceOf(EventValidationError);
       await expect(store.emitMany(runId, [itemEvent(1), { event: 'ItemProgress', payload: { progress: 7 } }])).rejects.toBeInstanceOf(EventValidationError);
       expect(await storedSeqs(runId)).toEqual([]);
       expect(await store.lastAllocatedSeq(runId)).toBe(0);
@@ -98,7 +98,9 @@ describe('Class: EventStore (DynamoDB Local)', () => {
       await store.emit(runId, 'RunStarted', {});
       // Reserve seq 2 the way a crashed emitter would: the counter moves, the event never lands.
       const other = emitter({ clock: () => now });
-      (other as any).client = { send: async (command: any) => (command.constructor.name === 'PutCommand' ? Promise.reject(new Error('crash')) : docClient().send(command)) };
+      // Whatever command the emitter sends goes on to the real client, but a Put.
+      const crashing = { send: async (command: object) => (command.constructor.name === 'PutCommand' ? Promise.reject(new Error('crash')) : docClient().send(command as never)) };
+      (other as unknown as { client: typeof crashing }).client = crashing;
       await other.emit(runId, 'RunResumed', {}).catch(() => undefined);
       await store.emit(runId, 'RunPaused', {});
       const young = await store.readResolved(runId, 0, 10);

@@ -6,7 +6,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { http } from '../../support/target';
-import type { TestSocket } from '../../support/ws-client';
+import { apiError, type EventsPageBody } from '../../support/api';
+import { isFrame, type TestSocket } from '../../support/ws-client';
 import { ProgressClient } from '../../../lambdas/client/progress-client';
 import type { EventFrame } from '../../../lambdas/core/events/frames';
 import { cloud, createRun, emitter, eventually, itemEvent, openSocket, range, restReplay, tokenFor, waitForEvents } from './support';
@@ -24,7 +25,7 @@ async function subscribed(runId: string, afterSeq = 0, token?: string): Promise<
   const id = `sub-${runId}-${afterSeq}`;
   socket.send({ type: 'req', id, method: 'subscribe', params: { runId, afterSeq } });
   // The answer follows the replay, which takes a while on a loaded machine.
-  const res = await socket.waitFor((f) => f?.type === 'res' && f.id === id, 60_000);
+  const res = await socket.waitFor((f) => isFrame(f) && f.type === 'res' && f.id === id, 60_000);
   expect(res).toMatchObject({ ok: true, payload: { complete: true } });
   return socket;
 }
@@ -42,7 +43,14 @@ async function emitConcurrently(runId: string, from: number, count: number, emit
   await Promise.all(chunks);
 }
 
-const seqsOf = (frames: any[]) => frames.map((f) => f.seq);
+const seqsOf = (frames: Array<{ seq: number }>) => frames.map((f) => f.seq);
+
+/** An event frame without its `type`: the event as the REST replay has it. */
+function withoutType(frame: EventFrame): Partial<EventFrame> {
+  const event: Partial<EventFrame> = { ...frame };
+  delete event.type;
+  return event;
+}
 
 describe('Progress streaming (local cloud)', () => {
   it('should give 10 subscribers the identical sequence 1..N, equal to the REST replay', async () => {
@@ -56,7 +64,7 @@ describe('Progress streaming (local cloud)', () => {
     for (const frames of received) {
       expect(frames).toHaveLength(N);
       expect(seqsOf(frames)).toEqual(range(1, N));
-      expect(frames.map(({ type, ...event }) => event)).toEqual(rest);
+      expect(frames.map(withoutType)).toEqual(rest);
     }
   });
 
@@ -111,8 +119,8 @@ describe('Progress streaming (local cloud)', () => {
     const replayed = await waitForEvents(again, runId, 100);
     expect(seqsOf(replayed)).toEqual(range(101, 200));
     // The subscribe answer comes after its replay.
-    const resIndex = again.frames.findIndex((f) => f.type === 'res');
-    expect(again.frames.slice(0, resIndex).filter((f) => f.type === 'event')).toHaveLength(100);
+    const resIndex = again.frames.findIndex((f) => isFrame(f) && f.type === 'res');
+    expect(again.frames.slice(0, resIndex).filter((f) => isFrame(f) && f.type === 'event')).toHaveLength(100);
 
     await emitConcurrently(runId, 201, 100, 3); // live
     const all = await waitForEvents(again, runId, 200);
@@ -160,13 +168,13 @@ describe('Progress streaming (local cloud)', () => {
     sockets.push(socket);
     const res = await socket.request('r1', 'subscribe', { runId, afterSeq: 0 });
     expect(res.ok).toBe(false);
-    expect(res.error.code).toBe('reset');
-    expect(res.error.details.firstSeq).toBe(11);
-    expect(res.error.details.snapshot).toMatchObject({ runId, status: 'RUNNING', steps: { analyze: { state: 'running', succeeded: 3 } }, lastSeq: 15 });
+    expect(res.error!.code).toBe('reset');
+    expect(res.error!.details!.firstSeq).toBe(11);
+    expect(res.error!.details!.snapshot).toMatchObject({ runId, status: 'RUNNING', steps: { analyze: { state: 'running', succeeded: 3 } }, lastSeq: 15 });
     const ok = await socket.request('r2', 'subscribe', { runId, afterSeq: 10 });
     expect(ok.ok).toBe(true);
     expect(seqsOf(await waitForEvents(socket, runId, 5))).toEqual(range(11, 15));
-    const rest = await http('GET', `/runs/${runId}/events?afterSeq=0`);
+    const rest = await http<EventsPageBody>('GET', `/runs/${runId}/events?afterSeq=0`);
     expect(rest.body.firstAvailableSeq).toBe(11);
     expect(seqsOf(rest.body.events)).toEqual(range(11, 15));
   });
@@ -177,19 +185,19 @@ describe('Progress streaming (local cloud)', () => {
     const token = await tokenFor('progress-other');
     const socket = await openSocket(token);
     sockets.push(socket);
-    expect((await socket.request('s', 'subscribe', { runId })).error.code).toBe('not_found');
-    expect((await socket.request('g', 'runs.get', { runId })).error.code).toBe('not_found');
+    expect((await socket.request('s', 'subscribe', { runId })).error!.code).toBe('not_found');
+    expect((await socket.request('g', 'runs.get', { runId })).error!.code).toBe('not_found');
     const rest = await http('GET', `/runs/${runId}/events`, { token });
     expect(rest.status).toBe(404);
-    expect(rest.body.error.code).toBe('not_found');
+    expect(apiError(rest).code).toBe('not_found');
     const own = await http('GET', `/runs/${runId}/events`);
     expect(own.status).toBe(200);
     const mine = await openSocket();
     sockets.push(mine);
-    const got = await mine.request('g', 'runs.get', { runId });
-    expect(got.payload.run).toMatchObject({ runId, tenant: 'dev', status: 'RUNNING' });
-    expect(got.payload.run.pk).toBeUndefined();
-    expect(got.payload.lastSeq).toBe(1);
+    const got = await mine.request<{ run: Record<string, unknown>; lastSeq: number }>('g', 'runs.get', { runId });
+    expect(got.payload!.run).toMatchObject({ runId, tenant: 'dev', status: 'RUNNING' });
+    expect(got.payload!.run.pk).toBeUndefined();
+    expect(got.payload!.lastSeq).toBe(1);
   });
 
   it('should stop sending to a connection that went away and forget its subscription', async () => {

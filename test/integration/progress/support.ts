@@ -6,9 +6,11 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { http, target, type Target } from '../../support/target';
-import { TestSocket } from '../../support/ws-client';
+import { isFrame, TestSocket } from '../../support/ws-client';
+import type { EventsPageBody, TokenBody } from '../../support/api';
+import type { EventFrame } from '../../../lambdas/core/events/frames';
 import { EventStore, type EventStoreOptions } from '../../../lambdas/aws/event-store';
-import type { EventName } from '../../../lambdas/core/events/schemas';
+import type { PayloadOf } from '../../../lambdas/core/events/schemas';
 
 export function cloud(): Required<Pick<Target, 'restUrl' | 'wsUrl' | 'token' | 'region'>> & Target {
   return target();
@@ -46,12 +48,12 @@ export async function createRun(tenant = 'dev', extra: Record<string, unknown> =
   return runId;
 }
 
-export function itemEvent(i: number): { event: EventName; payload: any } {
+export function itemEvent(i: number): { event: 'ItemStarted'; payload: PayloadOf<'ItemStarted'> } {
   return { event: 'ItemStarted', payload: { stepId: 'analyze', item: `inputs/file-${i}.cbl`, index: i, total: 100_000 } };
 }
 
 export async function tokenFor(tenant: string): Promise<string> {
-  const res = await http('POST', '/tokens', { body: { tenant, name: 'progress-tests' } });
+  const res = await http<TokenBody>('POST', '/tokens', { body: { tenant, name: 'progress-tests' } });
   if (res.status !== 201) throw new Error(`token for ${tenant}: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.token;
 }
@@ -60,22 +62,22 @@ export async function openSocket(token = cloud().token): Promise<TestSocket> {
   return TestSocket.open(`${cloud().wsUrl}?token=${encodeURIComponent(token)}`);
 }
 
-function eventsOf(socket: TestSocket, runId: string): any[] {
-  return socket.frames.filter((f) => f?.type === 'event' && f.runId === runId);
+function eventsOf(socket: TestSocket, runId: string): EventFrame[] {
+  return socket.frames.filter((f): f is EventFrame => isFrame(f) && f.type === 'event' && f.runId === runId);
 }
 
 /** Waits until `socket` holds `count` event frames of the run (with a deadline), returns them. */
-export async function waitForEvents(socket: TestSocket, runId: string, count: number, timeoutMs = 60_000): Promise<any[]> {
+export async function waitForEvents(socket: TestSocket, runId: string, count: number, timeoutMs = 60_000): Promise<EventFrame[]> {
   await socket.waitFor(() => eventsOf(socket, runId).length >= count, timeoutMs);
   return eventsOf(socket, runId);
 }
 
 /** The whole log through the REST API, paged. */
-export async function restReplay(runId: string, pageSize = 200, token?: string): Promise<any[]> {
-  const out: any[] = [];
+export async function restReplay(runId: string, pageSize = 200, token?: string): Promise<EventsPageBody['events']> {
+  const out: EventsPageBody['events'] = [];
   let afterSeq = 0;
   for (;;) {
-    const res = await http('GET', `/runs/${encodeURIComponent(runId)}/events?afterSeq=${afterSeq}&limit=${pageSize}`, { token });
+    const res = await http<EventsPageBody>('GET', `/runs/${encodeURIComponent(runId)}/events?afterSeq=${afterSeq}&limit=${pageSize}`, { token });
     if (res.status !== 200) throw new Error(`GET events: ${res.status} ${JSON.stringify(res.body)}`);
     out.push(...res.body.events);
     if (res.body.events.length === 0) return out;

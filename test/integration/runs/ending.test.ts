@@ -3,6 +3,12 @@ import { DeleteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { docClient, listKeys, runRecord, tableName } from '../workflows/support';
 import { events, fanOutWorkflow, inputs, registerWorkflow, snapshot, startRun, unique, waitFor, waitForEvent, waitForStatus } from '../../e2e/runs/support';
 import { invoke } from './support';
+
+/** What the sweeper answers: the outcome per run it looked at. */
+interface SweepResult {
+  outcomes: Record<string, string | undefined>;
+}
+const sweep = (payload: Record<string, unknown>) => invoke<SweepResult>('RunsSweeper', payload);
 import { liveShardOf } from '../../../lambdas/aws/run-store';
 
 describe('Runs: ending, repair and retention on the local cloud', () => {
@@ -14,7 +20,7 @@ describe('Runs: ending, repair and retention on the local cloud', () => {
       // The execution fails at the timeout; the run waits for the invocation Step Functions gave up on.
       await waitFor('execution end recorded', async () => ((await runRecord(runId))?.execution ? true : undefined), 60_000, 200);
       const waiting = await runRecord(runId);
-      expect(waiting!.execution.status).toBe('FAILED');
+      expect(waiting!.execution!.status).toBe('FAILED');
       expect(waiting!.status).toBe('FINALIZING');
       expect((await events(runId)).some((e) => e.event === 'RunFailed')).toBe(false);
       // The late write of the timed-out agent lands while the run is still finishing.
@@ -23,7 +29,7 @@ describe('Runs: ending, repair and retention on the local cloud', () => {
       await waitFor(
         'the sweep to complete the run',
         async () => {
-          const out = await invoke('RunsSweeper', { runIds: [runId], graceSeconds: 0 });
+          const out = await sweep({ runIds: [runId], graceSeconds: 0 });
           return out.outcomes[runId] === 'completed' ? true : undefined;
         },
         30_000,
@@ -59,13 +65,13 @@ describe('Runs: ending, repair and retention on the local cloud', () => {
       await docClient().send(
         new UpdateCommand({ TableName: tableName('TablesRuns'), Key: { pk: liveShardOf(runId), sk: runId }, UpdateExpression: 'SET runId = :r, since = :s', ExpressionAttributeValues: { ':r': runId, ':s': new Date().toISOString() } }),
       );
-      const young = await invoke('RunsSweeper', { runIds: [runId] });
+      const young = await sweep({ runIds: [runId] });
       expect(young.outcomes[runId]).toBe('young');
-      const out = await invoke('RunsSweeper', { graceSeconds: 0 });
+      const out = await sweep({ graceSeconds: 0 });
       expect(out.outcomes[runId]).toBe('finalized');
       const run = await waitForStatus(runId, ['SUCCEEDED'], 5_000);
       expect(run.summary.successCount).toBe(2);
-      expect((await invoke('RunsSweeper', { graceSeconds: 0 })).outcomes[runId]).toBeUndefined();
+      expect((await sweep({ graceSeconds: 0 })).outcomes[runId]).toBeUndefined();
     });
   });
 

@@ -11,11 +11,12 @@ function functionName(prefix: string): string {
   return fns[key];
 }
 
-export async function invoke<T = any>(prefix: string, payload: unknown): Promise<T> {
+/** Invokes the function and answers its result, as the type the caller knows it to be. */
+export async function invoke<T = unknown>(prefix: string, payload: unknown): Promise<T> {
   const t = target();
   const lambda = new LambdaClient({ endpoint: t.endpoints!.lambda, region: t.region, credentials });
   const out = await lambda.send(new InvokeCommand({ FunctionName: functionName(prefix), Payload: Buffer.from(JSON.stringify(payload)) }));
-  const body = JSON.parse(Buffer.from(out.Payload!).toString('utf8'));
+  const body = JSON.parse(Buffer.from(out.Payload!).toString('utf8')) as unknown;
   if (out.FunctionError) throw new Error(`${prefix} failed: ${JSON.stringify(body)}`);
   return body as T;
 }

@@ -28,10 +28,11 @@ describe('Engine: gate and reporter on the local cloud', () => {
       expect(record!.steps.again).toMatchObject({ status: 'succeeded', totalItems: 5, succeeded: 5 });
       expect(record!.steps.extra).toMatchObject({ status: 'succeeded', totalItems: 1, succeeded: 1 });
       expect(record!.steps.quickOnly).toMatchObject({ status: 'skipped', reason: 'condition' });
-      expect(record!.steps.fan.startedAt <= record!.steps.fan.endedAt).toBe(true);
+      expect(record!.steps.fan.startedAt! <= record!.steps.fan.endedAt!).toBe(true);
 
       const events = await runEvents(runId);
-      const names = events.map((e) => `${e.event}:${e.payload.stepId ?? ''}`);
+      // Run events have no step; every other event names its step.
+      const names = events.map((e) => `${e.event}:${(e.payload as { stepId?: string }).stepId ?? ''}`);
       for (const step of ['fan', 'again', 'extra']) {
         expect(names).toContain(`AgentSelected:${step}`);
         expect(names).toContain(`StepStarted:${step}`);
@@ -39,7 +40,7 @@ describe('Engine: gate and reporter on the local cloud', () => {
         expect(names.indexOf(`StepStarted:${step}`)).toBeLessThan(names.indexOf(`StepCompleted:${step}`));
       }
       expect(names).toContain('StepSkipped:quickOnly');
-      const fanDone = events.find((e) => e.event === 'StepCompleted' && e.payload.stepId === 'fan')!;
+      const fanDone = events.filter((e) => e.event === 'StepCompleted').find((e) => e.payload.stepId === 'fan')!;
       expect(fanDone.payload.summary).toMatchObject({ totalItems: 5, successCount: 5, failureCount: 0, totalTokens: 15 });
       // The second fan-out iterated the first one's outputs.
       const outputs = await readJson(`runs/${runId}/state/fan/outputs.json`);
@@ -56,8 +57,8 @@ describe('Engine: gate and reporter on the local cloud', () => {
       expect(end.status).toBe('FAILED');
       const record = await runRecord(runId);
       expect(record!.steps.lonely.status).toBe('failed');
-      expect(record!.steps.lonely.error.type).toBe('Agentplane.NoAgent');
-      expect(record!.steps.lonely.error.message).toContain('no-such-skill-anywhere');
+      expect(record!.steps.lonely.error!.type).toBe('Agentplane.NoAgent');
+      expect(record!.steps.lonely.error!.message).toContain('no-such-skill-anywhere');
     });
 
     it('should fail a fan-out step whose failed items exceed its tolerance', async () => {

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { DescribeStateMachineCommand, ListStateMachineVersionsCommand, ListTagsForResourceCommand } from '@aws-sdk/client-sfn';
 import { http } from '../../support/target';
+import type { WorkflowBody } from '../../support/api';
+
+/** The part of an ASL definition this test reads. */
+const statesOf = (definition: string | undefined) => (JSON.parse(definition!) as { States: Record<string, unknown> }).States;
 import { register, sfnClient } from './support';
 
 describe('Registration: state machines and their versions on the local Step Functions', () => {
@@ -15,11 +19,11 @@ describe('Registration: state machines and their versions on the local Step Func
       const after = await sfnClient().send(new DescribeStateMachineCommand({ stateMachineArn: v1.stateMachineVersionArn }));
       expect(after.definition).toBe(before.definition);
       const latest = await sfnClient().send(new DescribeStateMachineCommand({ stateMachineArn: v2.stateMachineVersionArn }));
-      expect(Object.keys(JSON.parse(latest.definition!).States)).toContain('b.gate');
-      expect(Object.keys(JSON.parse(after.definition!).States)).not.toContain('b.gate');
+      expect(Object.keys(statesOf(latest.definition))).toContain('b.gate');
+      expect(Object.keys(statesOf(after.definition))).not.toContain('b.gate');
 
       // The stored ASL is the published one, byte for byte.
-      const stored = await http('GET', `/workflows/${id}?version=1`);
+      const stored = await http<WorkflowBody>('GET', `/workflows/${id}?version=1`);
       expect(JSON.stringify(stored.body.asl)).toBe(before.definition);
       const versions = await sfnClient().send(new ListStateMachineVersionsCommand({ stateMachineArn: v1.stateMachineArn }));
       expect(versions.stateMachineVersions!.map((v) => v.stateMachineVersionArn)).toEqual(expect.arrayContaining([v1.stateMachineVersionArn, v2.stateMachineVersionArn]));
@@ -34,8 +38,8 @@ describe('Registration: state machines and their versions on the local Step Func
     it('should tag the machine with tenant, workflow and deployment, and keep them when a new version is registered', async () => {
       const id = `sm-tags-${Date.now().toString(36)}`;
       const v1 = await register({ id, steps: [{ id: 'a', capability: { skill: 'diagnostics.delay' } }] });
-      const expected = expect.arrayContaining([
-        { key: 'agentplane:tenant', value: expect.any(String) },
+      const expected: unknown = expect.arrayContaining([
+        { key: 'agentplane:tenant', value: expect.any(String) as unknown },
         { key: 'agentplane:workflow', value: id },
         { key: 'agentplane:deployment', value: 'default' },
       ]);

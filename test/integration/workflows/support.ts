@@ -9,6 +9,9 @@ import { GetObjectCommand, ListObjectsV2Command, PutObjectCommand, S3Client } fr
 import { DescribeExecutionCommand, GetExecutionHistoryCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { randomUUID } from 'node:crypto';
 import { http, target, type Target } from '../../support/target';
+import type { WorkflowCreatedBody } from '../../support/api';
+import type { EventEnvelope } from '../../../lambdas/core/events/schemas';
+import type { RunRecord } from '../../../lambdas/core/runs/model';
 
 const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -51,7 +54,7 @@ export function sfnClient(): SFNClient {
 }
 
 export async function register(definition: unknown, token?: string): Promise<{ id: string; version: number; stateMachineArn: string; stateMachineVersionArn: string }> {
-  const res = await http('POST', '/workflows', { body: definition, ...(token ? { token } : {}) });
+  const res = await http<WorkflowCreatedBody>('POST', '/workflows', { body: definition, ...(token ? { token } : {}) });
   if (res.status !== 201) throw new Error(`register: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body;
 }
@@ -111,19 +114,20 @@ export async function historyEventCount(executionArn: string): Promise<number> {
   return count;
 }
 
-export async function runRecord(runId: string): Promise<Record<string, any> | undefined> {
+/** The run record as the engine keeps it (a record a test wrote by hand has only what it wrote). */
+export async function runRecord(runId: string): Promise<RunRecord | undefined> {
   const { Item } = await docClient().send(new GetCommand({ TableName: tableName('TablesRuns'), Key: { pk: `RUN#${runId}`, sk: 'META' }, ConsistentRead: true }));
-  return Item;
+  return Item as RunRecord | undefined;
 }
 
-export async function runEvents(runId: string): Promise<Array<{ seq: number; event: string; payload: any }>> {
-  const out: Array<{ seq: number; event: string; payload: any }> = [];
+export async function runEvents(runId: string): Promise<EventEnvelope[]> {
+  const out: EventEnvelope[] = [];
   let ExclusiveStartKey: Record<string, unknown> | undefined;
   do {
     const page = await docClient().send(
       new QueryCommand({ TableName: tableName('TablesEvents'), KeyConditionExpression: 'runId = :r AND seq > :z', ExpressionAttributeValues: { ':r': runId, ':z': 0 }, ExclusiveStartKey }),
     );
-    for (const item of page.Items ?? []) out.push({ ...(item as never as { seq: number; event: string }), payload: typeof item.payload === 'string' ? JSON.parse(item.payload) : item.payload });
+    for (const item of page.Items ?? []) out.push({ ...item, payload: typeof item.payload === 'string' ? (JSON.parse(item.payload) as unknown) : (item.payload as unknown) } as EventEnvelope);
     ExclusiveStartKey = page.LastEvaluatedKey;
   } while (ExclusiveStartKey);
   return out;
@@ -141,7 +145,7 @@ export async function listKeys(prefix: string): Promise<string[]> {
   return keys;
 }
 
-export async function readJson(key: string): Promise<any> {
+export async function readJson(key: string): Promise<unknown> {
   const out = await s3Client().send(new GetObjectCommand({ Bucket: workspaceBucket(), Key: key }));
   return JSON.parse(await out.Body!.transformToString());
 }

@@ -22,8 +22,8 @@ function memoryStore(): ObjectStore & { objects: Map<string, string> } {
 }
 
 function fakeDeps(over: Partial<RuntimeDeps> & { maxConcurrency?: number; busy?: boolean } = {}) {
-  const recorded: any[] = [];
-  const circuitWrites: any[] = [];
+  const recorded: Array<{ agentId: string; outcomes: unknown }> = [];
+  const circuitWrites: Array<{ agentId: string; state: unknown }> = [];
   const leases: string[] = [];
   const released: string[] = [];
   let clock = 1_000;
@@ -83,14 +83,14 @@ describe('Middleware: agentRuntime', () => {
     it('should throw Agentplane.AgentBusy when the semaphore is full, running nothing', async () => {
       const { deps, events } = fakeDeps({ maxConcurrency: 1, busy: true });
       const handler = defineAgent({ agentId: 'a1', deps, processItem: async () => ({ outputKey: 'outputs/x' }) });
-      await expect(handler(input(), context)).rejects.toMatchObject({ name: 'Agentplane.AgentBusy', message: expect.stringMatching(/concurrency limit \(1 of 1 in flight\)/) });
+      await expect(handler(input(), context)).rejects.toMatchObject({ name: 'Agentplane.AgentBusy', message: expect.stringMatching(/concurrency limit \(1 of 1 in flight\)/) as unknown });
       expect(events).toEqual([]);
     });
 
     it('should reject a malformed input as Agentplane.Fatal with JSON paths', async () => {
       const { deps } = fakeDeps();
       const handler = defineAgent({ agentId: 'a1', deps, processItem: async () => ({}) });
-      await expect(handler({ runId: 'r1', items: 'x' }, context)).rejects.toMatchObject({ name: 'Agentplane.Fatal', message: expect.stringMatching(/\$\.items/) });
+      await expect(handler({ runId: 'r1', items: 'x' }, context)).rejects.toMatchObject({ name: 'Agentplane.Fatal', message: expect.stringMatching(/\$\.items/) as unknown });
       await expect(handler(input({ workspace: { bucket: 'b', prefix: 'runs/other/' } }), context)).rejects.toMatchObject({ name: 'Agentplane.Fatal' });
       await expect(handler(input({ agentId: 'unknown' }), context)).rejects.toThrow(/not registered/);
     });
@@ -103,7 +103,7 @@ describe('Middleware: agentRuntime', () => {
         processItem: async (item, ctx) => ({ outputKey: await ctx.workspace.put(item.key === 'inputs/a' ? 'runs/r2/steal' : 'outputs/ok', 'x') }),
       });
       const out = await handler(input(), context);
-      expect(out.results[0]).toMatchObject({ status: 'failed', error: { type: 'Agentplane.Fatal', message: expect.stringMatching(/Workspace violation/) } });
+      expect(out.results[0]).toMatchObject({ status: 'failed', error: { type: 'Agentplane.Fatal', message: expect.stringMatching(/Workspace violation/) as unknown } });
       expect(out.results[1].status).toBe('succeeded');
       expect([...objects.objects.keys()]).toEqual(['b/runs/r1/outputs/ok']);
       expect(events.find((e) => e.event === 'ItemFailed')!.payload.retry).toBeNull();
@@ -218,12 +218,19 @@ describe('Middleware: agentRuntime', () => {
       });
       let now = 1_000 + 10_000;
       deps.clock = () => now;
-      const handler = defineAgent({ agentId: 'a1', deps, processItem: async (item, ctx) => void (await ctx.workspace.putJson(`outputs/${item.key}.json`, {})) });
+      const handler = defineAgent({
+        agentId: 'a1',
+        deps,
+        processItem: async (item, ctx) => {
+          await ctx.workspace.putJson(`outputs/${item.key}.json`, {});
+          return undefined;
+        },
+      });
 
       // Within the cool-down: refused before any item event, on a fresh read of the circuit.
       await expect(handler(input({ circuitBreaker: true }), context)).rejects.toMatchObject({
         name: 'Agentplane.CircuitOpen',
-        message: expect.stringMatching(/^Agent 'a1': circuit open after 5 consecutive failures until /),
+        message: expect.stringMatching(/^Agent 'a1': circuit open after 5 consecutive failures until /) as unknown,
       });
       expect(reads).toEqual([true]);
       expect(events).toEqual([]);
@@ -235,7 +242,7 @@ describe('Middleware: agentRuntime', () => {
       now = 1_000 + DEFAULT_CIRCUIT_CONFIG.coolDownMs + 1;
       expect((await handler(input({ circuitBreaker: true, runId: 'r2', workspace: { bucket: 'b', prefix: 'runs/r2/' } }), context)).results).toHaveLength(2);
       probeWon = false;
-      await expect(handler(input({ circuitBreaker: true }), context)).rejects.toMatchObject({ name: 'Agentplane.CircuitOpen', message: expect.stringMatching(/probe call is taken/) });
+      await expect(handler(input({ circuitBreaker: true }), context)).rejects.toMatchObject({ name: 'Agentplane.CircuitOpen', message: expect.stringMatching(/probe call is taken/) as unknown });
       expect(claims).toEqual(['a1', 'a1']);
     });
 
@@ -245,7 +252,7 @@ describe('Middleware: agentRuntime', () => {
       expect(ok.circuitWrites).toEqual([]);
       const bad = fakeDeps();
       await defineAgent({ agentId: 'a1', deps: bad.deps, processItem: async () => { throw new Error('bug'); } })(input(), context);
-      expect(bad.circuitWrites).toEqual([{ agentId: 'a1', state: expect.objectContaining({ state: 'closed', consecutiveFailures: 2, version: 1 }) }]);
+      expect(bad.circuitWrites).toEqual([{ agentId: 'a1', state: expect.objectContaining({ state: 'closed', consecutiveFailures: 2, version: 1 }) as unknown }]);
     });
   });
 });

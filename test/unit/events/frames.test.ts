@@ -33,7 +33,7 @@ describe('Function: parseRequestFrame', () => {
   });
 
   it('should answer invalid_json for a frame that is not JSON', () => {
-    expect(parseRequestFrame('{"type":"req",')).toEqual({ ok: false, error: { code: 'invalid_json', message: expect.any(String) } });
+    expect(parseRequestFrame('{"type":"req",')).toEqual({ ok: false, error: { code: 'invalid_json', message: expect.any(String) as unknown } });
   });
 
   it('should answer unknown_method with the request id', () => {
@@ -54,12 +54,12 @@ describe('Function: parseRequestFrame', () => {
 
   it('should answer invalid_params naming runId for a subscribe without it', () => {
     const result = parseRequestFrame(req('subscribe', { afterSeq: 3 }));
-    expect(result).toMatchObject({ ok: false, id: 'c1', error: { code: 'invalid_params', message: expect.stringContaining('params.runId') } });
+    expect(result).toMatchObject({ ok: false, id: 'c1', error: { code: 'invalid_params', message: expect.stringContaining('params.runId') as unknown } });
   });
 
   it('should require maxConcurrency for setConcurrency', () => {
     const result = parseRequestFrame(req('runs.command', { runId: 'r', type: 'setConcurrency' }));
-    expect(result).toMatchObject({ ok: false, error: { code: 'invalid_params', message: expect.stringContaining('maxConcurrency') } });
+    expect(result).toMatchObject({ ok: false, error: { code: 'invalid_params', message: expect.stringContaining('maxConcurrency') as unknown } });
   });
 
   it('should refuse frames that are not request objects', () => {
@@ -101,18 +101,18 @@ const text = fc.array(fc.constantFrom('a', 'é', '€', '😀', '"', '\\', '\n')
 
 describe('Function: encodeEventFrame', () => {
   it('should encode a small event as is', () => {
-    const frame = JSON.parse(encodeEventFrame(event({ stepId: 's', item: 'i' })));
+    const frame: unknown = JSON.parse(encodeEventFrame(event({ stepId: 's', item: 'i' })));
     expect(frame).toEqual({ type: 'event', ...event({ stepId: 's', item: 'i' }) });
   });
 
   it('should cut an oversized payload to a marker pointing at the REST replay', () => {
     const raw = encodeEventFrame(event({ stepId: 'analyze', item: 'inputs/A.cbl', blob: 'é'.repeat(40_000) }));
     expect(utf8ByteLength(raw)).toBeLessThanOrEqual(MAX_FRAME_BYTES);
-    const frame = JSON.parse(raw);
+    const frame = JSON.parse(raw) as { seq: number; payload: { originalBytes: number } };
     expect(frame.seq).toBe(42);
     expect(frame.payload).toEqual({
       truncated: true,
-      originalBytes: expect.any(Number),
+      originalBytes: expect.any(Number) as unknown,
       replay: '/runs/run-1/events?afterSeq=41&limit=1',
       stepId: 'analyze',
       item: 'inputs/A.cbl',
@@ -135,13 +135,13 @@ describe('Function: encodeEventFrame', () => {
 describe('Function: encodeResponseFrame', () => {
   it('should replace an oversized payload by a pointer to REST', () => {
     const raw = encodeResponseFrame(okResponse('c1', { steps: 'x'.repeat(50_000) }), { restPath: '/runs/run-1' });
-    expect(JSON.parse(raw)).toEqual({ type: 'res', id: 'c1', ok: true, payload: { truncated: true, originalBytes: expect.any(Number), rest: '/runs/run-1' } });
+    expect(JSON.parse(raw)).toEqual({ type: 'res', id: 'c1', ok: true, payload: { truncated: true, originalBytes: expect.any(Number) as unknown, rest: '/runs/run-1' } });
   });
 
   it('should shorten an oversized error message', () => {
     const raw = encodeResponseFrame(errorResponse('c1', { code: 'internal', message: 'm'.repeat(40_000) }));
     expect(utf8ByteLength(raw)).toBeLessThanOrEqual(MAX_FRAME_BYTES);
-    expect(JSON.parse(raw).error.code).toBe('internal');
+    expect((JSON.parse(raw) as { error: { code: string } }).error.code).toBe('internal');
   });
 });
 

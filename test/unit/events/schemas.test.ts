@@ -142,7 +142,7 @@ describe('Function: makeEvent', () => {
 describe('Function: eventsJsonSchema', () => {
   // Never written here: after changing a schema, run `npm run golden:update` and review the diff.
   it('should match the committed docs/events.schema.json', () => {
-    const committed = JSON.parse(readFileSync(new URL('../../../docs/events.schema.json', import.meta.url), 'utf8'));
+    const committed: unknown = JSON.parse(readFileSync(new URL('../../../docs/events.schema.json', import.meta.url), 'utf8'));
     expect(committed, 'docs/events.schema.json is stale: run npm run golden:update').toEqual(eventsJsonSchema());
   });
 

@@ -22,7 +22,7 @@ describe('CDK CLI: cdk synth', () => {
       env: { ...process.env, CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'eu-west-1', CI: 'true' },
     });
     expect(synth.status, `${synth.stdout}\n${synth.stderr}`).toBe(0);
-    const template = JSON.parse(readFileSync(join(out, 'Agentplane.template.json'), 'utf8'));
+    const template = JSON.parse(readFileSync(join(out, 'Agentplane.template.json'), 'utf8')) as { Resources: Record<string, unknown> };
     expect(Object.keys(template.Resources).length).toBeGreaterThan(100);
   });
 

@@ -9,12 +9,48 @@ import { deploymentNames, DeploymentConfigError } from '../../../lib/deployment'
 
 // Bundling is skipped here: these tests look at the template, not at the code.
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
-type Resources = Record<string, any>;
+/** The parts of the synthesized template these tests read (the template is JSON; the casts below declare it). */
+interface CfnResource {
+  Type: string;
+  Properties: unknown;
+}
+type Resources = Record<string, CfnResource>;
+interface Statement {
+  Action: string | string[];
+  Resource?: unknown;
+  Condition?: { StringEquals: Record<string, unknown> };
+}
+interface FunctionProperties {
+  Role: { 'Fn::GetAtt': [string, string] };
+  Environment: { Variables: Record<string, unknown> };
+}
+interface PolicyProperties {
+  Roles: { Ref?: string }[];
+  PolicyDocument: { Statement: Statement[] };
+}
+interface RuleProperties {
+  EventPattern?: { source?: string[]; detail: { stateMachineArn: unknown } };
+}
+interface EventInvokeConfigProperties {
+  FunctionName: unknown;
+  MaximumRetryAttempts: number;
+  DestinationConfig: { OnFailure: { Destination: unknown } };
+}
+/** A `Fn::Join` in a policy's Resource: [separator, parts]. */
+interface FnJoin {
+  'Fn::Join': [string, unknown[]];
+}
+
+const resourcesOf = (template: Template) => (template.toJSON() as { Resources: Resources }).Resources;
 
 function synth(options: BuildAppOptions = {}): Resources {
   const { stack } = buildApp({ nag: false, ...options, context: { ...NO_BUNDLING, ...options.context } });
-  return Template.fromStack(stack).toJSON().Resources;
+  return resourcesOf(Template.fromStack(stack));
 }
+
+/** The properties of every resource of one type. */
+const propertiesOfType = (resources: Resources, type: string): unknown[] =>
+  Object.values(resources).filter((r) => r.Type === type).map((r) => r.Properties);
 
 function idOf(resources: Resources, prefix: string, type: string): string {
   const id = Object.keys(resources).find((k) => k.startsWith(prefix) && resources[k].Type === type);
@@ -22,23 +58,25 @@ function idOf(resources: Resources, prefix: string, type: string): string {
   return id;
 }
 
-function statementsOf(resources: Resources, fnPrefix: string): any[] {
-  const roleRef = resources[idOf(resources, fnPrefix, 'AWS::Lambda::Function')].Properties.Role['Fn::GetAtt'][0];
-  return Object.values(resources)
-    .filter((r: any) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: any) => x.Ref === roleRef))
-    .flatMap((r: any) => r.Properties.PolicyDocument.Statement);
+const functionProperties = (resources: Resources, fnPrefix: string) =>
+  resources[idOf(resources, fnPrefix, 'AWS::Lambda::Function')].Properties as FunctionProperties;
+
+function statementsOf(resources: Resources, fnPrefix: string): Statement[] {
+  const roleRef = functionProperties(resources, fnPrefix).Role['Fn::GetAtt'][0];
+  return (propertiesOfType(resources, 'AWS::IAM::Policy') as PolicyProperties[])
+    .filter((p) => p.Roles.some((x) => x.Ref === roleRef))
+    .flatMap((p) => p.PolicyDocument.Statement);
 }
 
-const actions = (s: any): string[] => [s.Action].flat();
-const withAction = (statements: any[], prefix: string) => statements.filter((s) => actions(s).some((a) => a.startsWith(prefix)));
-const env = (resources: Resources, fnPrefix: string): Record<string, unknown> =>
-  resources[idOf(resources, fnPrefix, 'AWS::Lambda::Function')].Properties.Environment.Variables;
+const actions = (s: Statement): string[] => [s.Action].flat();
+const withAction = (statements: Statement[], prefix: string) => statements.filter((s) => actions(s).some((a) => a.startsWith(prefix)));
+const env = (resources: Resources, fnPrefix: string): Record<string, unknown> => functionProperties(resources, fnPrefix).Environment.Variables;
 
 describe('Deployment: synthesis for any account and region', () => {
   const saved = { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION };
   afterEach(() => {
     for (const [key, value] of [['CDK_DEFAULT_ACCOUNT', saved.account], ['CDK_DEFAULT_REGION', saved.region]] as const) {
-      if (value === undefined) delete process.env[key];
+      if (value === undefined) Reflect.deleteProperty(process.env, key);
       else process.env[key] = value;
     }
   });
@@ -54,7 +92,7 @@ describe('Deployment: synthesis for any account and region', () => {
     process.env.CDK_DEFAULT_ACCOUNT = '123456789012';
     process.env.CDK_DEFAULT_REGION = 'eu-west-1';
     const resources = synth();
-    const policies = JSON.stringify(Object.values(resources).filter((r: any) => r.Type === 'AWS::IAM::Policy'));
+    const policies = JSON.stringify(Object.values(resources).filter((r) => r.Type === 'AWS::IAM::Policy'));
     expect(policies).not.toContain('123456789012');
     expect(policies).not.toContain('eu-west-1');
   });
@@ -70,13 +108,13 @@ describe('Deployment: several per account and region (-c agentplane:name)', () =
   it('should name the stack, the state machine prefix and every grant and rule after the deployment', () => {
     const { stack } = buildApp({ nag: false, context: { ...NO_BUNDLING, 'agentplane:name': 'staging' } });
     expect(stack.stackName).toBe('Agentplane-staging');
-    const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+    const resources = resourcesOf(Template.fromStack(stack));
     expect(env(resources, 'WorkflowsApi')).toMatchObject({ STATE_MACHINE_NAME_PREFIX: 'agentplane_staging-', DEPLOYMENT_NAME: 'staging' });
     const text = JSON.stringify(resources);
     expect(text).toContain('stateMachine:agentplane_staging-*');
     expect(text).not.toContain('stateMachine:agentplane-*');
-    const rule = Object.values(resources).find((r: any) => r.Type === 'AWS::Events::Rule' && r.Properties.EventPattern?.source?.[0] === 'aws.states') as any;
-    expect(JSON.stringify(rule.Properties.EventPattern.detail.stateMachineArn)).toContain(':stateMachine:agentplane_staging-');
+    const rule = (propertiesOfType(resources, 'AWS::Events::Rule') as RuleProperties[]).find((p) => p.EventPattern?.source?.[0] === 'aws.states');
+    expect(JSON.stringify(rule!.EventPattern!.detail.stateMachineArn)).toContain(':stateMachine:agentplane_staging-');
   });
 
   it('should refuse a name that could make one deployment\'s prefix match another\'s', () => {
@@ -111,12 +149,12 @@ describe('Deployment: grants AWS will ask for', () => {
     const objectScopes = (fn: string) =>
       withAction(statementsOf(resources, fn), 's3:')
         .flatMap((s) => [s.Resource].flat())
-        .filter((r: any) => r['Fn::Join'])
-        .map((r: any) => r['Fn::Join'][1].at(-1));
+        .filter((r): r is FnJoin => typeof r === 'object' && r !== null && 'Fn::Join' in r && Boolean(r['Fn::Join']))
+        .map((r) => r['Fn::Join'][1].at(-1));
     for (const fn of ['RunsApi', 'Finalizer', 'RunsWorkspaceJanitor', 'RunsItemGate', 'RunsSweeper', 'WorkflowsGate', 'WorkflowsReporter', 'WsMessages', 'AgentsDiagnosticsDelay', 'AgentsJavaGeneration']) {
       const scopes = objectScopes(fn);
       expect(scopes.length, fn).toBeGreaterThan(0);
-      for (const scope of scopes) expect(['/runs/*', '/workflows/*'], `${fn}: ${scope}`).toContain(scope);
+      for (const scope of scopes) expect(['/runs/*', '/workflows/*'], `${fn}: ${String(scope)}`).toContain(scope);
     }
     // Only the workflow bodies are outside runs/, and only the workflows and runs APIs see them.
     expect(objectScopes('RunsApi')).toContain('/workflows/*');
@@ -125,11 +163,11 @@ describe('Deployment: grants AWS will ask for', () => {
   });
 
   it('should give the finalizer an on-failure destination and a retry count for its asynchronous invocations', () => {
-    const config = Object.values(resources).find((r: any) => r.Type === 'AWS::Lambda::EventInvokeConfig') as any;
-    expect(config.Properties.FunctionName).toEqual({ Ref: idOf(resources, 'Finalizer', 'AWS::Lambda::Function') });
-    expect(config.Properties.MaximumRetryAttempts).toBe(2);
+    const config = (propertiesOfType(resources, 'AWS::Lambda::EventInvokeConfig') as EventInvokeConfigProperties[])[0];
+    expect(config.FunctionName).toEqual({ Ref: idOf(resources, 'Finalizer', 'AWS::Lambda::Function') });
+    expect(config.MaximumRetryAttempts).toBe(2);
     const queue = idOf(resources, 'EngineFinalizerFailures', 'AWS::SQS::Queue');
-    expect(config.Properties.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': [queue, 'Arn'] });
+    expect(config.DestinationConfig.OnFailure.Destination).toEqual({ 'Fn::GetAtt': [queue, 'Arn'] });
     const send = withAction(statementsOf(resources, 'Finalizer'), 'sqs:SendMessage');
     expect(JSON.stringify(send.map((s) => s.Resource))).toContain(queue);
   });
@@ -156,7 +194,7 @@ describe('Deployment: grants AWS will ask for', () => {
       expect(text).toContain(`:bedrock:${region}::foundation-model/anthropic.claude-3-7-sonnet-20250219-v1:0`);
     }
     const models = bedrock.find((s) => JSON.stringify(s.Resource).includes('foundation-model'));
-    expect(JSON.stringify(models.Condition.StringEquals['bedrock:InferenceProfileArn'])).toContain(':inference-profile/eu.anthropic');
+    expect(JSON.stringify(models!.Condition!.StringEquals['bedrock:InferenceProfileArn'])).toContain(':inference-profile/eu.anthropic');
     const narrowed = synth({ context: { 'agentplane:llmModel': 'us.amazon.nova-pro-v1:0', 'agentplane:llmProfileRegions': 'us-east-1,us-west-2' } });
     const narrowedText = JSON.stringify(withAction(statementsOf(narrowed, 'AgentsJavaGeneration'), 'bedrock:'));
     expect(narrowedText).toContain(':bedrock:us-west-2::foundation-model/amazon.nova-pro-v1:0');

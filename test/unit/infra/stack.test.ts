@@ -5,13 +5,76 @@ import { buildApp } from '../../../bin/app';
 // Bundling is skipped here: these tests look at the template, not at the code.
 const NO_BUNDLING = { 'aws:cdk:bundling-stacks': [] };
 
+/**
+ * The parts of the synthesized template these tests read. Only what CloudFormation requires is non-optional;
+ * a missing optional part fails the expectation that reads it (a TypeError is as loud as a failed expect).
+ */
+interface Statement {
+  Action: string | string[];
+  Effect: string;
+  Resource?: unknown;
+  Principal?: string | { AWS?: unknown };
+}
+interface PolicyDocument {
+  Statement: Statement[];
+}
+interface CfnResource {
+  Type: string;
+  Properties: unknown;
+}
+interface LambdaFunction {
+  Properties: {
+    Runtime: string;
+    Architectures: string[];
+    TracingConfig: unknown;
+    LoggingConfig: { LogGroup?: unknown };
+    Environment: { Variables: Record<string, string | undefined> };
+    Role: { 'Fn::GetAtt': [string, string] };
+  };
+}
+interface IamRole {
+  Properties: { ManagedPolicyArns?: unknown[] };
+}
+interface IamPolicy {
+  Properties: { Roles: { Ref?: string }[]; PolicyDocument: PolicyDocument };
+}
+interface GlobalTable {
+  Properties: {
+    SSESpecification: { SSEEnabled: boolean };
+    TimeToLiveSpecification: unknown;
+    Replicas: { PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: boolean } }[];
+    GlobalSecondaryIndexes?: { IndexName: string; KeySchema: { AttributeName: string }[] }[];
+  };
+}
+interface Bucket {
+  Properties: {
+    PublicAccessBlockConfiguration: { BlockPublicPolicy: boolean };
+    BucketEncryption: { ServerSideEncryptionConfiguration: { ServerSideEncryptionByDefault: { SSEAlgorithm: string } }[] };
+    LifecycleConfiguration: { Rules: { Id: string }[] };
+  };
+}
+interface BucketPolicy {
+  Properties: { PolicyDocument: PolicyDocument };
+}
+interface EventSourceMapping {
+  Properties: { FilterCriteria: { Filters: { Pattern: string }[] } };
+}
+interface ApiMethod {
+  Properties: { AuthorizationType: string; HttpMethod: string };
+}
+
+/** The resources of one type; the caller casts them to the interface above that it reads. */
+function resourcesOf(type: string): unknown[] {
+  return Object.values(template.findResources(type));
+}
+
 let template: Template;
-let resources: Record<string, any>;
+let resources: Record<string, CfnResource>;
 
 beforeAll(() => {
   const { stack } = buildApp({ nag: false, context: NO_BUNDLING });
   template = Template.fromStack(stack);
-  resources = template.toJSON().Resources;
+  resources = (template.toJSON() as { Resources: Record<string, CfnResource> }).Resources;
 });
 
 function logicalIdStartingWith(prefix: string, type: string): string {
@@ -21,22 +84,24 @@ function logicalIdStartingWith(prefix: string, type: string): string {
 }
 
 /** Every IAM statement attached to the role of the function whose logical id starts with `prefix`. */
-function statementsOf(prefix: string): any[] {
+function statementsOf(prefix: string): Statement[] {
   const fnId = logicalIdStartingWith(prefix, 'AWS::Lambda::Function');
-  const roleRef = resources[fnId].Properties.Role['Fn::GetAtt'][0];
+  const roleRef = (resources[fnId].Properties as LambdaFunction['Properties']).Role['Fn::GetAtt'][0];
   return Object.values(resources)
-    .filter((r: any) => r.Type === 'AWS::IAM::Policy' && r.Properties.Roles.some((x: any) => x.Ref === roleRef))
-    .flatMap((r: any) => r.Properties.PolicyDocument.Statement);
+    .filter((r) => r.Type === 'AWS::IAM::Policy')
+    .map((r) => r.Properties as IamPolicy['Properties'])
+    .filter((p) => p.Roles.some((x) => x.Ref === roleRef))
+    .flatMap((p) => p.PolicyDocument.Statement);
 }
 
-const actionsOf = (statements: any[]) => statements.flatMap((s) => [s.Action].flat());
+const actionsOf = (statements: Statement[]) => statements.flatMap((s) => [s.Action].flat());
 
 describe('Stack: Agentplane', () => {
   describe('Functions', () => {
     it('should run every function on nodejs22.x, arm64, with active tracing and a bounded log group', () => {
-      const fns = template.findResources('AWS::Lambda::Function');
-      expect(Object.keys(fns).length).toBeGreaterThanOrEqual(10);
-      for (const fn of Object.values<any>(fns)) {
+      const fns = resourcesOf('AWS::Lambda::Function') as LambdaFunction[];
+      expect(fns.length).toBeGreaterThanOrEqual(10);
+      for (const fn of fns) {
         expect(fn.Properties.Runtime).toBe('nodejs22.x');
         expect(fn.Properties.Architectures).toEqual(['arm64']);
         expect(fn.Properties.TracingConfig).toEqual({ Mode: 'Active' });
@@ -47,7 +112,7 @@ describe('Stack: Agentplane', () => {
     });
 
     it('should not attach the AWS-managed basic execution role to any function', () => {
-      for (const role of Object.values<any>(template.findResources('AWS::IAM::Role'))) {
+      for (const role of resourcesOf('AWS::IAM::Role') as IamRole[]) {
         const managed = JSON.stringify(role.Properties.ManagedPolicyArns ?? []);
         expect(managed).not.toContain('AWSLambdaBasicExecutionRole');
       }
@@ -56,7 +121,7 @@ describe('Stack: Agentplane', () => {
 
   describe('IAM least privilege', () => {
     it('should never grant a wildcard action or a service-wide action', () => {
-      for (const policy of Object.values<any>(template.findResources('AWS::IAM::Policy'))) {
+      for (const policy of resourcesOf('AWS::IAM::Policy') as IamPolicy[]) {
         for (const action of actionsOf(policy.Properties.PolicyDocument.Statement)) {
           expect(action).not.toBe('*');
           expect(action).not.toMatch(/^[a-z0-9-]+:\*$/);
@@ -96,9 +161,9 @@ describe('Stack: Agentplane', () => {
 
   describe('Storage', () => {
     it('should encrypt every table, keep point-in-time recovery and expire items by TTL', () => {
-      const tables = template.findResources('AWS::DynamoDB::GlobalTable');
-      expect(Object.keys(tables)).toHaveLength(7);
-      for (const table of Object.values<any>(tables)) {
+      const tables = resourcesOf('AWS::DynamoDB::GlobalTable') as GlobalTable[];
+      expect(tables).toHaveLength(7);
+      for (const table of tables) {
         expect(table.Properties.SSESpecification.SSEEnabled).toBe(true);
         expect(table.Properties.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
         expect(table.Properties.Replicas[0].PointInTimeRecoverySpecification.PointInTimeRecoveryEnabled).toBe(true);
@@ -106,15 +171,15 @@ describe('Stack: Agentplane', () => {
     });
 
     it('should index connections by runId, agents by skill and runs by tenant (no Scan on request paths)', () => {
-      const gsis = Object.values<any>(template.findResources('AWS::DynamoDB::GlobalTable')).flatMap((t) =>
-        (t.Properties.GlobalSecondaryIndexes ?? []).map((g: any) => `${g.IndexName}:${g.KeySchema[0].AttributeName}`),
+      const gsis = (resourcesOf('AWS::DynamoDB::GlobalTable') as GlobalTable[]).flatMap((t) =>
+        (t.Properties.GlobalSecondaryIndexes ?? []).map((g) => `${g.IndexName}:${g.KeySchema[0].AttributeName}`),
       );
       expect(gsis).toEqual(expect.arrayContaining(['byRun:runId', 'bySkill:skill', 'byTenant:tenant']));
     });
 
     it('should keep the workspace bucket private, encrypted, TLS-only, with lifecycle rules', () => {
       const bucketId = logicalIdStartingWith('WorkspaceBucket', 'AWS::S3::Bucket');
-      const bucket = resources[bucketId].Properties;
+      const bucket = resources[bucketId].Properties as Bucket['Properties'];
       expect(bucket.PublicAccessBlockConfiguration).toEqual({
         BlockPublicAcls: true,
         BlockPublicPolicy: true,
@@ -122,7 +187,7 @@ describe('Stack: Agentplane', () => {
         RestrictPublicBuckets: true,
       });
       expect(bucket.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
-      const rules = bucket.LifecycleConfiguration.Rules.map((r: any) => r.Id);
+      const rules = bucket.LifecycleConfiguration.Rules.map((r) => r.Id);
       expect(rules).toEqual(expect.arrayContaining(['abort-incomplete-uploads', 'expire-temp']));
       template.hasResourceProperties('AWS::S3::BucketPolicy', {
         Bucket: { Ref: bucketId },
@@ -135,12 +200,12 @@ describe('Stack: Agentplane', () => {
     });
 
     it('should have no public access anywhere', () => {
-      for (const bucket of Object.values<any>(template.findResources('AWS::S3::Bucket'))) {
+      for (const bucket of resourcesOf('AWS::S3::Bucket') as Bucket[]) {
         expect(bucket.Properties.PublicAccessBlockConfiguration.BlockPublicPolicy).toBe(true);
       }
-      for (const policy of Object.values<any>(template.findResources('AWS::S3::BucketPolicy'))) {
+      for (const policy of resourcesOf('AWS::S3::BucketPolicy') as BucketPolicy[]) {
         for (const s of policy.Properties.PolicyDocument.Statement) {
-          if (s.Principal === '*' || s.Principal?.AWS === '*') expect(s.Effect).toBe('Deny');
+          if (s.Principal === '*' || (typeof s.Principal === 'object' && s.Principal.AWS === '*')) expect(s.Effect).toBe('Deny');
         }
       }
     });
@@ -160,8 +225,8 @@ describe('Stack: Agentplane', () => {
     });
 
     it('should hand the broadcaster new events only (not the per-run counter item, nor TTL removes)', () => {
-      const mapping = Object.values<any>(template.findResources('AWS::Lambda::EventSourceMapping'))[0];
-      const pattern = JSON.parse(mapping.Properties.FilterCriteria.Filters[0].Pattern);
+      const mapping = (resourcesOf('AWS::Lambda::EventSourceMapping') as EventSourceMapping[])[0];
+      const pattern: unknown = JSON.parse(mapping.Properties.FilterCriteria.Filters[0].Pattern);
       expect(pattern).toEqual({ eventName: ['INSERT'], dynamodb: { Keys: { seq: { N: [{ 'anything-but': ['0'] }] } } } });
     });
 
@@ -180,7 +245,7 @@ describe('Stack: Agentplane', () => {
 
   describe('APIs', () => {
     it('should protect every REST method but GET /health and CORS preflight with the token authorizer', () => {
-      const methods = Object.values<any>(template.findResources('AWS::ApiGateway::Method'));
+      const methods = resourcesOf('AWS::ApiGateway::Method') as ApiMethod[];
       const open = methods.filter((m) => m.Properties.AuthorizationType === 'NONE' && m.Properties.HttpMethod !== 'OPTIONS');
       expect(open).toHaveLength(1);
       const custom = methods.filter((m) => m.Properties.AuthorizationType === 'CUSTOM');

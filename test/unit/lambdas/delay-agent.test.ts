@@ -21,7 +21,7 @@ describe('Function: processDelayItem (on the agent runtime, as the deployed hand
     expect(sleeps).toEqual([10, 10]);
     expect(writes).toEqual(['runs/r1/outputs/s1/a.json']);
     expect(out.results[0]).toMatchObject({ status: 'succeeded', outputKey: 'runs/r1/outputs/s1/a.json', metrics: { tokensUsed: 7, costUsd: 0, retryCount: 0 } });
-    expect(out.results[1]).toMatchObject({ status: 'failed', error: { type: 'DiagnosticFailure', message: expect.stringContaining('matches failPattern') } });
+    expect(out.results[1]).toMatchObject({ status: 'failed', error: { type: 'DiagnosticFailure', message: expect.stringContaining('matches failPattern') as unknown } });
     expect(events.map((e) => e.event)).toEqual(expect.arrayContaining(['ItemCompleted', 'ItemFailed']));
   });
 
@@ -108,6 +108,6 @@ describe('Function: processDelayItem with llmPrompt (on the agent runtime)', () 
     const { deps } = runtime();
     const handler = defineAgent({ agentId: 'diagnostics.delay', deps, processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: async () => {} }) });
     const out = await handler({ ...agentInput(1, { llmPrompt: 'x' }), items: [{ key: 'runs/r1/inputs/a' }] }, context);
-    expect(out.results[0]).toMatchObject({ status: 'failed', error: { type: 'Agentplane.Fatal', message: expect.stringMatching(/no LLM provider/) } });
+    expect(out.results[0]).toMatchObject({ status: 'failed', error: { type: 'Agentplane.Fatal', message: expect.stringMatching(/no LLM provider/) as unknown } });
   });
 });

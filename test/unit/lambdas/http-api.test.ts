@@ -4,6 +4,11 @@ import { apiHandler, json } from '../../../lambdas/edge/http/api';
 import { ConflictError, NotFoundError } from '../../../lambdas/core/errors';
 import { parseBody, jsonPath } from '../../../lambdas/core/validation';
 
+/** The error body every route answers a failure with. */
+interface ErrorBody {
+  error: { code: string; message: string };
+}
+
 const silent = { error: () => {} };
 const event = (over: Record<string, unknown> = {}) =>
   ({
@@ -43,7 +48,7 @@ describe('Function: apiHandler', () => {
     const res = await handler(event());
     expect(res.statusCode).toBe(500);
     expect(res.body).not.toContain('secret');
-    expect(JSON.parse(res.body).error.code).toBe('internal_error');
+    expect((JSON.parse(res.body) as ErrorBody).error.code).toBe('internal_error');
   });
 
   it('should answer 400 for a body that is not JSON, 415 for another media type, 413 for an oversized body', async () => {
@@ -56,7 +61,7 @@ describe('Function: apiHandler', () => {
   it('should answer 501 naming a route the table does not know', async () => {
     const res = await apiHandler({}, silent)(event());
     expect(res.statusCode).toBe(501);
-    expect(JSON.parse(res.body).error.message).toContain('POST /things/{id}');
+    expect((JSON.parse(res.body) as ErrorBody).error.message).toContain('POST /things/{id}');
   });
 });
 

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { BedrockProvider } from '../../../lambdas/llm/bedrock';
 import { createProvider, LlmHttpError, llmConfigFromEnv, type RetryDeps } from '../../../lambdas/llm/index';
+import type { LlmError } from '../../../lambdas/llm/errors';
 
 const MODEL = 'anthropic.claude-3-7-sonnet-20250219-v1:0';
 const bedrock = mockClient(BedrockRuntimeClient);
@@ -66,7 +67,7 @@ describe('Class: BedrockProvider', () => {
     it('should not retry a validation error', async () => {
       bedrock.on(ConverseCommand).rejects(new ValidationException({ message: 'bad model', $metadata: { httpStatusCode: 400 } }));
       const d = deps();
-      const error = await make(d).complete({ system: '', messages: [{ role: 'user', content: 'q' }], maxTokens: 10 }).catch((e) => e);
+      const error = (await make(d).complete({ system: '', messages: [{ role: 'user', content: 'q' }], maxTokens: 10 }).catch((e: unknown) => e)) as LlmError;
       expect(error).toBeInstanceOf(LlmHttpError);
       expect(error.retryable).toBe(false);
       expect(error.message).toContain('ValidationException');

@@ -9,6 +9,7 @@ import {
   OpenAiCompatibleProvider,
   type RetryDeps,
 } from '../../../lambdas/llm/index';
+import type { LlmError } from '../../../lambdas/llm/errors';
 
 type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void;
 
@@ -16,7 +17,7 @@ type Handler = (req: IncomingMessage, body: string, res: ServerResponse) => void
 const fake = {
   server: undefined as Server | undefined,
   url: '',
-  requests: [] as Array<{ method?: string; url?: string; headers: IncomingMessage['headers']; body: any }>,
+  requests: [] as Array<{ method?: string; url?: string; headers: IncomingMessage['headers']; body: Record<string, unknown> | undefined }>,
   script: [] as Handler[],
   inFlight: 0,
   maxInFlight: 0,
@@ -44,9 +45,9 @@ describe('Class: OpenAiCompatibleProvider', () => {
   beforeAll(async () => {
     fake.server = createServer((req, res) => {
       let body = '';
-      req.on('data', (c) => (body += c));
+      req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        fake.requests.push({ method: req.method, url: req.url, headers: req.headers, body: body ? JSON.parse(body) : undefined });
+        fake.requests.push({ method: req.method, url: req.url, headers: req.headers, body: body ? (JSON.parse(body) as Record<string, unknown>) : undefined });
         fake.inFlight++;
         fake.maxInFlight = Math.max(fake.maxInFlight, fake.inFlight);
         res.on('close', () => fake.inFlight--);
@@ -88,8 +89,8 @@ describe('Class: OpenAiCompatibleProvider', () => {
     it('should not double /v1 and should use max_completion_tokens when configured', async () => {
       await provider({ baseUrl: `${fake.url}/v1/`, maxTokensField: 'max_completion_tokens' }).complete({ system: '', messages: [{ role: 'user', content: 'x' }], maxTokens: 8 });
       expect(fake.requests[0].url).toBe('/v1/chat/completions');
-      expect(fake.requests[0].body.max_completion_tokens).toBe(8);
-      expect(fake.requests[0].body.messages).toEqual([{ role: 'user', content: 'x' }]);
+      expect(fake.requests[0].body!.max_completion_tokens).toBe(8);
+      expect(fake.requests[0].body!.messages).toEqual([{ role: 'user', content: 'x' }]);
     });
 
     it('should account tokens with reasoning split out of completion tokens, and price them', async () => {
@@ -137,7 +138,7 @@ describe('Class: OpenAiCompatibleProvider', () => {
       }
       const deps = recordingDeps();
       const p = provider({ retryDeps: deps, retry: { maxRetries: 2, baseDelayMs: 100, maxDelayMs: 1000 } });
-      const error = await p.complete({ system: '', messages: [{ role: 'user', content: 'q' }], maxTokens: 10 }).catch((e) => e);
+      const error = (await p.complete({ system: '', messages: [{ role: 'user', content: 'q' }], maxTokens: 10 }).catch((e: unknown) => e)) as LlmError;
       expect(error).toBeInstanceOf(LlmHttpError);
       expect(error.status).toBe(503);
       expect(error.retryable).toBe(true);
@@ -150,15 +151,15 @@ describe('Class: OpenAiCompatibleProvider', () => {
     it('should not retry a 400 and should never put the key in the error', async () => {
       fake.script.push((req, _b, res) => {
         res.writeHead(400, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ error: { message: `invalid request, header was ${req.headers.authorization}` } }));
+        res.end(JSON.stringify({ error: { message: `invalid request, header was ${String(req.headers.authorization)}` } }));
       });
       const deps = recordingDeps();
-      const error = await provider({ retryDeps: deps }).complete({ system: '', messages: [{ role: 'user', content: 'q' }], maxTokens: 10 }).catch((e) => e);
+      const error = (await provider({ retryDeps: deps }).complete({ system: '', messages: [{ role: 'user', content: 'q' }], maxTokens: 10 }).catch((e: unknown) => e)) as LlmError;
       expect(error).toBeInstanceOf(LlmHttpError);
       expect(error.retryable).toBe(false);
       expect(deps.delays).toEqual([]);
-      expect(String(error.message)).toContain('400');
-      expect(String(error.message)).not.toContain('sk-test-secret-key-123456');
+      expect(error.message).toContain('400');
+      expect(error.message).not.toContain('sk-test-secret-key-123456');
       expect(JSON.stringify(error)).not.toContain('sk-test-secret-key-123456');
     });
 
@@ -167,7 +168,7 @@ describe('Class: OpenAiCompatibleProvider', () => {
         // never answers
       });
       const started = Date.now();
-      const error = await provider({ timeoutMs: 100, retry: { maxRetries: 0 } }).complete({ system: '', messages: [{ role: 'user', content: 'q' }], maxTokens: 10 }).catch((e) => e);
+      const error = (await provider({ timeoutMs: 100, retry: { maxRetries: 0 } }).complete({ system: '', messages: [{ role: 'user', content: 'q' }], maxTokens: 10 }).catch((e: unknown) => e)) as LlmError;
       expect(error).toBeInstanceOf(LlmTimeoutError);
       expect(error.retryable).toBe(true);
       expect(Date.now() - started).toBeLessThan(5_000);

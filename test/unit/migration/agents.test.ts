@@ -10,6 +10,7 @@ import { migrationAgentRegistrations } from '../../../lambdas/migration/agents/r
 import { AgentRegistrationSchema } from '../../../lambdas/core/registry/agent';
 import { compileWorkflow } from '../../../lambdas/core/workflow/compile';
 import { validateWorkflow } from '../../../lambdas/core/workflow/validate';
+import type { WorkflowDefinition } from '../../../lambdas/core/workflow/schema';
 import { corpusWorkspace } from './support';
 
 const RUN = 'r-mig';
@@ -98,13 +99,13 @@ describe('Agents on the agent runtime', () => {
 });
 
 describe('Workflow: samples/workflows/cobol-to-java.json', () => {
-  const definition = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'samples', 'workflows', 'cobol-to-java.json'), 'utf8'));
+  const definition = JSON.parse(readFileSync(join(import.meta.dirname, '..', '..', '..', 'samples', 'workflows', 'cobol-to-java.json'), 'utf8')) as WorkflowDefinition;
 
   it('should validate strictly against the migration skills and compile', () => {
     const v = validateWorkflow(definition, { strict: true, knownSkills: new Set(MIGRATION_SKILLS) });
     expect(v.errors).toEqual([]);
     expect(v.warnings).toEqual([]);
-    expect(definition.steps.map((s: { capability: { skill: string } }) => s.capability.skill)).toEqual([...MIGRATION_SKILLS]);
+    expect(definition.steps.map((s) => s.capability.skill)).toEqual([...MIGRATION_SKILLS]);
     const { asl } = compileWorkflow(v.definition!, { functions: { gate: 'arn:aws:lambda:eu-west-1:1:function:gate', reporter: 'arn:aws:lambda:eu-west-1:1:function:reporter' } });
     expect(JSON.stringify(asl)).toContain('"analyze"');
   });

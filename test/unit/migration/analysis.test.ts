@@ -31,7 +31,7 @@ describe('Function: runAnalysis', () => {
   it('should fail on error diagnostics unless told to keep partial analyses', async () => {
     const bad = program(['01 WS-A PIC 9(4)'], ['PERFORM NOWHERE', 'GOBACK.'], { id: 'BAD' });
     const ws = new MemoryWorkspace({ 'inputs/BAD.cbl': bad });
-    const error = await runAnalysis(ws, 'inputs/BAD.cbl').catch((e) => e);
+    const error = (await runAnalysis(ws, 'inputs/BAD.cbl').catch((e: unknown) => e)) as Error & { outputKey?: string };
     expect(error).toBeInstanceOf(CobolAnalysisError);
     expect(error.message).toMatch(/^BAD\.cbl: \d+ error\(s\) in the COBOL source: \d+:\d+ error: /);
     expect(error.outputKey).toBe('reports/analysis-failures/BAD.json');

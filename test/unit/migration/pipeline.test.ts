@@ -21,7 +21,8 @@ const noCompile: Javac = { version: async () => 'fake javac', compile: async () 
 describe('Function: runMigrationPipeline (sample corpus, offline provider)', () => {
   let ws: MemoryWorkspace;
   let result: PipelineResult;
-  const json = <T>(key: string): T => JSON.parse(ws.text(key)!) as T;
+  /** A JSON object of the workspace; each caller casts it to the product type it was written as. */
+  const json = (key: string): unknown => JSON.parse(ws.text(key)!);
 
   beforeAll(async () => {
     ws = corpusWorkspace();
@@ -29,7 +30,7 @@ describe('Function: runMigrationPipeline (sample corpus, offline provider)', () 
   }, 120_000);
 
   it('should inventory programs, copybooks and JCL', () => {
-    const inventory = json<Inventory>(LAYOUT.inventory);
+    const inventory = json(LAYOUT.inventory) as Inventory;
     expect(inventory.totals).toMatchObject({ files: 24, programs: 15, copybooks: 8, jcl: 1, unknown: 0 });
     expect(inventory.files.find((f) => f.key === 'inputs/EODRECON.cbl')).toMatchObject({ kind: 'program', name: 'EODRECON', format: 'fixed' });
   });
@@ -38,12 +39,12 @@ describe('Function: runMigrationPipeline (sample corpus, offline provider)', () 
     expect(result.analyzed).toHaveLength(14);
     expect(result.skipped).toEqual(expect.arrayContaining(['outputs/analyze-skipped/copybooks/ACCTREC.cpy.json', 'outputs/analyze-skipped/jcl/EODBATCH.jcl.json']));
     expect(result.skipped).toHaveLength(9);
-    const eod = json<StoredAnalysis>('outputs/analyze/EODRECON.json');
+    const eod = json('outputs/analyze/EODRECON.json') as StoredAnalysis;
     expect(eod.status).toBe('ok');
     expect(eod.sourceKey).toBe('inputs/EODRECON.cbl');
     // COPY resolved against the run's own copybooks (SQLCA is implicit and absent).
     expect(eod.copybooks.filter((c) => !c.resolved)).toEqual([]);
-    expect(json<StoredAnalysis>('outputs/analyze/ACCTRPT.json').copybooks.filter((c) => !c.resolved).map((c) => c.name)).toEqual(['SQLCA']);
+    expect((json('outputs/analyze/ACCTRPT.json') as StoredAnalysis).copybooks.filter((c) => !c.resolved).map((c) => c.name)).toEqual(['SQLCA']);
   });
 
   it('should fail the malformed program with its located diagnostics and keep its partial analysis', () => {
@@ -54,11 +55,11 @@ describe('Function: runMigrationPipeline (sample corpus, offline provider)', () 
     expect(error.message).toContain('14:8 error: missing or misspelt DATA DIVISION header before WORKING-STORAGE SECTION');
     expect(error.diagnostics.filter((d) => d.severity === 'error').length).toBe(15);
     expect(ws.text('outputs/analyze/BADPROG.json')).toBeUndefined();
-    expect(json<StoredAnalysis>('reports/analysis-failures/BADPROG.json').status).toBe('partial');
+    expect((json('reports/analysis-failures/BADPROG.json') as StoredAnalysis).status).toBe('partial');
   });
 
   it('should map dependencies with a migration order, as JSON and Mermaid', () => {
-    const graph = json<DependencyGraph>(LAYOUT.dependenciesJson);
+    const graph = json(LAYOUT.dependenciesJson) as DependencyGraph;
     expect(graph.migrationOrder).toHaveLength(14);
     expect(graph.migrationOrder.indexOf('INTCALC')).toBeLessThan(graph.migrationOrder.indexOf('INTACCR'));
     expect(graph.entryPoints).toContain('BATCHDRV');
@@ -68,7 +69,7 @@ describe('Function: runMigrationPipeline (sample corpus, offline provider)', () 
 
   it('should generate Java per program under the package path, with LLM usage in the manifest', () => {
     expect(result.generated).toHaveLength(14);
-    const m = json<GenerationManifest>('outputs/generate/EODRECON.json');
+    const m = json('outputs/generate/EODRECON.json') as GenerationManifest;
     expect(m.mainClass).toBe('com.example.legacy.eodrecon.Eodrecon');
     expect(m.files.map((f) => f.key)).toContain('outputs/java/com/example/legacy/eodrecon/Eodrecon.java');
     expect(ws.text('outputs/java/com/example/legacy/runtime/Cobol.java')).toContain('package com.example.legacy.runtime;');
@@ -84,7 +85,7 @@ describe('Function: runMigrationPipeline (sample corpus, offline provider)', () 
   });
 
   it.skipIf(!javacAvailable)('should compile every generated file with javac --release 17', () => {
-    const v = json<ValidationReport>(LAYOUT.validation);
+    const v = json(LAYOUT.validation) as ValidationReport;
     expect(v.status).toBe('passed');
     expect(v.javac).toMatch(/^javac \d+/);
     expect(v.totals.failed).toBe(0);
@@ -107,7 +108,7 @@ describe('Function: runMigrationPipeline (sample corpus, offline provider)', () 
     expect(usage.inputTokens).toBeGreaterThan(0);
     expect(usage.costUsd).toBe(0);
     expect(usage.byAgent![0]).toMatchObject({ agent: 'java-generation', provider: 'offline', model: 'offline-deterministic-1', costUsd: 0 });
-    expect(md).toContain(`| java-generation | ${usage.byAgent![0].calls}`);
+    expect(md).toContain(`| java-generation | ${String(usage.byAgent![0].calls)}`);
     // The report says whose figures these are: cost 0 from the offline provider.
     expect(md).toContain('- LLM: offline (offline-deterministic-1)');
     expect(md).toMatch(/\| java-generation \| [\d,]+ \| [\d,]+ \| [\d,]+ \| 0 \| \$0\.0000 \| offline \(offline-deterministic-1\) \|/);

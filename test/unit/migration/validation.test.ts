@@ -42,7 +42,7 @@ describe('Function: runValidation', () => {
     expect(report.status).toBe('failed');
     expect(report.totals).toEqual({ files: 2, compiled: 1, failed: 1, errors: 1 });
     expect(report.files.find((f) => f.path === 'com/x/a/B.java')).toMatchObject({ program: 'A', compiled: false, errors: [{ line: 4, message: 'cannot find symbol; symbol: variable missing' }], repaired: false });
-    expect(JSON.parse(ws.text('reports/validation.json')!).status).toBe('failed');
+    expect((JSON.parse(ws.text('reports/validation.json')!) as { status: string }).status).toBe('failed');
   });
 
   it('should feed compile errors to the LLM, recompile, and write the repaired file back', async () => {

@@ -1,6 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ProgressClient, type WebSocketLike } from '../../../lambdas/client/progress-client';
 
+/** A request frame the client sent. */
+interface SentFrame {
+  type: string;
+  id: string;
+  method: string;
+  params: Record<string, unknown>;
+}
+
 /** A WebSocket double: records what the client sends, lets the test play the server. */
 class FakeSocket implements WebSocketLike {
   static all: FakeSocket[] = [];
@@ -9,7 +17,7 @@ class FakeSocket implements WebSocketLike {
   onclose: WebSocketLike['onclose'] = null;
   onerror: WebSocketLike['onerror'] = null;
   onmessage: WebSocketLike['onmessage'] = null;
-  readonly sent: any[] = [];
+  readonly sent: SentFrame[] = [];
   constructor(readonly url: string) {
     FakeSocket.all.push(this);
   }
@@ -18,7 +26,7 @@ class FakeSocket implements WebSocketLike {
     this.onopen?.({});
   }
   send(data: string) {
-    this.sent.push(JSON.parse(data));
+    this.sent.push(JSON.parse(data) as SentFrame);
   }
   close(code = 1000, reason = '') {
     if (this.readyState === 3) return;
@@ -31,10 +39,10 @@ class FakeSocket implements WebSocketLike {
   requests(method: string) {
     return this.sent.filter((f) => f.method === method);
   }
-  answer(request: any, payload: unknown) {
+  answer(request: SentFrame, payload: unknown) {
     this.server({ type: 'res', id: request.id, ok: true, payload });
   }
-  fail(request: any, code: string, details?: unknown) {
+  fail(request: SentFrame, code: string, details?: unknown) {
     this.server({ type: 'res', id: request.id, ok: false, error: { code, message: code, details } });
   }
 }
@@ -60,7 +68,7 @@ async function subscribed(afterSeq = 0) {
   const socket = FakeSocket.all.at(-1)!;
   socket.open();
   await flush();
-  socket.answer(socket.requests('subscribe').at(-1), { complete: true, lastSeq: afterSeq });
+  socket.answer(socket.requests('subscribe').at(-1)!, { complete: true, lastSeq: afterSeq });
   await sub.ready;
   return { sub, socket };
 }

@@ -16,7 +16,11 @@ function random(seed: number) {
 /** In-memory event log and subscription table with the conditional semantics of the DynamoDB adapters. */
 function world(seed: number) {
   const rnd = random(seed);
-  const pause = () => new Promise<void>((r) => (rnd() < 0.5 ? setImmediate(r) : r()));
+  const pause = () =>
+    new Promise<void>((r) => {
+      if (rnd() < 0.5) setImmediate(r);
+      else r();
+    });
   const events = new Map<number, StoredEvent>();
   const subs = new Map<string, Subscription>();
   const frames = new Map<string, number[]>();
@@ -56,12 +60,13 @@ function world(seed: number) {
     advanceLive: (sub: Subscription, from: number, to: number) => upd(sub, (c) => c.phase === 'live' && c.lastSeq === from, { lastSeq: to }),
   };
   const deps: DeliveryDeps = {
-    store: store as any,
-    subscriptions: subscriptions as any,
+    // The fakes have only what delivery calls; DeliveryDeps names the adapter classes, hence the casts.
+    store: store as unknown as DeliveryDeps['store'],
+    subscriptions: subscriptions as unknown as DeliveryDeps['subscriptions'],
     poster: {
       async post(connectionId, data) {
         await pause();
-        frames.get(connectionId)!.push(JSON.parse(data).seq);
+        frames.get(connectionId)!.push((JSON.parse(data) as { seq: number }).seq);
         return 'sent';
       },
     },

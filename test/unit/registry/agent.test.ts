@@ -47,7 +47,7 @@ describe('Function: parseAgentRegistration', () => {
   it('should refuse no capabilities and duplicate capabilities', () => {
     expect(parseAgentRegistration({ ...body, capabilities: [] }).ok).toBe(false);
     const duplicate = parseAgentRegistration({ ...body, capabilities: [{ skill: 'a', input: 't' }, { skill: 'a', input: 't', priority: 1 }] });
-    expect(duplicate).toMatchObject({ ok: false, issues: [{ path: '$.capabilities[1]', message: expect.stringContaining('duplicate') }] });
+    expect(duplicate).toMatchObject({ ok: false, issues: [{ path: '$.capabilities[1]', message: expect.stringContaining('duplicate') as unknown }] });
   });
 });
 

@@ -96,7 +96,7 @@ describe('Function: selectAgents', () => {
     expect(reasons).toEqual({
       sick: 'Unhealthy: error rate 80%',
       off: 'agent is disabled',
-      tripped: expect.stringMatching(/^circuit open after 5 consecutive failures until /),
+      tripped: expect.stringMatching(/^circuit open after 5 consecutive failures until /) as unknown,
     });
   });
 

@@ -3,7 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { compileWorkflow, leaseSeconds, type CompileOptions } from '../../../lambdas/core/workflow/compile';
 import type { WorkflowDefinition } from '../../../lambdas/core/workflow/schema';
 import { allStateNames, findState, validateAsl, type AslMachine } from '../workflow/support/asl';
-import { handleRelease, type ReleaseDeps } from '../../../lambdas/engine-item-gate/release';
+import { handleRelease, type ReleaseDeps, type ReleaseEvent } from '../../../lambdas/engine-item-gate/release';
+import type { ReleaseRequest } from '../../../lambdas/core/runs/control';
+import type { FallbackDeps, ItemResult, RouteItem } from '../../../lambdas/core/runs/fallback';
 
 const OPTIONS: CompileOptions = {
   functions: {
@@ -21,7 +23,35 @@ const definition = (step: Partial<WorkflowDefinition['steps'][number]> = {}): Wo
   ],
 });
 
-type Json = any;
+/** What the interpreter hands a local task handler: the Parameters of its Task state, resolved. */
+interface TaskInput {
+  FunctionName: string;
+  Payload: unknown;
+}
+type TaskHandler = (input: TaskInput) => Promise<unknown>;
+/** The payloads the compiled machine sends: the admit and agent calls (release is the product's ReleaseEvent). */
+interface AdmitPayload {
+  action: string;
+  stepId: string;
+  items?: { key: string }[];
+}
+interface AgentPayload {
+  stepId: string;
+  items: { key: string }[];
+  agentId: string;
+  epoch: number;
+  circuitBreaker?: boolean;
+}
+interface ReportPayload {
+  outcome?: unknown;
+  error?: unknown;
+}
+/** One batch of a Map step's outcome, as the `done` reporter receives it. */
+interface BatchOutcome {
+  results?: ItemResult[];
+  failed?: boolean;
+  items?: RouteItem[];
+}
 
 const AGENT_A = 'arn:aws:lambda:eu-west-1:123456789012:function:agent-a';
 const AGENT_B = 'arn:aws:lambda:eu-west-1:123456789012:function:agent-b';
@@ -49,11 +79,11 @@ async function run(asl: AslMachine, items: string[], options: RunOptions = {}) {
   const failing = options.failing ?? new Set<string>();
   const log: string[] = [];
   const leases = new Set<string>();
-  const selected: Json[] = [];
+  const selected: Parameters<FallbackDeps['emitSelected']>[1] = [];
   const moves: string[] = [];
-  const released: Json[] = [];
+  const released: ReleaseRequest[] = [];
   let next = 0;
-  const handlers: Record<string, (input: Json) => Promise<Json>> = {};
+  const handlers: Record<string, TaskHandler> = {};
   const releaseDeps: ReleaseDeps = {
     log: { warn() {} },
     async release(request) {
@@ -63,7 +93,7 @@ async function run(asl: AslMachine, items: string[], options: RunOptions = {}) {
     fallback: {
       async choose(_capability, _items, exclude) {
         const left = (options.fallbacks ?? []).filter((c) => !exclude.includes(c.agentId));
-        const best = left[0];
+        const best = left.at(0);
         return best && { ...best, score: 0.5, alternatives: left.length - 1, candidates: left.map((c) => ({ agentId: c.agentId, score: 0.5, reasons: ['test'] })) };
       },
       async emitSelected(_runId, events) {
@@ -81,26 +111,26 @@ async function run(asl: AslMachine, items: string[], options: RunOptions = {}) {
       upstream: [],
       ...(id === 'fan' ? { maxConcurrency: 0, itemCount: items.length, batches: items.map((key) => [{ key }]) } : {}),
     });
-    const admit = async (input: Json) => {
-      const p = input.Payload;
+    const admit = async (input: TaskInput) => {
+      const p = input.Payload as AdmitPayload;
       expect(p.action).toBe('admit');
       const leaseId = `l${next++}`;
       leases.add(leaseId);
       log.push(`admit:${p.stepId}:${(p.items ?? []).map((i: { key: string }) => i.key).join(',')}`);
       return { leaseId };
     };
-    const release = async (input: Json) => {
-      const p = input.Payload;
+    const release = async (input: TaskInput) => {
+      const p = input.Payload as ReleaseEvent;
       expect(p.action).toBe('release');
-      log.push(`release:${p.stepId}:${(p.items ?? []).map((i: { key: string }) => i.key).join(',')}`);
+      log.push(`release:${p.stepId}:${((p.items ?? []) as { key: string }[]).map((i) => i.key).join(',')}`);
       return { Payload: await handleRelease(p, releaseDeps) };
     };
     handlers[`${id}.admit`] = admit;
     handlers[`${id}.release`] = release;
     handlers[`${id}.release.failed`] = release;
-    const agent = async (input: Json) => {
-      const p = input.Payload;
-      const keys: string[] = p.items.map((i: { key: string }) => i.key);
+    const agent = async (input: TaskInput) => {
+      const p = input.Payload as AgentPayload;
+      const keys: string[] = p.items.map((i) => i.key);
       const onA = input.FunctionName === AGENT_A;
       log.push(`agent:${p.stepId}:${keys.join(',')}${onA ? '' : `@${p.agentId}#${p.epoch}`}`);
       if (keys.some((k) => failing.has(k))) throw Object.assign(new Error('boom'), { name: 'Agentplane.Fatal' });
@@ -115,7 +145,11 @@ async function run(asl: AslMachine, items: string[], options: RunOptions = {}) {
     };
     handlers[id] = agent;
     handlers[`${id}.item`] = agent;
-    for (const kind of ['done', 'failed']) handlers[`${id}.${kind}`] = async (input) => (log.push(`${kind}:${id}:${JSON.stringify(input.Payload.outcome ?? input.Payload.error ?? null)}`), { ok: true });
+    for (const kind of ['done', 'failed']) handlers[`${id}.${kind}`] = async (input) => {
+      const p = input.Payload as ReportPayload;
+      log.push(`${kind}:${id}:${JSON.stringify(p.outcome ?? p.error ?? null)}`);
+      return { ok: true };
+    };
   }
   const machine = new StateMachine(asl as never, { validationOptions: { noValidate: true } });
   const execution = machine.run(
@@ -130,7 +164,9 @@ async function run(asl: AslMachine, items: string[], options: RunOptions = {}) {
   return { log, leases, output, failure, selected, released, moves };
 }
 
-const outcomeOf = (log: string[], stepId: string) => JSON.parse(log.find((l) => l.startsWith(`done:${stepId}:`))!.slice(`done:${stepId}:`.length));
+const outcomeOf = (log: string[], stepId: string): unknown => JSON.parse(log.find((l) => l.startsWith(`done:${stepId}:`))!.slice(`done:${stepId}:`.length));
+/** The outcome of a Map step: one entry per batch. */
+const batchesOf = (log: string[], stepId: string) => outcomeOf(log, stepId) as BatchOutcome[];
 
 describe('Function: compileWorkflow with item admission', () => {
   it('should bracket every agent invocation with admit and release, with unique state names that asl-validator accepts', () => {
@@ -143,10 +179,10 @@ describe('Function: compileWorkflow with item admission', () => {
     }
     const adaptive = compileWorkflow(definition(), OPTIONS).asl as AslMachine;
     expect(allStateNames(adaptive)).toEqual(expect.arrayContaining(['fan.admit', 'fan.release', 'fan.batch.admit', 'fan.batch.release', 'fan.batch.release.failed', 'fan.batch.fail']));
-    const admit = findState(adaptive, 'fan.admit') as Record<string, any>;
+    const admit = findState(adaptive, 'fan.admit')!;
     expect(admit.Resource).toBe('arn:aws:states:::lambda:invoke.waitForTaskToken');
-    expect(admit.Parameters.Payload).toMatchObject({ action: 'admit', 'taskToken.$': '$$.Task.Token', stepId: 'fan', leaseSeconds: leaseSeconds(definition().steps[0]) });
-    const fail = findState(adaptive, 'fan.batch.fail') as Record<string, any>;
+    expect((admit.Parameters as { Payload: unknown }).Payload).toMatchObject({ action: 'admit', 'taskToken.$': '$$.Task.Token', stepId: 'fan', leaseSeconds: leaseSeconds(definition().steps[0]) });
+    const fail = findState(adaptive, 'fan.batch.fail');
     expect(fail).toMatchObject({ Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' });
   });
 
@@ -159,7 +195,7 @@ describe('Function: compileWorkflow with item admission', () => {
     const { asl } = compileWorkflow(definition(), OPTIONS);
     const items = ['a', 'b', 'c', 'bad'];
     const { log, leases, output, released } = await run(asl as AslMachine, items, { failing: new Set(['bad']) });
-    expect(released.reduce((n: number, r: Json) => n + r.items, 0)).toBe(5);
+    expect(released.reduce((n, r) => n + r.items, 0)).toBe(5);
     expect(output).not.toHaveProperty('error');
     expect(leases.size).toBe(0);
     for (const key of items) {
@@ -170,10 +206,10 @@ describe('Function: compileWorkflow with item admission', () => {
       expect(admitAt).toBeLessThan(agentAt);
       expect(agentAt).toBeLessThan(releaseAt);
     }
-    const outcome = outcomeOf(log, 'fan');
+    const outcome = batchesOf(log, 'fan');
     expect(outcome).toHaveLength(4);
-    expect(outcome.filter((o: { failed?: boolean }) => o.failed)).toEqual([expect.objectContaining({ failed: true, items: [{ key: 'bad' }] })]);
-    expect(outcome.filter((o: { results?: unknown }) => o.results)).toHaveLength(3);
+    expect(outcome.filter((o) => o.failed)).toEqual([expect.objectContaining({ failed: true, items: [{ key: 'bad' }] })]);
+    expect(outcome.filter((o) => o.results)).toHaveLength(3);
     expect(log.indexOf('admit:single:')).toBeLessThan(log.indexOf('agent:single:'));
     expect(log.indexOf('agent:single:')).toBeLessThan(log.indexOf('release:single:'));
   });
@@ -201,21 +237,21 @@ describe('Function: compileWorkflow with item admission', () => {
       expect(log).toContain('agent:fan:y@b#1');
       expect(log.filter((l) => l.startsWith('admit:fan:y'))).toHaveLength(2);
       expect(selected).toEqual([
-        { stepId: 'fan', agentId: 'b', score: 0.5, candidates: expect.any(Array), fallbackFrom: 'a', item: 'y', reason: 'Agentplane.Retryable after 3 attempts: model overloaded' },
+        { stepId: 'fan', agentId: 'b', score: 0.5, candidates: expect.any(Array) as unknown, fallbackFrom: 'a', item: 'y', reason: 'Agentplane.Retryable after 3 attempts: model overloaded' },
       ]);
-      const outcome = outcomeOf(log, 'fan');
-      expect(outcome.flatMap((o: Json) => o.results.map((r: Json) => `${r.item.key}:${r.status}`)).sort()).toEqual(['x:succeeded', 'y:succeeded', 'z:succeeded']);
+      const outcome = batchesOf(log, 'fan');
+      expect(outcome.flatMap((o) => o.results!.map((r) => `${r.item.key}:${r.status}`)).sort()).toEqual(['x:succeeded', 'y:succeeded', 'z:succeeded']);
       // The first pass of y settled nothing: every item is counted once.
-      const fan = released.filter((r: Json) => r.stepId === 'fan');
-      expect(fan.map((r: Json) => r.items)).toEqual(expect.arrayContaining([0]));
-      expect(fan.reduce((n: number, r: Json) => n + r.items, 0)).toBe(3);
-      expect(fan.flatMap((r: Json) => r.results).filter((r: Json) => r.status === 'failed')).toEqual([]);
+      const fan = released.filter((r) => r.stepId === 'fan');
+      expect(fan.map((r) => r.items)).toEqual(expect.arrayContaining([0]));
+      expect(fan.reduce((n, r) => n + r.items, 0)).toBe(3);
+      expect(fan.flatMap((r) => r.results as ItemResult[]).filter((r) => r.status === 'failed')).toEqual([]);
     });
 
     it('should stop after the passes an inline Map allows and keep the last failure', async () => {
       const { asl } = compileWorkflow(definition(), OPTIONS);
       const { log, selected } = await run(asl as AslMachine, ['y'], { flaky: { [AGENT_A]: ['y'], [AGENT_B]: ['y'] }, fallbacks });
-      expect(selected.map((e: Json) => e.agentId)).toEqual(['b']);
+      expect(selected.map((e) => e.agentId)).toEqual(['b']);
       expect(log.some((l) => l.includes('@c'))).toBe(false);
       expect(outcomeOf(log, 'fan')).toEqual([{ results: [expect.objectContaining({ item: { key: 'y' }, status: 'failed', error: { type: 'Agentplane.Retryable', message: 'model overloaded' } })] }]);
     });
@@ -224,7 +260,7 @@ describe('Function: compileWorkflow with item admission', () => {
       const { asl } = compileWorkflow(definition(), OPTIONS);
       const { log, selected } = await run(asl as AslMachine, ['y'], { flaky: { [AGENT_A]: ['y'] } });
       expect(selected).toEqual([]);
-      expect(outcomeOf(log, 'fan')[0].results[0]).toMatchObject({ status: 'failed' });
+      expect(batchesOf(log, 'fan')[0].results![0]).toMatchObject({ status: 'failed' });
     });
 
     it('should move a single step whose agent threw a retryable error, and a batch whose agent threw, to the next candidate', async () => {
@@ -242,7 +278,7 @@ describe('Function: compileWorkflow with item admission', () => {
       expect(log).toEqual(expect.arrayContaining(['agent:fan:x@b#1', 'agent:single:@b#1']));
       expect(selected).toEqual([
         expect.objectContaining({ stepId: 'fan', item: 'x', fallbackFrom: 'a', agentId: 'b', reason: 'Agentplane.Retryable after its retries: A is down' }),
-        { stepId: 'single', agentId: 'b', score: 0.5, candidates: expect.any(Array), fallbackFrom: 'a', reason: 'Agentplane.Retryable after its retries: A is down' },
+        { stepId: 'single', agentId: 'b', score: 0.5, candidates: expect.any(Array) as unknown, fallbackFrom: 'a', reason: 'Agentplane.Retryable after its retries: A is down' },
       ]);
       expect(outcomeOf(log, 'single')).toEqual({ results: [expect.objectContaining({ item: { key: '@step' }, status: 'succeeded' })] });
     });
@@ -261,7 +297,7 @@ describe('Function: compileWorkflow with item admission', () => {
       expect(selected).toEqual([]);
       // The first call was refused by the circuit; the second went through with the breaker off.
       expect(log.filter((l) => l.startsWith('agent:fan:x'))).toHaveLength(2);
-      expect(outcomeOf(log, 'fan')[0].results[0]).toMatchObject({ status: 'succeeded' });
+      expect(batchesOf(log, 'fan')[0].results![0]).toMatchObject({ status: 'succeeded' });
     });
   });
 

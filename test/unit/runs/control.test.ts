@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { ledgerAdds, parseLedger } from '../../../lambdas/core/runs/spend';
-import { admitItem, admitStep, cancelRun, pauseRun, releaseItem, resumeRun, setConcurrency, tallyOf, CANCELLED_ERROR } from '../../../lambdas/core/runs/control';
+import { admitItem, admitStep, type ControlDeps, cancelRun, pauseRun, releaseItem, resumeRun, setConcurrency, tallyOf, CANCELLED_ERROR } from '../../../lambdas/core/runs/control';
 import { liveTally } from '../../../lambdas/core/runs/control-record';
 import { executionEnded } from '../../../lambdas/core/runs/finalize';
 import { fakeDeps, MemoryStore } from './fakes';
 
-const admit = (deps: any, token: string, runId = 'r1') => admitItem(deps, { taskToken: token, runId, stepId: 's', leaseSeconds: 60 });
+const admit = (deps: ControlDeps, token: string, runId = 'r1') => admitItem(deps, { taskToken: token, runId, stepId: 's', leaseSeconds: 60 });
 
 describe('Module: run control', () => {
   describe('Method: admitItem / releaseItem', () => {

@@ -1,4 +1,4 @@
-import type { AcquireOutcome, ControlRecord, ParkedToken } from '../../../lambdas/core/runs/control-record';
+import type { AcquireOutcome, ControlRecord, ItemTally, ParkedToken } from '../../../lambdas/core/runs/control-record';
 import type { ControlStore } from '../../../lambdas/core/runs/control';
 import type { FinalizeDeps } from '../../../lambdas/core/runs/finalize';
 import type { RunRecord, RunStatus } from '../../../lambdas/core/runs/model';
@@ -53,22 +53,22 @@ export class MemoryStore implements ControlStore {
     if (!c) return { ok: false, reason: 'missing' };
     if (c.closed) return { ok: false, reason: 'closed' };
     if (c.paused) return { ok: false, reason: 'paused' };
-    for (const [id, exp] of Object.entries(c.leases)) if (exp <= this.now) delete c.leases[id];
+    for (const [id, exp] of Object.entries(c.leases)) if (exp <= this.now) Reflect.deleteProperty(c.leases, id);
     if (Object.keys(c.leases).length >= c.maxSlots) return { ok: false, reason: 'full' };
     c.leases[leaseId] = this.now + leaseSeconds * 1000;
     return { ok: true, leaseId };
   }
-  async release(runId: string, leaseId: string | undefined, settled: number, tally?: { stepId: string } & Record<string, any>) {
+  async release(runId: string, leaseId: string | undefined, settled: number, tally?: { stepId: string } & ItemTally) {
     const c = this.controls.get(runId);
     if (!c) return undefined;
     if (leaseId) {
       if (!(leaseId in c.leases)) return structuredClone(c);
-      delete c.leases[leaseId];
+      Reflect.deleteProperty(c.leases, leaseId);
     }
     c.settled += settled;
     if (tally) {
       c.live ??= {};
-      for (const k of ['succeeded', 'failed', 'tokens', 'costUsd']) c.live[`${tally.stepId}/${k}`] = (c.live[`${tally.stepId}/${k}`] ?? 0) + tally[k];
+      for (const k of ['succeeded', 'failed', 'tokens', 'costUsd'] as const) c.live[`${tally.stepId}/${k}`] = (c.live[`${tally.stepId}/${k}`] ?? 0) + tally[k];
     }
     return structuredClone(c);
   }
@@ -124,9 +124,10 @@ export class MemoryStore implements ControlStore {
 }
 
 export interface Recorded {
-  successes: Array<{ token: string; output: any }>;
+  /** The admission answers a task with its lease: `{leaseId}`. */
+  successes: Array<{ token: string; output: { leaseId?: string } }>;
   failures: Array<{ token: string; error: string }>;
-  events: Array<{ runId: string; event: string; payload: any }>;
+  events: Array<{ runId: string; event: string; payload: unknown }>;
   stopped: string[];
   resumed: Array<Record<string, unknown>>;
   completed: string[];
@@ -140,7 +141,7 @@ export function fakeDeps(store: MemoryStore): { deps: FinalizeDeps; rec: Recorde
     store,
     tasks: {
       async success(token, output) {
-        rec.successes.push({ token, output });
+        rec.successes.push({ token, output: output as { leaseId?: string } });
       },
       async failure(token, error) {
         rec.failures.push({ token, error });

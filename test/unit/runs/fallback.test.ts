@@ -112,7 +112,7 @@ describe('Function: handleRelease', () => {
   });
 
   it('should settle the items as they are, and still give the slot back, when the fallback cannot be decided', async () => {
-    const released: any[] = [];
+    const released: unknown[] = [];
     const warnings: string[] = [];
     const registryDown: FallbackDeps = {
       choose: async () => {

@@ -29,7 +29,7 @@ describe('Function: normaliseInputKey', () => {
     ];
     for (const [raw, code] of cases) {
       const out = normaliseInputKey(raw, '$.inputs[3].key');
-      expect(out, String(raw)).toEqual({ problem: expect.objectContaining({ path: '$.inputs[3].key', code }) });
+      expect(out, String(raw)).toEqual({ problem: expect.objectContaining({ path: '$.inputs[3].key', code }) as unknown });
     }
   });
 

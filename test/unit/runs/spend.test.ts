@@ -187,7 +187,7 @@ describe('Ledger end to end (runtime → events → reporter), under retries', (
     const ledgerItem: Record<string, unknown> = {};
     let calls = 0;
     const { deps, events } = fakeRuntimeDeps();
-    const emit = deps.events.emit;
+    const emit = deps.events.emit.bind(deps.events);
     // The sink keeps the ledger the way the EventStore does: each item event's spend added where it is emitted.
     deps.events = {
       emit: async (runId, event, payload) => {
@@ -235,7 +235,8 @@ describe('Ledger end to end (runtime → events → reporter), under retries', (
     expect(last.results.reduce((n, r) => n + r.metrics.tokensUsed, 0)).toBe(360);
 
     const merged: StepState[] = [];
-    const emitted: Array<{ event: string; payload: any }> = [];
+    // The reporter's events as this test reads them: RunSummary-like payloads.
+    const emitted: Array<{ event: string; payload: { summary: { totalCostUsd: number } } }> = [];
     const reporterDeps: ReporterDeps = {
       bucket: 'b',
       readJson: async () => undefined,

@@ -214,7 +214,7 @@ describe('Function: compileWorkflow', () => {
             ReaderConfig: { InputType: 'JSON' },
             Parameters: { 'Bucket.$': '$.workspace.bucket', 'Key.$': "States.Format('runs/{}/state/analyze/manifest.json', $.runId)" },
           },
-          ItemBatcher: expect.objectContaining({ MaxItemsPerBatch: 1 }),
+          ItemBatcher: expect.objectContaining({ MaxItemsPerBatch: 1 }) as unknown,
           ResultWriter: {
             Resource: 'arn:aws:states:::s3:putObject',
             Parameters: { 'Bucket.$': '$.workspace.bucket', 'Prefix.$': "States.Format('runs/{}/state/analyze/results', $.runId)" },
@@ -405,15 +405,16 @@ describe('Function: compileWorkflow', () => {
       let reported: unknown;
       const handlers = {
         'a.gate': async () => ({ agent: { functionArn: 'arn:agent' }, config: {}, upstream: [], maxConcurrency: 0, itemCount: 2, batches: [[{ key: 'ok' }], [{ key: 'bad' }]] }),
-        'a.item': async (input: any) => {
-          const key = input.Payload.items[0].key as string;
-          (attempts[key] ??= []).push(input.Payload.attempt);
+        'a.item': async (input: unknown) => {
+          const { Payload } = input as { Payload: { items: { key: string }[]; attempt: number } };
+          const key = Payload.items[0].key;
+          (attempts[key] ??= []).push(Payload.attempt);
           if (key === 'ok' && attempts[key].length === 1) throw Object.assign(new Error('overloaded'), { name: AgentplaneErrorName.Retryable });
           if (key === 'bad') throw Object.assign(new Error('cannot parse'), { name: AgentplaneErrorName.Fatal });
           return { Payload: { results: [{ item: key, status: 'succeeded' }] } };
         },
-        'a.done': async (input: any) => {
-          reported = input.Payload;
+        'a.done': async (input: unknown) => {
+          reported = (input as { Payload: unknown }).Payload;
           return {};
         },
       };
@@ -447,8 +448,8 @@ describe('Function: compileWorkflow', () => {
           calls.push('a');
           throw Object.assign(new Error('bad input'), { name: AgentplaneErrorName.Fatal });
         },
-        'a.failed': async (input: any) => {
-          calls.push(`failed:${input.Payload.error.Error}`);
+        'a.failed': async (input: unknown) => {
+          calls.push(`failed:${(input as { Payload: { error: { Error: string } } }).Payload.error.Error}`);
           return {};
         },
       };

@@ -2,11 +2,16 @@ import { describe, expect, it } from 'vitest';
 import { validateWorkflow, type Problem } from '../../../lambdas/core/workflow/validate';
 import { contractExample } from './support/contract-example';
 
-type Definition = Record<string, any>;
+/** A definition the tests break on purpose: any field may be set to anything, valid or not. */
+interface Definition {
+  steps: Record<string, unknown>[];
+  parameters: Record<string, Record<string, unknown>>;
+  [field: string]: unknown;
+}
 
 /** The CONTRACT.md example, plus an optional integer parameter. */
 function example(): Definition {
-  const definition: Definition = contractExample();
+  const definition = contractExample() as Definition;
   definition.parameters.depth = { type: 'integer' };
   return definition;
 }
@@ -27,7 +32,7 @@ interface BadCase {
 
 const BAD_DEFINITIONS: BadCase[] = [
   { kind: 'a definition that is not an object', input: 'steps: []', errors: [['schema.type', '$']] },
-  { kind: 'a missing steps list', input: withChange((d) => delete d.steps), errors: [['schema.required', '$.steps']] },
+  { kind: 'a missing steps list', input: withChange((d) => delete (d as Partial<Definition>).steps), errors: [['schema.required', '$.steps']] },
   { kind: 'an empty steps list', input: withChange((d) => (d.steps = [])), errors: [['schema.size', '$.steps']] },
   {
     kind: 'more steps than the limit',
@@ -64,7 +69,7 @@ const BAD_DEFINITIONS: BadCase[] = [
   { kind: 'a duplicate step id', input: withChange((d) => (d.steps[3].id = 'analyze')), errors: [['step.duplicate_id', '$.steps[3].id']] },
   { kind: 'a reserved step id', input: withChange((d) => (d.steps[3].id = 'inputs')), errors: [['step.reserved_id', '$.steps[3].id']] },
   { kind: 'an unknown dependency', input: withChange((d) => (d.steps[3].dependsOn = ['generate', 'summarize'])), errors: [['step.unknown_dependency', '$.steps[3].dependsOn[1]']] },
-  { kind: 'a step depending on itself', input: withChange((d) => d.steps[1].dependsOn.push('dependencies')), errors: [['step.self_dependency', '$.steps[1].dependsOn[1]']] },
+  { kind: 'a step depending on itself', input: withChange((d) => (d.steps[1].dependsOn as string[]).push('dependencies')), errors: [['step.self_dependency', '$.steps[1].dependsOn[1]']] },
   {
     kind: 'a dependency cycle',
     input: withChange((d) => (d.steps[0].dependsOn = ['report'])),

@@ -3,10 +3,13 @@ import { runGate, type GateDeps, type GateEvent } from '../../../lambdas/engine-
 import { admitNow } from '../../../lambdas/engine-gate/admission';
 import type { StepState } from '../../../lambdas/aws/step-state';
 
+/** What the gate answers a step's task with. */
+type GateOutput = Parameters<GateDeps['sendSuccess']>[1];
+
 function fakeDeps(overrides: Partial<GateDeps> = {}) {
   const written = new Map<string, unknown>();
   const merged: Array<{ stepId: string; fields: StepState }> = [];
-  const emitted: Array<{ event: string; payload: any }> = [];
+  const emitted: Array<{ event: string; payload: Record<string, unknown> }> = [];
   const success = vi.fn(async () => undefined);
   const failure = vi.fn(async () => undefined);
   const deps: GateDeps = {
@@ -61,23 +64,23 @@ describe('Function: runGate', () => {
   it('should not ask the agent runtime to respect its circuit when the items of the step cannot fall back', async () => {
     const { deps, success } = fakeDeps();
     await runGate(event({ maxPasses: 1 }), deps);
-    expect(((success.mock.calls[0] as unknown[])[1] as any).agent).toMatchObject({ circuitBreaker: false, epoch: 0, tried: [] });
+    expect(((success.mock.calls[0] as unknown[])[1] as GateOutput).agent).toMatchObject({ circuitBreaker: false, epoch: 0, tried: [] });
   });
 
   it('should batch the inputs of an inline fan-out by batchSize', async () => {
     const { deps, success } = fakeDeps();
     await runGate(event({ forEach: 'inputs', mode: 'inline', inlineMaxItems: 10, batchSize: 2, maxConcurrency: 4 }), deps);
-    const output = (success.mock.calls[0] as unknown[])[1] as any;
+    const output = (success.mock.calls[0] as unknown[])[1] as GateOutput;
     expect(output.itemCount).toBe(5);
     expect(output.maxConcurrency).toBe(4);
-    expect(output.batches.map((b: unknown[]) => b.length)).toEqual([2, 2, 1]);
-    expect(output.batches[0][0]).toEqual({ key: 'runs/r1/inputs/f0.txt', size: 10, index: 0 });
+    expect(output.batches!.map((b) => b.length)).toEqual([2, 2, 1]);
+    expect(output.batches![0][0]).toEqual({ key: 'runs/r1/inputs/f0.txt', size: 10, index: 0 });
   });
 
   it('should write the manifest of a distributed fan-out and return no batches (0 = no concurrency limit)', async () => {
     const { deps, success, written } = fakeDeps();
     await runGate(event({ forEach: 'inputs', mode: 'distributed', manifestKey: 'runs/r1/state/gen/manifest.json' }), deps);
-    const output = (success.mock.calls[0] as unknown[])[1] as any;
+    const output = (success.mock.calls[0] as unknown[])[1] as GateOutput;
     expect(output.batches).toBeUndefined();
     expect(output).toMatchObject({ itemCount: 5, maxConcurrency: 0 });
     expect(written.get('runs/r1/state/gen/manifest.json')).toHaveLength(5);
@@ -86,10 +89,10 @@ describe('Function: runGate', () => {
   it('should choose by item count in adaptive mode', async () => {
     const small = fakeDeps();
     await runGate(event({ forEach: 'inputs', mode: 'adaptive', inlineMaxItems: 5, manifestKey: 'm' }), small.deps);
-    expect(((small.success.mock.calls[0] as unknown[])[1] as any).batches).toHaveLength(5);
+    expect(((small.success.mock.calls[0] as unknown[])[1] as GateOutput).batches).toHaveLength(5);
     const large = fakeDeps();
     await runGate(event({ forEach: 'inputs', mode: 'adaptive', inlineMaxItems: 4, manifestKey: 'm' }), large.deps);
-    expect(((large.success.mock.calls[0] as unknown[])[1] as any).batches).toBeUndefined();
+    expect(((large.success.mock.calls[0] as unknown[])[1] as GateOutput).batches).toBeUndefined();
     expect(large.written.get('m')).toHaveLength(5);
   });
 
@@ -97,7 +100,7 @@ describe('Function: runGate', () => {
     const { deps, success, written } = fakeDeps();
     written.set('runs/r1/state/up/outputs.json', [{ key: 'runs/r1/outputs/up/a.json', source: 'runs/r1/inputs/a' }]);
     await runGate(event({ forEach: 'up', mode: 'inline', inlineMaxItems: 10 }), deps);
-    const output = (success.mock.calls[0] as unknown[])[1] as any;
+    const output = (success.mock.calls[0] as unknown[])[1] as GateOutput;
     expect(output.batches).toEqual([[{ key: 'runs/r1/outputs/up/a.json', index: 0, source: 'runs/r1/inputs/a' }]]);
   });
 
@@ -137,6 +140,6 @@ describe('Function: runGate', () => {
     expect(held.failure).not.toHaveBeenCalled();
     const limited = fakeDeps({ admission: { decide: async () => ({ admit: true, maxConcurrency: 2 }) } });
     await runGate(event({ forEach: 'inputs', mode: 'inline', inlineMaxItems: 9, maxConcurrency: 20 }), limited.deps);
-    expect(((limited.success.mock.calls[0] as unknown[])[1] as any).maxConcurrency).toBe(2);
+    expect(((limited.success.mock.calls[0] as unknown[])[1] as GateOutput).maxConcurrency).toBe(2);
   });
 });

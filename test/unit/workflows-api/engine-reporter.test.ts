@@ -25,10 +25,10 @@ export function fakeLedger() {
   };
 }
 
-function fakeDeps(recorded: StepState | undefined = { startedAt: '2026-01-01T00:00:00.000Z', totalItems: 4 }, files: Record<string, unknown> = {}) {
+function fakeDeps(recorded: StepState | null = { startedAt: '2026-01-01T00:00:00.000Z', totalItems: 4 }, files: Record<string, unknown> = {}) {
   const written = new Map<string, unknown>();
   const merged: StepState[] = [];
-  const emitted: Array<{ event: string; payload: any }> = [];
+  const emitted: Array<{ event: string; payload: Record<string, unknown> }> = [];
   const ledger = fakeLedger();
   const deps: ReporterDeps = {
     bucket: 'ws',
@@ -110,7 +110,7 @@ describe('Function: report', () => {
   });
 
   it('should record a failed step with its error and emit StepCompleted', async () => {
-    const { deps, merged, emitted } = fakeDeps(null as never);
+    const { deps, merged, emitted } = fakeDeps(null);
     await report({ runId: 'r', stepId: 's', status: 'failed', error: { Error: 'Agentplane.NoAgent', Cause: 'nobody serves x' } }, deps);
     expect(merged[0]).toMatchObject({ status: 'failed', error: { type: 'Agentplane.NoAgent', message: 'nobody serves x' }, totalItems: 0, tokens: 0, costUsd: 0 });
     expect(merged[0]).not.toHaveProperty('providers');

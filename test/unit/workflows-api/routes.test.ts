@@ -7,6 +7,20 @@ import { DefinitionRejectedError } from '../../../lambdas/workflows-api/state-ma
 import type { NewVersion, WorkflowStore, WorkflowVersion } from '../../../lambdas/aws/workflow-store';
 import { BAD_DEFINITIONS, oversizedDefinition } from './bad-definitions';
 
+/** The response bodies as these tests read them: each route answers with some of these fields. */
+interface ResponseBody {
+  stateMachineArn: string;
+  stateMachineVersionArn: string;
+  version: number;
+  versions: { version: number }[];
+  asl?: { StartAt: string; States: Record<string, unknown> };
+  warnings: unknown[];
+  errors: unknown[];
+  report: { criticalPathDag: number };
+  workflows: { id: string }[];
+  error: { code: string; details: { problems: { path: string; code: string }[] } };
+}
+
 /** An in-memory WorkflowStore with the same tenancy and numbering rules. */
 function memoryStore() {
   const versions = new Map<string, WorkflowVersion[]>();
@@ -14,7 +28,7 @@ function memoryStore() {
   return {
     async addVersion(input: NewVersion): Promise<WorkflowVersion> {
       const list = versions.get(key(input.tenant, input.workflowId)) ?? [];
-      const stored: WorkflowVersion = { ...input, version: list.length + 1, asl: JSON.parse(input.aslJson), createdAt: 'now' };
+      const stored: WorkflowVersion = { ...input, version: list.length + 1, asl: JSON.parse(input.aslJson) as WorkflowVersion['asl'], createdAt: 'now' };
       list.push(stored);
       versions.set(key(input.tenant, input.workflowId), list);
       return stored;
@@ -59,7 +73,7 @@ function setup(overrides: Partial<WorkflowRoutesDeps> = {}) {
       requestContext: { requestId: 'req', authorizer: { tenant: options.tenant ?? 'acme', admin: 'false', tokenId: 't' } },
     } as unknown as APIGatewayProxyEvent;
     const res = await handler(event);
-    return { status: res.statusCode, body: res.body ? JSON.parse(res.body) : undefined };
+    return { status: res.statusCode, body: res.body ? (JSON.parse(res.body) as ResponseBody) : undefined };
   };
   return { call, deploy, deps };
 }
@@ -73,7 +87,7 @@ describe('Module: workflows-api routes', () => {
       const res = await call('POST', '/workflows', { body: simple() });
       expect(res.status).toBe(201);
       expect(res.body).toMatchObject({ id: 'wf', version: 1, warnings: [] });
-      expect(res.body.stateMachineArn).toContain(stateMachineName('acme', 'wf'));
+      expect(res.body!.stateMachineArn).toContain(stateMachineName('acme', 'wf'));
       expect(deploy.mock.calls[0][0].definition).toContain('arn:gate');
       expect((deploy.mock.calls[0][0] as { tags?: Record<string, string> }).tags).toEqual({ 'agentplane:tenant': 'acme', 'agentplane:workflow': 'wf', 'agentplane:deployment': 'default' });
     });
@@ -81,8 +95,8 @@ describe('Module: workflows-api routes', () => {
     it('should name and tag the machine after a named deployment', async () => {
       const { call, deploy } = setup({ deployment: { stateMachinePrefix: 'agentplane_staging-', name: 'staging' } });
       const res = await call('POST', '/workflows', { body: simple() });
-      expect(res.body.stateMachineArn).toContain(stateMachineName('acme', 'wf', 'agentplane_staging-'));
-      expect(res.body.stateMachineArn).toMatch(/:agentplane_staging-acme-wf-[0-9a-f]{8}$/);
+      expect(res.body!.stateMachineArn).toContain(stateMachineName('acme', 'wf', 'agentplane_staging-'));
+      expect(res.body!.stateMachineArn).toMatch(/:agentplane_staging-acme-wf-[0-9a-f]{8}$/);
       expect((deploy.mock.calls[0][0] as { tags?: Record<string, string> }).tags).toMatchObject({ 'agentplane:deployment': 'staging' });
     });
 
@@ -90,23 +104,23 @@ describe('Module: workflows-api routes', () => {
       const { call } = setup();
       const v1 = await call('POST', '/workflows', { body: simple() });
       const v2 = await call('POST', '/workflows', { body: { ...simple(), description: 'second' } });
-      expect(v2.body.version).toBe(2);
+      expect(v2.body!.version).toBe(2);
       const got1 = await call('GET', '/workflows/{id}', { id: 'wf', query: { version: '1' } });
-      expect(got1.body.stateMachineVersionArn).toBe(v1.body.stateMachineVersionArn);
-      expect(got1.body.versions.map((v: { version: number }) => v.version)).toEqual([1, 2]);
+      expect(got1.body!.stateMachineVersionArn).toBe(v1.body!.stateMachineVersionArn);
+      expect(got1.body!.versions.map((v) => v.version)).toEqual([1, 2]);
       const latest = await call('GET', '/workflows/{id}', { id: 'wf' });
       expect(latest.body).toMatchObject({ version: 2, latestVersion: 2, definition: { description: 'second' } });
-      expect(latest.body.asl.StartAt).toBeDefined();
+      expect(latest.body!.asl!.StartAt).toBeDefined();
     });
 
     it('should warn about a capability nobody serves, and refuse it with strict (query or body flag)', async () => {
       const { call } = setup();
       const warned = await call('POST', '/workflows', { body: simple('wf', 'unserved') });
       expect(warned.status).toBe(201);
-      expect(warned.body.warnings).toEqual([expect.objectContaining({ path: '$.steps[0].capability.skill', code: 'capability.unserved' })]);
+      expect(warned.body!.warnings).toEqual([expect.objectContaining({ path: '$.steps[0].capability.skill', code: 'capability.unserved' }) as unknown]);
       const strictQuery = await call('POST', '/workflows', { body: simple('wf', 'unserved'), query: { strict: 'true' } });
       expect(strictQuery.status).toBe(400);
-      expect(strictQuery.body.error.details.problems).toEqual([expect.objectContaining({ path: '$.steps[0].capability.skill' })]);
+      expect(strictQuery.body!.error.details.problems).toEqual([expect.objectContaining({ path: '$.steps[0].capability.skill' }) as unknown]);
       const strictBody = await call('POST', '/workflows', { body: { definition: simple('wf', 'unserved'), strict: true } });
       expect(strictBody.status).toBe(400);
     });
@@ -115,8 +129,8 @@ describe('Module: workflows-api routes', () => {
       const { call, deploy } = setup();
       const res = await call('POST', '/workflows', { body });
       expect(res.status).toBe(400);
-      expect(res.body.error.code).toBe('validation_error');
-      const got = res.body.error.details.problems.map((p: { path: string; code: string }) => `${p.path} ${p.code}`);
+      expect(res.body!.error.code).toBe('validation_error');
+      const got = res.body!.error.details.problems.map((p) => `${p.path} ${p.code}`);
       for (const [path, code] of wanted) expect(got).toContain(`${path} ${code}`);
       expect(deploy).not.toHaveBeenCalled();
     });
@@ -125,7 +139,7 @@ describe('Module: workflows-api routes', () => {
       const { call, deploy } = setup();
       const res = await call('POST', '/workflows', { body: oversizedDefinition() });
       expect(res.status).toBe(400);
-      const codes = res.body.error.details.problems.map((p: { code: string }) => p.code);
+      const codes = res.body!.error.details.problems.map((p) => p.code);
       expect(codes).toEqual(expect.arrayContaining(['definition.size', 'history.limit']));
       expect(deploy).not.toHaveBeenCalled();
     });
@@ -134,7 +148,7 @@ describe('Module: workflows-api routes', () => {
       const { call } = setup({ stateMachines: { deploy: async () => Promise.reject(new DefinitionRejectedError('bad state')) } });
       const res = await call('POST', '/workflows', { body: simple() });
       expect(res.status).toBe(400);
-      expect(res.body.error.details.problems[0]).toMatchObject({ path: '$', code: 'definition.rejected' });
+      expect(res.body!.error.details.problems[0]).toMatchObject({ path: '$', code: 'definition.rejected' });
     });
 
     it('should hand a request with an Idempotency-Key to the idempotency runner, keyed by tenant and key', async () => {
@@ -153,8 +167,8 @@ describe('Module: workflows-api routes', () => {
     it("should list only the caller's workflows and answer 404 for another tenant's", async () => {
       const { call } = setup();
       await call('POST', '/workflows', { body: simple('mine') });
-      expect((await call('GET', '/workflows')).body.workflows.map((w: { id: string }) => w.id)).toEqual(['mine']);
-      expect((await call('GET', '/workflows', { tenant: 'other' })).body.workflows).toEqual([]);
+      expect((await call('GET', '/workflows')).body!.workflows.map((w) => w.id)).toEqual(['mine']);
+      expect((await call('GET', '/workflows', { tenant: 'other' })).body!.workflows).toEqual([]);
       expect((await call('GET', '/workflows/{id}', { id: 'mine', tenant: 'other' })).status).toBe(404);
       expect((await call('GET', '/workflows/{id}', { id: 'mine', query: { version: '7' } })).status).toBe(404);
       expect((await call('GET', '/workflows/{id}', { id: 'mine', query: { version: 'x' } })).status).toBe(400);
@@ -168,12 +182,12 @@ describe('Module: workflows-api routes', () => {
       const good = await call('POST', '/workflows/validate', { body: simple() });
       expect(good.status).toBe(200);
       expect(good.body).toMatchObject({ valid: true, errors: [], warnings: [] });
-      expect(good.body.report.criticalPathDag).toBe(1);
-      expect(good.body.asl.States['a.gate']).toBeDefined();
+      expect(good.body!.report.criticalPathDag).toBe(1);
+      expect(good.body!.asl!.States['a.gate']).toBeDefined();
       const bad = await call('POST', '/workflows/validate', { body: BAD_DEFINITIONS[5].body });
       expect(bad.body).toMatchObject({ valid: false });
-      expect(bad.body.errors.length).toBeGreaterThan(0);
-      expect(bad.body.asl).toBeUndefined();
+      expect(bad.body!.errors.length).toBeGreaterThan(0);
+      expect(bad.body!.asl).toBeUndefined();
       expect(deploy).not.toHaveBeenCalled();
     });
   });

@@ -14,9 +14,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startRestApi, startWebSocketApi } from '../../../../localstack/cloud/apigateway';
 import { functionArn, type ResolvedResource, type ResolvedTemplate } from '../../../../localstack/cloud/types';
-import { ERROR_TEMPLATE, FN, FakeLambda, fail, makeTemplate, ok, policy, silentLogger } from './fixture';
+import { ERROR_TEMPLATE, FN, FakeLambda, fail, frameText, makeTemplate, ok, policy, silentLogger } from './fixture';
 
-function synthesize(): Record<string, any> {
+/** The synthesized template, as the resolver reads it. */
+interface CfnTemplate {
+  Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
+}
+
+function synthesize(): CfnTemplate {
   const app = new App();
   const stack = new Stack(app, 'Agentplane', { env: { account: '000000000000', region: 'us-east-1' } });
   const fn = (id: string, functionName: string) =>
@@ -60,52 +65,52 @@ function synthesize(): Record<string, any> {
   });
   ws.addRoute('echo', { integration: new WebSocketLambdaIntegration('EchoIntegration', msgFn), returnResponse: true });
   new WebSocketStage(stack, 'ProgressSocketStage', { webSocketApi: ws, stageName: 'v1', autoDeploy: true });
-  return Template.fromStack(stack).toJSON();
+  return Template.fromStack(stack).toJSON() as CfnTemplate;
 }
 
 /** Just enough of the CloudFormation intrinsics CDK emits for these constructs. */
-function resolve(cfn: Record<string, any>): ResolvedTemplate {
+function resolve(cfn: CfnTemplate): ResolvedTemplate {
   const region = 'us-east-1';
   const accountId = '000000000000';
   let counter = 0;
   const ids = new Map<string, { physicalId: string; attributes: Record<string, string> }>();
-  for (const [logicalId, r] of Object.entries<any>(cfn.Resources)) {
+  for (const [logicalId, r] of Object.entries(cfn.Resources)) {
     const n = (counter++).toString(36).padStart(4, '0');
     if (r.Type === 'AWS::Lambda::Function') {
-      const name = r.Properties.FunctionName ?? logicalId;
+      const name = (r.Properties!.FunctionName as string | undefined) ?? logicalId;
       ids.set(logicalId, { physicalId: name, attributes: { Arn: functionArn(name) } });
     } else if (r.Type === 'AWS::ApiGateway::RestApi') ids.set(logicalId, { physicalId: `rest${n}xy`, attributes: { RootResourceId: `root${n}` } });
-    else if (r.Type === 'AWS::ApiGateway::Stage' || r.Type === 'AWS::ApiGatewayV2::Stage') ids.set(logicalId, { physicalId: r.Properties.StageName, attributes: {} });
+    else if (r.Type === 'AWS::ApiGateway::Stage' || r.Type === 'AWS::ApiGatewayV2::Stage') ids.set(logicalId, { physicalId: r.Properties!.StageName as string, attributes: {} });
     else ids.set(logicalId, { physicalId: `id${n}`, attributes: { Arn: `arn:aws:local:${region}:${accountId}:${logicalId}` } });
   }
-  const pseudo: Record<string, string> = {
+  const pseudo: Partial<Record<string, string>> = {
     'AWS::Partition': 'aws',
     'AWS::Region': region,
     'AWS::AccountId': accountId,
     'AWS::URLSuffix': 'amazonaws.com',
     'AWS::StackName': 'Agentplane',
   };
-  const r = (v: any): any => {
+  // The arguments of an intrinsic are as CloudFormation defines them; the casts say which one each takes.
+  const r = (v: unknown): unknown => {
     if (Array.isArray(v)) return v.map(r);
     if (!v || typeof v !== 'object') return v;
-    const keys = Object.keys(v);
-    if (keys.length === 1) {
-      const [k] = keys as [string];
-      const a = v[k];
-      if (k === 'Ref') return pseudo[a] ?? ids.get(a)!.physicalId;
+    const entries = Object.entries(v as Record<string, unknown>);
+    if (entries.length === 1) {
+      const [[k, a]] = entries as [[string, unknown]];
+      if (k === 'Ref') return pseudo[a as string] ?? ids.get(a as string)!.physicalId;
       if (k === 'Fn::GetAtt') {
-        const [id, attr] = typeof a === 'string' ? a.split('.') : a;
+        const [id, attr] = typeof a === 'string' ? a.split('.') : (a as [string, string]);
         return ids.get(id)!.attributes[attr];
       }
-      if (k === 'Fn::Join') return r(a[1]).join(a[0]);
-      if (k === 'Fn::Select') return r(a[1])[Number(a[0])];
-      if (k === 'Fn::Split') return String(r(a[1])).split(a[0]);
+      if (k === 'Fn::Join') return (r((a as [string, unknown])[1]) as string[]).join((a as [string, unknown])[0]);
+      if (k === 'Fn::Select') return (r((a as [number | string, unknown])[1]) as unknown[])[Number((a as [number | string, unknown])[0])];
+      if (k === 'Fn::Split') return String(r((a as [string, unknown])[1])).split((a as [string, unknown])[0]);
     }
-    return Object.fromEntries(Object.entries(v).map(([key, val]) => [key, r(val)]));
+    return Object.fromEntries(entries.map(([key, val]) => [key, r(val)]));
   };
   const resources = new Map<string, ResolvedResource>();
-  for (const [logicalId, res] of Object.entries<any>(cfn.Resources)) {
-    resources.set(logicalId, { logicalId, type: res.Type, properties: r(res.Properties ?? {}), ...ids.get(logicalId)! });
+  for (const [logicalId, res] of Object.entries(cfn.Resources)) {
+    resources.set(logicalId, { logicalId, type: res.Type, properties: r(res.Properties ?? {}) as Record<string, unknown>, ...ids.get(logicalId)! });
   }
   return { stackName: 'Agentplane', region, accountId, resources, outputs: {} };
 }
@@ -113,14 +118,14 @@ function resolve(cfn: Record<string, any>): ResolvedTemplate {
 const byType = (resources: Iterable<ResolvedResource>, type: string) => [...resources].filter((r) => r.type === type);
 
 /** Property names of every resource of a type, with nested Integration keys, minus settings the emulator ignores. */
-function keysOf(resources: { properties: Record<string, any> }[]): string[] {
+function keysOf(resources: { properties: Record<string, unknown> }[]): string[] {
   const ignored = new Set(['Name', 'Description', 'MethodResponses', 'ApiKeyRequired', 'TracingEnabled', 'AutoDeploy', 'Metadata']);
   const keys = new Set<string>();
   for (const r of resources) {
     for (const [k, v] of Object.entries(r.properties)) {
       if (ignored.has(k)) continue;
       keys.add(k);
-      if (k === 'Integration') for (const ik of Object.keys(v)) keys.add(`Integration.${ik}`);
+      if (k === 'Integration') for (const ik of Object.keys(v as object)) keys.add(`Integration.${ik}`);
     }
   }
   return [...keys].sort();
@@ -157,16 +162,17 @@ describe('Fixture: CDK-synthesized API Gateway resources', () => {
       expect(mine.length, type).toBeGreaterThan(0);
       expect({ type, keys: keysOf(mine) }).toEqual({ type, keys: keysOf(cdk) });
     }
-    const routeKeys = (t: ResolvedTemplate) => byType(t.resources.values(), 'AWS::ApiGatewayV2::Route').map((r) => r.properties.RouteKey).sort();
+    const routeKeys = (t: ResolvedTemplate) => byType(t.resources.values(), 'AWS::ApiGatewayV2::Route').map((r) => r.properties.RouteKey as string).sort();
     expect(routeKeys(fixture)).toEqual(routeKeys(synthesized));
-    const paths = (t: ResolvedTemplate) => byType(t.resources.values(), 'AWS::ApiGateway::Resource').map((r) => r.properties.PathPart).sort();
+    const paths = (t: ResolvedTemplate) => byType(t.resources.values(), 'AWS::ApiGateway::Resource').map((r) => r.properties.PathPart as string).sort();
     expect(paths(fixture)).toEqual(paths(synthesized));
   });
 
   it('should have the fixture resolve references the way the resolver does (ids, URIs, targets)', () => {
     const cdkMethod = byType(synthesized.resources.values(), 'AWS::ApiGateway::Method').find((m) => m.properties.HttpMethod === 'GET' && m.properties.AuthorizationType === 'CUSTOM')!;
     const fixtureMethod = makeTemplate().resources.get('ControlApirunsGET')!;
-    expect(cdkMethod.properties.Integration.Uri).toBe(fixtureMethod.properties.Integration.Uri);
+    const uriOf = (m: ResolvedResource) => (m.properties.Integration as { Uri: string }).Uri;
+    expect(uriOf(cdkMethod)).toBe(uriOf(fixtureMethod));
     const cdkAuth = byType(synthesized.resources.values(), 'AWS::ApiGateway::Authorizer')[0];
     expect(cdkAuth.properties.AuthorizerUri).toMatch(/^arn:aws:apigateway:us-east-1:lambda:path\/2015-03-31\/functions\/arn:aws:lambda:us-east-1:000000000000:function:agentplane-authorizer\/invocations$/);
     const route = byType(synthesized.resources.values(), 'AWS::ApiGatewayV2::Route').find((x) => x.properties.RouteKey === '$default')!;
@@ -176,14 +182,14 @@ describe('Fixture: CDK-synthesized API Gateway resources', () => {
 
   it('should serve the synthesized REST and WebSocket APIs', async () => {
     const lambda = new FakeLambda()
-      .on(FN.api, (e) => ok({ statusCode: 200, body: JSON.stringify({ resource: e.resource, tenant: e.requestContext.authorizer?.tenant ?? null }) }))
+      .on(FN.api, (e) => ok({ statusCode: 200, body: JSON.stringify({ resource: e.resource, tenant: e.requestContext!.authorizer?.tenant ?? null }) }))
       .on(FN.auth, (e) =>
         (e.authorizationToken ?? e.queryStringParameters?.token ?? '').endsWith('good')
           ? ok({ principalId: 'p', policyDocument: policy('Allow', '*'), context: { tenant: 't1' } })
           : fail('Error', 'Unauthorized'),
       )
       .on(FN.connection, () => ok({ statusCode: 200 }))
-      .on(FN.messages, (e) => ok({ statusCode: 200, body: `route:${e.requestContext.routeKey}` }));
+      .on(FN.messages, (e) => ok({ statusCode: 200, body: `route:${e.requestContext!.routeKey!}` }));
     const logger = silentLogger();
     const rest = await startRestApi({ template: synthesized, restApiLogicalId: logicalIdOf(synthesized, 'AWS::ApiGateway::RestApi'), port: 0, lambda, logger });
     const ws = await startWebSocketApi({ template: synthesized, apiLogicalId: logicalIdOf(synthesized, 'AWS::ApiGatewayV2::Api'), port: 0, lambda, logger });
@@ -198,12 +204,17 @@ describe('Fixture: CDK-synthesized API Gateway resources', () => {
 
       const client = new WebSocket(`${ws.url}?token=good`);
       const replies: string[] = [];
-      client.on('message', (d) => replies.push(d.toString()));
+      client.on('message', (d) => replies.push(frameText(d)));
       await new Promise((res, rej) => client.once('open', res).once('error', rej));
       client.send('{"type":"echo"}');
       client.send('{"type":"other"}');
       await new Promise<void>((res) => {
-        const check = setInterval(() => replies.length === 2 && (clearInterval(check), res()), 10);
+        const check = setInterval(() => {
+          if (replies.length === 2) {
+            clearInterval(check);
+            res();
+          }
+        }, 10);
       });
       expect(replies.sort()).toEqual(['route:$default', 'route:echo']);
       client.close();

@@ -27,7 +27,7 @@ const uri = (fn: string) => `arn:aws:apigateway:${REGION}:lambda:path/2015-03-31
 /** The project's gateway response template (lib/control-api.ts). */
 export const ERROR_TEMPLATE = '{"error":{"code":"$context.error.responseType","message":$context.error.messageString}}';
 
-function res(logicalId: string, type: string, physicalId: string, properties: Record<string, any>, attributes: Record<string, string> = {}): ResolvedResource {
+function res(logicalId: string, type: string, physicalId: string, properties: Record<string, unknown>, attributes: Record<string, string> = {}): ResolvedResource {
   return { logicalId, type, physicalId, properties, attributes };
 }
 
@@ -154,14 +154,44 @@ export function makeTemplate(opts: FixtureOptions = {}): ResolvedTemplate {
 export const REST_LOGICAL_ID = 'ControlApi1B2C3D4E';
 export const WS_LOGICAL_ID = 'ProgressSocketApi';
 
-type Handler = (event: any) => LambdaResult | Promise<LambdaResult>;
+/**
+ * The events the emulated gateways send to functions, as the tests read them: one shape for the REST proxy, the
+ * TOKEN and REQUEST authorizers and the WebSocket routes. A field that some of these events lack is optional.
+ */
+export interface GatewayEvent {
+  type?: string;
+  methodArn?: string;
+  authorizationToken?: string;
+  resource?: string;
+  body?: string | null;
+  isBase64Encoded?: boolean;
+  headers?: Record<string, string>;
+  multiValueHeaders?: Record<string, string[]>;
+  queryStringParameters?: Record<string, string> | null;
+  multiValueQueryStringParameters?: Record<string, string[]> | null;
+  pathParameters?: Record<string, string> | null;
+  requestContext?: GatewayRequestContext;
+}
+
+/** The request context; the fields the tests use as values are typed, the rest they only compare. */
+interface GatewayRequestContext {
+  /** WebSocket events only. */
+  connectionId?: string;
+  routeKey?: string;
+  eventType?: 'CONNECT' | 'MESSAGE' | 'DISCONNECT';
+  /** The authorizer's context (REST proxy events of an authorized method). */
+  authorizer?: Record<string, unknown>;
+  [field: string]: unknown;
+}
+
+export type Handler = (event: GatewayEvent) => LambdaResult | Promise<LambdaResult>;
 
 export const ok = (payload: unknown): LambdaResult => ({ ok: true, payload });
 export const fail = (errorType: string, errorMessage: string): LambdaResult => ({ ok: false, errorType, errorMessage, trace: [`${errorType}: ${errorMessage}`, '    at handler (index.js:1:1)'] });
 
 /** A LambdaInvoker whose functions are test closures; it records every invocation. */
 export class FakeLambda implements LambdaInvoker {
-  readonly calls: { name: string; event: any }[] = [];
+  readonly calls: { name: string; event: GatewayEvent }[] = [];
   private readonly handlers = new Map<string, Handler>();
 
   on(name: string, handler: Handler): this {
@@ -178,12 +208,12 @@ export class FakeLambda implements LambdaInvoker {
     const handler = this.handlers.get(name);
     if (!handler) throw new ResourceNotFoundError(`Function not found: ${ref}`);
     // A structured clone, as a real invoke serialises the event.
-    const copy = JSON.parse(JSON.stringify(event));
+    const copy = JSON.parse(JSON.stringify(event)) as GatewayEvent;
     this.calls.push({ name, event: copy });
     return handler(copy);
   }
 
-  callsTo(name: string): any[] {
+  callsTo(name: string): GatewayEvent[] {
     return this.calls.filter((c) => c.name === name).map((c) => c.event);
   }
 }
@@ -197,6 +227,12 @@ export const silentLogger = (): CloudLogger & { lines: { level: string; message:
 /** The authorizer the tests use: a token names its verdict. */
 export function policy(effect: 'Allow' | 'Deny', resource: string | string[]) {
   return { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: resource }] };
+}
+
+/** A received WebSocket frame as text (ws hands a text frame over as one Buffer). */
+export function frameText(data: Buffer | ArrayBuffer | Buffer[]): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString();
+  return Buffer.isBuffer(data) ? data.toString() : Buffer.from(data).toString();
 }
 
 /** Waits for a condition with a deadline instead of sleeping a fixed time. */

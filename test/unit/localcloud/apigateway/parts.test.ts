@@ -76,7 +76,7 @@ describe('Function: startRestApi with a REQUEST authorizer', () => {
     });
     const lambda = new FakeLambda()
       .on(FN.api, () => ok({ statusCode: 200, body: '' }))
-      .on(FN.auth, (e) => (e.queryStringParameters.token === 'good' ? ok({ principalId: 'p', policyDocument: policy('Allow', '*') }) : fail('Error', 'Unauthorized')));
+      .on(FN.auth, (e) => (e.queryStringParameters!.token === 'good' ? ok({ principalId: 'p', policyDocument: policy('Allow', '*') }) : fail('Error', 'Unauthorized')));
     api = await startRestApi({ template, restApiLogicalId: REST_LOGICAL_ID, port: 0, lambda, logger: silentLogger() });
 
     expect((await fetch(`${api.url}/runs/7?token=good`)).status).toBe(401);
@@ -98,7 +98,7 @@ describe('Function: startRestApi with a REQUEST authorizer', () => {
       pathParameters: { id: '7' },
       requestContext: { resourcePath: '/runs/{id}', stage: 'v1', apiId: REST_API_ID },
     });
-    expect(events[0].headers['X-Tenant']).toBe('acme');
+    expect(events[0].headers!['X-Tenant']).toBe('acme');
   });
 
   it('should warn at start-up about an integration naming an unknown function and answer 500 when it is called', async () => {

@@ -2,19 +2,19 @@ import { createServer } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startRestApi, type RestApiHandle } from '../../../../localstack/cloud/apigateway';
 import { UnsupportedResourceError, type ResolvedTemplate } from '../../../../localstack/cloud/types';
-import { ACCOUNT, FN, FakeLambda, REST_API_ID, REST_LOGICAL_ID, ROOT_ID, fail, makeTemplate, ok, policy, silentLogger, type FixtureOptions } from './fixture';
+import { ACCOUNT, FN, FakeLambda, REST_API_ID, REST_LOGICAL_ID, ROOT_ID, fail, makeTemplate, ok, policy, silentLogger, type FixtureOptions, type GatewayEvent, type Handler } from './fixture';
 
 const ARN_PREFIX = `arn:aws:execute-api:us-east-1:${ACCOUNT}:${REST_API_ID}/v1`;
 
 /** Tokens name the authorizer's verdict, so each test picks its behaviour through the request alone. */
-function authorizer(event: any) {
-  const token = String(event.authorizationToken ?? '').replace(/^Bearer /, '');
+function authorizer(event: GatewayEvent) {
+  const token = (event.authorizationToken ?? '').replace(/^Bearer /, '');
   if (token.startsWith('good')) {
     return ok({ principalId: 'tenant-a:tok1', policyDocument: policy('Allow', `${ARN_PREFIX}/*`), context: { tenant: 'tenant-a', admin: true, quota: 3 } });
   }
   if (token === 'deny') return ok({ principalId: 'x', policyDocument: policy('Deny', `${ARN_PREFIX}/*`) });
   // Allows only the exact route it was first asked for, the classic mistake with a cached policy.
-  if (token === 'narrow') return ok({ principalId: 'n', policyDocument: policy('Allow', event.methodArn) });
+  if (token === 'narrow') return ok({ principalId: 'n', policyDocument: policy('Allow', event.methodArn!) });
   if (token === 'nocontext') return ok({ principalId: 'p', policyDocument: policy('Allow', '*'), context: { nested: { a: 1 } } });
   if (token === 'crash') return fail('TypeError', 'Cannot read properties of undefined');
   return fail('Error', 'Unauthorized');
@@ -27,7 +27,7 @@ afterEach(async () => {
 });
 
 async function start(
-  apiHandler: (event: any) => any = () => ok({ statusCode: 200, body: '{"ok":true}' }),
+  apiHandler: Handler = () => ok({ statusCode: 200, body: '{"ok":true}' }),
   opts: { template?: ResolvedTemplate; maxBodyBytes?: number; fixture?: FixtureOptions } = {},
 ) {
   const lambda = new FakeLambda().on(FN.api, apiHandler).on(FN.auth, authorizer);
@@ -92,9 +92,9 @@ describe('Function: startRestApi', () => {
         isBase64Encoded: false,
       });
       expect(event.headers).toMatchObject({ Authorization: 'Bearer good-1', 'X-Custom': 'one', 'User-Agent': 'test-agent/1.0', 'X-Forwarded-Proto': 'http' });
-      expect(event.headers['X-Amzn-Trace-Id']).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
-      expect(event.multiValueHeaders['X-Custom']).toEqual(['one']);
-      const rc = event.requestContext;
+      expect(event.headers!['X-Amzn-Trace-Id']).toMatch(/^Root=1-[0-9a-f]{8}-[0-9a-f]{24}$/);
+      expect(event.multiValueHeaders!['X-Custom']).toEqual(['one']);
+      const rc = event.requestContext!;
       expect(rc).toMatchObject({
         accountId: ACCOUNT,
         apiId: REST_API_ID,
@@ -108,7 +108,7 @@ describe('Function: startRestApi', () => {
         identity: { sourceIp: '127.0.0.1', userAgent: 'test-agent/1.0', accessKey: null, caller: null, user: null, userArn: null },
         authorizer: { principalId: 'tenant-a:tok1', tenant: 'tenant-a', admin: 'true', quota: '3' },
       });
-      expect(typeof rc.authorizer.integrationLatency).toBe('number');
+      expect(typeof rc.authorizer!.integrationLatency).toBe('number');
       expect(rc.requestId).toMatch(/^[0-9a-f-]{36}$/);
       expect(rc.requestTimeEpoch).toBeGreaterThanOrEqual(before);
       expect(rc.requestTime).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);

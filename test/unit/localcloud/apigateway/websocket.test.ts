@@ -9,12 +9,13 @@ import {
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startWebSocketApi, type WebSocketApiHandle } from '../../../../localstack/cloud/apigateway';
-import { ACCOUNT, FN, FakeLambda, WS_API_ID, WS_LOGICAL_ID, fail, makeTemplate, ok, policy, silentLogger, until, type FixtureOptions } from './fixture';
+import type { LambdaResult } from '../../../../localstack/cloud/types';
+import { ACCOUNT, FN, FakeLambda, WS_API_ID, WS_LOGICAL_ID, fail, makeTemplate, ok, policy, silentLogger, until, frameText, type FixtureOptions, type GatewayEvent, type Handler } from './fixture';
 
-function authorizer(event: any) {
+function authorizer(event: GatewayEvent) {
   const token = event.queryStringParameters?.token;
-  if (token === 'good') return ok({ principalId: 'tenant-a:t1', policyDocument: policy('Allow', event.methodArn), context: { tenant: 'tenant-a', admin: false } });
-  if (token === 'deny') return ok({ principalId: 'x', policyDocument: policy('Deny', event.methodArn) });
+  if (token === 'good') return ok({ principalId: 'tenant-a:t1', policyDocument: policy('Allow', event.methodArn!), context: { tenant: 'tenant-a', admin: false } });
+  if (token === 'deny') return ok({ principalId: 'x', policyDocument: policy('Deny', event.methodArn!) });
   return fail('Error', 'Unauthorized');
 }
 
@@ -34,7 +35,7 @@ interface Started {
 }
 
 async function start(
-  opts: { fixture?: FixtureOptions; idleTimeoutMs?: number; maxConnectionMs?: number; connect?: (e: any) => any; messages?: (e: any) => any } = {},
+  opts: { fixture?: FixtureOptions; idleTimeoutMs?: number; maxConnectionMs?: number; connect?: Handler; messages?: Handler } = {},
 ): Promise<Started> {
   const lambda = new FakeLambda()
     .on(FN.auth, authorizer)
@@ -63,7 +64,7 @@ function connect(url: string, headers: Record<string, string> = {}): Promise<{ w
     const ws = new WebSocket(url, { headers });
     sockets.push(ws);
     const messages: string[] = [];
-    ws.on('message', (d) => messages.push(d.toString()));
+    ws.on('message', (d) => messages.push(frameText(d)));
     ws.once('open', () => { resolve({ ws, messages }); });
     ws.once('unexpected-response', (_req, res) => {
       resolve({ status: res.statusCode, messages });
@@ -109,7 +110,7 @@ describe('Function: startWebSocketApi', () => {
         stageVariables: {},
         requestContext: { routeKey: '$connect', eventType: 'CONNECT', apiId: WS_API_ID, stage: 'v1' },
       });
-      expect(authEvent.headers['X-Client']).toBe('cli');
+      expect(authEvent.headers!['X-Client']).toBe('cli');
 
       const [connectEvent] = lambda.callsTo(FN.connection);
       expect(Object.keys(connectEvent).sort()).toEqual(
@@ -117,7 +118,7 @@ describe('Function: startWebSocketApi', () => {
       );
       expect(connectEvent.queryStringParameters).toEqual({ token: 'good', x: '1' });
       expect(connectEvent.headers).toMatchObject({ 'User-Agent': 'ws-test/1', 'X-Client': 'cli', 'Sec-WebSocket-Version': '13' });
-      const rc = connectEvent.requestContext;
+      const rc = connectEvent.requestContext!;
       expect(rc).toMatchObject({
         routeKey: '$connect',
         eventType: 'CONNECT',
@@ -128,7 +129,7 @@ describe('Function: startWebSocketApi', () => {
         authorizer: { principalId: 'tenant-a:t1', tenant: 'tenant-a', admin: 'false' },
       });
       expect(rc.connectionId).toMatch(/^[A-Za-z0-9]{15}=$/);
-      expect(rc.connectionId).toBe(authEvent.requestContext.connectionId);
+      expect(rc.connectionId).toBe(authEvent.requestContext!.connectionId);
       expect(rc.domainName).toMatch(/^127\.0\.0\.1:\d+$/);
       expect(rc.requestTime).toMatch(/^\d{2}\/[A-Z][a-z]{2}\/\d{4}:\d{2}:\d{2}:\d{2} \+0000$/);
       expect(typeof rc.connectedAt).toBe('number');
@@ -138,7 +139,7 @@ describe('Function: startWebSocketApi', () => {
     });
 
     it('should refuse the upgrade with the status a $connect integration returns, and with 502 when it fails', async () => {
-      let answer: any = ok({ statusCode: 403, body: 'no' });
+      let answer: LambdaResult = ok({ statusCode: 403, body: 'no' });
       const { url } = await start({ connect: () => answer });
       expect((await connect(`${url}?token=good`)).status).toBe(403);
       answer = fail('Error', 'db down');
@@ -173,11 +174,11 @@ describe('Function: startWebSocketApi', () => {
       ws!.send('not json');
       await until(() => messages.length === 3);
       const events = lambda.callsTo(FN.messages);
-      const byBody = (b: string) => events.find((e) => e.body === b);
-      expect(byBody('{"type":"echo","n":1}').requestContext.routeKey).toBe('echo');
-      expect(byBody('{"type":"subscribe","n":2}').requestContext.routeKey).toBe('$default');
-      expect(byBody('not json').requestContext.routeKey).toBe('$default');
-      expect(messages.map((m) => JSON.parse(m).echo).sort()).toEqual(['not json', '{"type":"echo","n":1}', '{"type":"subscribe","n":2}'].sort());
+      const byBody = (b: string) => events.find((e) => e.body === b)!;
+      expect(byBody('{"type":"echo","n":1}').requestContext!.routeKey).toBe('echo');
+      expect(byBody('{"type":"subscribe","n":2}').requestContext!.routeKey).toBe('$default');
+      expect(byBody('not json').requestContext!.routeKey).toBe('$default');
+      expect(messages.map((m) => (JSON.parse(m) as { echo: string }).echo).sort()).toEqual(['not json', '{"type":"echo","n":1}', '{"type":"subscribe","n":2}'].sort());
 
       const e = byBody('{"type":"echo","n":1}');
       expect(Object.keys(e).sort()).toEqual(['body', 'isBase64Encoded', 'requestContext']);
@@ -189,8 +190,8 @@ describe('Function: startWebSocketApi', () => {
         apiId: WS_API_ID,
         authorizer: { principalId: 'tenant-a:t1', tenant: 'tenant-a' },
       });
-      expect(typeof e.requestContext.messageId).toBe('string');
-      expect(e.requestContext.connectionId).toBe(lambda.callsTo(FN.connection)[0].requestContext.connectionId);
+      expect(typeof e.requestContext!.messageId).toBe('string');
+      expect(e.requestContext!.connectionId).toBe(lambda.callsTo(FN.connection)[0].requestContext!.connectionId);
     });
 
     it("should send API Gateway's Forbidden message when no route matches and there is no $default", async () => {
@@ -198,8 +199,8 @@ describe('Function: startWebSocketApi', () => {
       const { ws, messages } = await connect(`${url}?token=good`);
       ws!.send(JSON.stringify({ type: 'unknown' }));
       await until(() => messages.length === 1);
-      const msg = JSON.parse(messages[0]);
-      expect(msg).toEqual({ message: 'Forbidden', connectionId: lambda.callsTo(FN.connection)[0].requestContext.connectionId, requestId: expect.any(String) });
+      const msg: unknown = JSON.parse(messages[0]);
+      expect(msg).toEqual({ message: 'Forbidden', connectionId: lambda.callsTo(FN.connection)[0].requestContext!.connectionId, requestId: expect.any(String) as unknown });
       expect(lambda.callsTo(FN.messages)).toHaveLength(0);
     });
 
@@ -218,7 +219,7 @@ describe('Function: startWebSocketApi', () => {
       ws!.send(Buffer.from([1, 2, 3]), { binary: true });
       const e = await until(() => lambda.callsTo(FN.messages)[0]);
       expect(e).toMatchObject({ body: 'AQID', isBase64Encoded: true });
-      expect(e.requestContext.routeKey).toBe('$default');
+      expect(e.requestContext!.routeKey).toBe('$default');
     });
 
     it('should close the connection with 1009 for a frame over 32 KB and invoke $disconnect', async () => {
@@ -227,8 +228,8 @@ describe('Function: startWebSocketApi', () => {
       const done = closed(ws!);
       ws!.send('x'.repeat(32 * 1024 + 1));
       expect((await done).code).toBe(1009);
-      const disconnect = await until(() => lambda.callsTo(FN.connection).find((e) => e.requestContext.eventType === 'DISCONNECT'));
-      expect(disconnect.requestContext.disconnectStatusCode).toBe(1009);
+      const disconnect = await until(() => lambda.callsTo(FN.connection).find((e) => e.requestContext?.eventType === 'DISCONNECT'));
+      expect(disconnect.requestContext!.disconnectStatusCode).toBe(1009);
       expect(lambda.callsTo(FN.messages)).toHaveLength(0);
     });
   });
@@ -237,7 +238,7 @@ describe('Function: startWebSocketApi', () => {
     it('should post to, describe and refuse oversized posts through the real SDK client', async () => {
       const { client, lambda, url } = await start();
       const { messages } = await connect(`${url}?token=good`, { 'User-Agent': 'sdk-test' });
-      const id = lambda.callsTo(FN.connection)[0].requestContext.connectionId;
+      const id = lambda.callsTo(FN.connection)[0].requestContext!.connectionId!;
       await client.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('{"type":"event","seq":1}') }));
       await until(() => messages.length === 1);
       expect(messages[0]).toBe('{"type":"event","seq":1}');
@@ -256,9 +257,9 @@ describe('Function: startWebSocketApi', () => {
     it('should answer 410 GoneException after the client closed, and invoke $disconnect', async () => {
       const { lambda, client, callbackUrl, url } = await start();
       const { ws } = await connect(`${url}?token=good`);
-      const id = lambda.callsTo(FN.connection)[0].requestContext.connectionId;
+      const id = lambda.callsTo(FN.connection)[0].requestContext!.connectionId!;
       ws!.close(1000, 'bye');
-      const disconnect = await until(() => lambda.callsTo(FN.connection).find((e) => e.requestContext.eventType === 'DISCONNECT'));
+      const disconnect = await until(() => lambda.callsTo(FN.connection).find((e) => e.requestContext?.eventType === 'DISCONNECT'));
       expect(disconnect.requestContext).toMatchObject({
         routeKey: '$disconnect',
         eventType: 'DISCONNECT',
@@ -282,11 +283,11 @@ describe('Function: startWebSocketApi', () => {
     it('should close the connection on DeleteConnection and invoke $disconnect', async () => {
       const { lambda, client, url } = await start();
       const { ws } = await connect(`${url}?token=good`);
-      const id = lambda.callsTo(FN.connection)[0].requestContext.connectionId;
+      const id = lambda.callsTo(FN.connection)[0].requestContext!.connectionId!;
       const done = closed(ws!);
       await client.send(new DeleteConnectionCommand({ ConnectionId: id }));
       await done;
-      await until(() => lambda.callsTo(FN.connection).find((e) => e.requestContext.eventType === 'DISCONNECT'));
+      await until(() => lambda.callsTo(FN.connection).find((e) => e.requestContext?.eventType === 'DISCONNECT'));
       await expect(client.send(new PostToConnectionCommand({ ConnectionId: id, Data: Buffer.from('x') }))).rejects.toBeInstanceOf(GoneException);
     });
   });
@@ -300,7 +301,7 @@ describe('Function: startWebSocketApi', () => {
       const timer = setInterval(() => { busy.ws!.send('{"type":"keepalive"}'); }, 100);
       try {
         expect((await idleClosed).code).toBe(1001);
-        await until(() => lambda.callsTo(FN.connection).some((e) => e.requestContext.eventType === 'DISCONNECT'));
+        await until(() => lambda.callsTo(FN.connection).some((e) => e.requestContext?.eventType === 'DISCONNECT'));
         await new Promise((r) => setTimeout(r, 200));
         expect(busy.ws!.readyState).toBe(WebSocket.OPEN);
       } finally {
@@ -318,8 +319,8 @@ describe('Function: startWebSocketApi', () => {
       } finally {
         clearInterval(timer);
       }
-      const disconnect = await until(() => lambda.callsTo(FN.connection).find((e) => e.requestContext.eventType === 'DISCONNECT'));
-      expect(disconnect.requestContext.disconnectStatusCode).toBe(1001);
+      const disconnect = await until(() => lambda.callsTo(FN.connection).find((e) => e.requestContext?.eventType === 'DISCONNECT'));
+      expect(disconnect.requestContext!.disconnectStatusCode).toBe(1001);
     });
   });
 });

@@ -35,7 +35,7 @@ describe('Function: resolveTemplate', () => {
       {},
     );
     const table = resolved.resources.get('Table')!;
-    const env = resolved.resources.get('Fn')!.properties.Environment.Variables;
+    const env = (resolved.resources.get('Fn')!.properties.Environment as { Variables: Record<string, unknown> }).Variables;
     expect(env.TABLE).toBe(table.physicalId);
     expect(env.TABLE_ARN).toBe(`arn:aws:dynamodb:us-east-1:000000000000:table/${table.physicalId}`);
     expect(env.JOINED).toBe('us-east-1-000000000000');

@@ -9,7 +9,7 @@ import type { LambdaInvoker, LambdaResult, ResolvedResource, ResolvedTemplate } 
 const TOKEN = 'arn:aws:lambda:us-east-1:000000000000:function:seeder';
 const quiet = { info() {}, warn() {}, error() {}, debug() {} };
 
-function templateWith(resources: Array<Partial<ResolvedResource> & { logicalId: string; properties: Record<string, any> }>): ResolvedTemplate {
+function templateWith(resources: Array<Partial<ResolvedResource> & { logicalId: string; properties: Record<string, unknown> }>): ResolvedTemplate {
   return {
     stackName: 'Test',
     region: 'us-east-1',
@@ -19,12 +19,23 @@ function templateWith(resources: Array<Partial<ResolvedResource> & { logicalId: 
   };
 }
 
+/** The CloudFormation custom resource request, as the tests read it. */
+interface CustomResourceRequest {
+  RequestType: 'Create' | 'Update' | 'Delete';
+  ResponseURL: string;
+  RequestId: string;
+  LogicalResourceId: string;
+  PhysicalResourceId?: string;
+  [field: string]: unknown;
+}
+
 /** A service token that answers the ResponseURL as a real custom resource handler does. */
-function fakeLambda(answer: (event: any) => { Status: string; Reason?: string; PhysicalResourceId?: string; Data?: object } | 'silent' | 'crash') {
-  const events: any[] = [];
+function fakeLambda(answer: (event: CustomResourceRequest) => { Status: string; Reason?: string; PhysicalResourceId?: string; Data?: object } | 'silent' | 'crash') {
+  const events: CustomResourceRequest[] = [];
   const invoker: LambdaInvoker = {
     has: (ref) => ref === TOKEN,
-    async invoke(_ref, event: any): Promise<LambdaResult> {
+    async invoke(_ref, payload): Promise<LambdaResult> {
+      const event = payload as CustomResourceRequest;
       events.push(event);
       const reply = answer(event);
       if (reply === 'crash') return { ok: false, errorType: 'Error', errorMessage: 'boom' };
@@ -52,7 +63,7 @@ describe('Module: custom-resources', () => {
       expect(events[0]).toMatchObject({
         RequestType: 'Create',
         ServiceToken: TOKEN,
-        StackId: expect.stringMatching(/^arn:aws:cloudformation:us-east-1:000000000000:stack\/Test\//),
+        StackId: expect.stringMatching(/^arn:aws:cloudformation:us-east-1:000000000000:stack\/Test\//) as unknown,
         LogicalResourceId: 'Thing',
         ResourceType: 'Custom::Thing',
         ResourceProperties: { ServiceToken: TOKEN, Size: '3', Nested: { On: 'true' } },
@@ -75,7 +86,7 @@ describe('Module: custom-resources', () => {
       await runCustomResources({ template: templateWith([{ logicalId: 'A', properties: { ServiceToken: TOKEN, V: 1 } }, { logicalId: 'B', properties: { ServiceToken: TOKEN } }]), lambda: invoker, logger: quiet, stateFile: stateFile() });
       const report = await runCustomResources({ template: templateWith([{ logicalId: 'A', properties: { ServiceToken: TOKEN, V: 2 } }]), lambda: invoker, logger: quiet, stateFile: stateFile() });
       expect(report).toMatchObject({ updated: ['A'], deleted: ['B'] });
-      expect(events.slice(2).map((e) => `${e.RequestType} ${e.LogicalResourceId} ${e.PhysicalResourceId}`)).toEqual(['Update A orig', 'Delete A orig', 'Delete B orig']);
+      expect(events.slice(2).map((e) => `${e.RequestType} ${e.LogicalResourceId} ${String(e.PhysicalResourceId)}`)).toEqual(['Update A orig', 'Delete A orig', 'Delete B orig']);
     });
 
     it('should fail start-up naming the resource when the function answers FAILED, or crashes without answering', async () => {

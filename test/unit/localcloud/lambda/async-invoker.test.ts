@@ -34,7 +34,7 @@ describe('Class: AsyncInvoker', () => {
       expect(destinations.sent[0].destination).toBe(FAILURES);
       expect(destinations.sent[0].record).toEqual({
         version: '1.0',
-        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+        timestamp: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/) as unknown,
         requestContext: { requestId, functionArn: `${FUNCTION_ARN}:$LATEST`, condition: 'RetriesExhausted', approximateInvokeCount: 3 },
         requestPayload: event,
         responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },

@@ -96,7 +96,7 @@ describe('Function: checkSupported', () => {
     const fn = new LambdaFunction(stack, 'Finalizer', { functionName: FUNCTION, runtime: Runtime.NODEJS_22_X, handler: 'index.handler', code: Code.fromInline('exports.handler=async()=>({})') });
     const failures = new Queue(stack, 'FinalizerFailures', { encryption: QueueEncryption.SQS_MANAGED });
     fn.configureAsyncInvoke({ retryAttempts: 2, maxEventAge: Duration.hours(1), onFailure: new SqsDestination(failures) });
-    const synthesized = assembly(app.synth().getStackByName('S').template.Resources);
+    const synthesized = assembly((app.synth().getStackByName('S').template as RawTemplate).Resources);
 
     expect(() => { checkSupported(synthesized); }).not.toThrow();
     const resolved = resolveTemplate(synthesized);

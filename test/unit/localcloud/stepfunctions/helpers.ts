@@ -10,7 +10,8 @@ export const REGION = 'us-east-1';
 export const ACCOUNT = '000000000000';
 export const ROLE = `arn:aws:iam::${ACCOUNT}:role/sfn`;
 
-export type FakeFunction = (event: any) => unknown | Promise<unknown>;
+/** A local function: it gets the task's JSON input and returns its result (or a promise of it). */
+export type FakeFunction = (event: unknown) => unknown;
 
 /** A function error, as a Lambda handler throwing an error of that name would produce. */
 export class FunctionError extends Error {
@@ -20,8 +21,8 @@ export class FunctionError extends Error {
 }
 
 export class FakeLambda implements LambdaInvoker {
-  readonly calls: Array<{ name: string; event: any }> = [];
-  constructor(readonly functions: Record<string, FakeFunction> = {}) {}
+  readonly calls: Array<{ name: string; event: unknown }> = [];
+  constructor(readonly functions: Partial<Record<string, FakeFunction>> = {}) {}
 
   has(ref: string): boolean {
     return this.nameOf(ref) in this.functions;
@@ -39,7 +40,8 @@ export class FakeLambda implements LambdaInvoker {
     try {
       return { ok: true, payload: await fn(event) };
     } catch (error) {
-      const e = error as FunctionError;
+      // A FunctionError carries its type; any other error is named by its class, as a thrown Error is in Lambda.
+      const e = error as Error & { errorType?: string };
       return { ok: false, errorType: e.errorType ?? e.name, errorMessage: e.message, trace: [`${e.name}: ${e.message}`] };
     }
   }

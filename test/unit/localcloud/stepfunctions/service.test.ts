@@ -21,6 +21,15 @@ import {
 import { RESTART_ERROR } from '../../../../localstack/cloud/stepfunctions';
 import { ACCOUNT, FakeLambda, fn, FunctionError, REGION, ROLE, startHarness, tempDir, waitFor, waitForEnd, type FakeFunction, type Harness } from './helpers';
 
+/** The functions' inputs in these machines: a counter, and what a waitForTaskToken task sends. */
+interface Counter {
+  n: number;
+}
+interface AskEvent {
+  token: string;
+  input: { who: string };
+}
+
 const harnesses: Harness[] = [];
 afterEach(async () => {
   await Promise.all(harnesses.splice(0).map((h) => h.close()));
@@ -73,7 +82,7 @@ const callbackTask = (name: string, extra: object = {}) => ({
 describe('Class: LocalStepFunctions', () => {
   describe('Method: StartExecution / DescribeExecution', () => {
     it('should run Lambda tasks and report output and status change events in AWS shape', async () => {
-      const { h } = await setup({ double: (e) => ({ n: e.n * 2 }), inc: (e) => ({ n: e.n + 1 }) });
+      const { h } = await setup({ double: (e) => ({ n: (e as Counter).n * 2 }), inc: (e) => ({ n: (e as Counter).n + 1 }) });
       const definition = {
         StartAt: 'Double',
         States: {
@@ -139,7 +148,7 @@ describe('Class: LocalStepFunctions', () => {
       const { h } = await setup();
       await expect(createMachine(h, { StartAt: 'Q', States: { Q: { Type: 'Task', Resource: 'arn:aws:states:::sqs:sendMessage', End: true } } })).rejects.toMatchObject({
         name: 'InvalidDefinition',
-        message: expect.stringContaining("State 'Q'"),
+        message: expect.stringContaining("State 'Q'") as unknown,
       });
       await expect(createMachine(h, { StartAt: 'Missing', States: { P: { Type: 'Pass', End: true } } })).rejects.toMatchObject({ name: 'InvalidDefinition' });
     });
@@ -176,7 +185,7 @@ describe('Class: LocalStepFunctions', () => {
       };
       const out = await runToEnd(h, definition, { items: ['x', 'y'], tag: 'T' });
 
-      const output = JSON.parse(out.output!);
+      const output = JSON.parse(out.output!) as { start: string; mapped: unknown };
       expect(output).toMatchObject({ id: out.executionArn, name: out.name, sm: out.stateMachineArn, state: 'Ctx' });
       expect(new Date(output.start).getTime()).toBe(out.startDate!.getTime());
       expect(output.mapped).toEqual([
@@ -216,7 +225,7 @@ describe('Class: LocalStepFunctions', () => {
       }, { a: 1 });
 
       expect(out.status).toBe('SUCCEEDED');
-      const output = JSON.parse(out.output!);
+      const output = JSON.parse(out.output!) as { a: number; error: { Error: string; Cause: string } };
       expect(output.a).toBe(1);
       expect(output.error.Error).toBe('FatalError');
       expect(JSON.parse(output.error.Cause)).toMatchObject({ errorType: 'FatalError', errorMessage: 'it broke' });
@@ -298,7 +307,7 @@ describe('Class: LocalStepFunctions', () => {
           peak = Math.max(peak, ++running);
           await new Promise((resolve) => setTimeout(resolve, 30));
           running--;
-          return e * 10;
+          return (e as number) * 10;
         },
       });
       const out = await runToEnd(h, {
@@ -331,7 +340,7 @@ describe('Class: LocalStepFunctions', () => {
   describe('Method: waitForTaskToken and SendTask*', () => {
     it('should hand a minted token to the function and complete on SendTaskSuccess', async () => {
       const tokens: string[] = [];
-      const { h, lambda } = await setup({ ask: (e) => void tokens.push(e.token) });
+      const { h, lambda } = await setup({ ask: (e) => void tokens.push((e as AskEvent).token) });
       const stateMachineArn = await createMachine(h, { StartAt: 'Ask', States: { Ask: callbackTask('ask', { End: true }) } });
       const { executionArn } = await h.client.send(new StartExecutionCommand({ stateMachineArn, input: '{"q":1}' }));
       const token = await waitFor(() => tokens[0], 5000, 'token');
@@ -348,7 +357,7 @@ describe('Class: LocalStepFunctions', () => {
 
     it('should fail the task with the error and cause of SendTaskFailure', async () => {
       const tokens: string[] = [];
-      const { h } = await setup({ ask: (e) => void tokens.push(e.token) });
+      const { h } = await setup({ ask: (e) => void tokens.push((e as AskEvent).token) });
       const stateMachineArn = await createMachine(h, { StartAt: 'Ask', States: { Ask: callbackTask('ask', { End: true }) } });
       const { executionArn } = await h.client.send(new StartExecutionCommand({ stateMachineArn }));
       const token = await waitFor(() => tokens[0], 5000, 'token');
@@ -361,7 +370,7 @@ describe('Class: LocalStepFunctions', () => {
 
     it('should time out without heartbeats and stay alive with them', async () => {
       const tokens: Record<string, string> = {};
-      const { h } = await setup({ ask: (e) => void (tokens[e.input.who] = e.token) });
+      const { h } = await setup({ ask: (e) => void (tokens[(e as AskEvent).input.who] = (e as AskEvent).token) });
       const stateMachineArn = await createMachine(h, { StartAt: 'Ask', States: { Ask: callbackTask('ask', { HeartbeatSeconds: 1, End: true }) } });
 
       const silent = await h.client.send(new StartExecutionCommand({ stateMachineArn, input: '{"who":"silent"}' }));
@@ -380,7 +389,7 @@ describe('Class: LocalStepFunctions', () => {
 
     it('should answer TaskTimedOut for a token of a stopped execution and InvalidToken for garbage', async () => {
       const tokens: string[] = [];
-      const { h } = await setup({ ask: (e) => void tokens.push(e.token) });
+      const { h } = await setup({ ask: (e) => void tokens.push((e as AskEvent).token) });
       const stateMachineArn = await createMachine(h, { StartAt: 'Ask', States: { Ask: callbackTask('ask', { End: true }) } });
       const { executionArn } = await h.client.send(new StartExecutionCommand({ stateMachineArn }));
       const token = await waitFor(() => tokens[0], 5000, 'token');
@@ -473,7 +482,7 @@ describe('Class: LocalStepFunctions', () => {
     it('should fail an execution that was running when the previous process stopped, and keep state machines', async () => {
       const dataDir = tempDir('sfn-restart-');
       const tokens: string[] = [];
-      const first = await startHarness(new FakeLambda({ ask: (e) => void tokens.push(e.token) }), { dataDir });
+      const first = await startHarness(new FakeLambda({ ask: (e) => void tokens.push((e as AskEvent).token) }), { dataDir });
       const stateMachineArn = await createMachine(first, { StartAt: 'Ask', States: { Ask: callbackTask('ask', { End: true }) } }, 'survivor');
       const { executionArn } = await first.client.send(new StartExecutionCommand({ stateMachineArn, name: 'in-flight' }));
       await waitFor(() => tokens[0], 5000, 'token');
@@ -503,8 +512,8 @@ describe('Class: LocalStepFunctions', () => {
       const created = await h.client.send(new CreateStateMachineCommand({ name: 'versioned', definition: JSON.stringify(v1), roleArn: ROLE, publish: true }));
       const updated = await h.client.send(new UpdateStateMachineCommand({ stateMachineArn: created.stateMachineArn, definition: JSON.stringify(v2), publish: true }));
 
-      expect(created.stateMachineVersionArn).toBe(`${created.stateMachineArn}:1`);
-      expect(updated.stateMachineVersionArn).toBe(`${created.stateMachineArn}:2`);
+      expect(created.stateMachineVersionArn).toBe(`${created.stateMachineArn!}:1`);
+      expect(updated.stateMachineVersionArn).toBe(`${created.stateMachineArn!}:2`);
       const pinned = await h.client.send(new StartExecutionCommand({ stateMachineArn: created.stateMachineVersionArn }));
       const latest = await h.client.send(new StartExecutionCommand({ stateMachineArn: created.stateMachineArn }));
       const pinnedOut = await waitForEnd(h.client, pinned.executionArn!);
@@ -514,7 +523,7 @@ describe('Class: LocalStepFunctions', () => {
       const described = await h.client.send(new DescribeStateMachineCommand({ stateMachineArn: created.stateMachineVersionArn }));
       expect(JSON.parse(described.definition!)).toEqual(v1);
       const versions = await h.client.send(new ListStateMachineVersionsCommand({ stateMachineArn: created.stateMachineArn }));
-      expect(versions.stateMachineVersions!.map((v) => v.stateMachineVersionArn)).toEqual([`${created.stateMachineArn}:2`, `${created.stateMachineArn}:1`]);
+      expect(versions.stateMachineVersions!.map((v) => v.stateMachineVersionArn)).toEqual([`${created.stateMachineArn!}:2`, `${created.stateMachineArn!}:1`]);
       const listed = await h.client.send(new ListExecutionsCommand({ stateMachineArn: created.stateMachineVersionArn }));
       expect(listed.executions!.map((e) => e.executionArn)).toEqual([pinned.executionArn]);
     });

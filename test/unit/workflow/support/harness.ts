@@ -113,9 +113,11 @@ export async function runCompiled(definition: WorkflowDefinition, asl: AslMachin
       finished = true;
     },
   );
-  while (!finished) {
+  // Read through a function: the callbacks above set `finished`, which TypeScript's narrowing does not see.
+  const isFinished = () => finished;
+  while (!isFinished()) {
     await idle(() => activity);
-    if (finished) break;
+    if (isFinished()) break;
     if (blocked.length === 0) {
       await new Promise((r) => setTimeout(r, 1));
       continue;
@@ -123,7 +125,8 @@ export async function runCompiled(definition: WorkflowDefinition, asl: AslMachin
     trace.rounds++;
     for (const release of blocked.splice(0)) release();
   }
-  if (failure !== undefined) throw failure;
+  // The interpreter rejects with the execution's error.
+  if (failure !== undefined) throw failure as Error;
   return trace;
 }
 

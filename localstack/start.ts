@@ -5,7 +5,9 @@
  *   --port-base N        first of the fixed ports (default 4510; or AGENTPLANE_PORT_BASE)
  *   --assembly DIR       run an already synthesized cloud assembly instead of synthesizing
  *   --no-sample          do not run the sample COBOL migration once the cloud is up
- * AGENTPLANE_ASYNC_RETRY_DELAYS_MS=1000,2000 sets the waits before the retries of an asynchronous invocation.
+ * AGENTPLANE_ASYNC_RETRY_DELAYS_MS=1000,2000 sets the waits before the retries of an asynchronous invocation;
+ * AGENTPLANE_ASYNC_THROTTLE_DELAYS_MS=100,2000 the first and longest waits after a throttled one;
+ * AGENTPLANE_LAMBDA_ACCOUNT_CONCURRENCY=1000 the account's concurrent executions.
  */
 import { parseArgs } from 'node:util';
 import { join, resolve } from 'node:path';
@@ -42,14 +44,23 @@ async function synthesize(): Promise<string> {
 }
 
 /** `AGENTPLANE_ASYNC_RETRY_DELAYS_MS=a,b`: the local waits standing for AWS's 1 and 2 minutes between retries. */
-function asyncRetryDelaysMs(): [number, number] | undefined {
-  const raw = process.env.AGENTPLANE_ASYNC_RETRY_DELAYS_MS;
+function asyncRetryDelaysMs(variable = 'AGENTPLANE_ASYNC_RETRY_DELAYS_MS', example = '1000,2000'): [number, number] | undefined {
+  const raw = process.env[variable];
   if (!raw) return undefined;
   const delays = raw.split(',').map((part) => Number(part.trim()));
   if (delays.length !== 2 || delays.some((ms) => !Number.isFinite(ms) || ms < 0)) {
-    throw new Error(`AGENTPLANE_ASYNC_RETRY_DELAYS_MS must be two non-negative numbers of ms, e.g. 1000,2000 (got ${raw})`);
+    throw new Error(`${variable} must be two non-negative numbers of ms, e.g. ${example} (got ${raw})`);
   }
   return [delays[0], delays[1]];
+}
+
+/** `AGENTPLANE_LAMBDA_ACCOUNT_CONCURRENCY=n`: the account's concurrent executions (default AWS's 1000). */
+function lambdaAccountConcurrency(): number | undefined {
+  const raw = process.env.AGENTPLANE_LAMBDA_ACCOUNT_CONCURRENCY;
+  if (!raw) return undefined;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`AGENTPLANE_LAMBDA_ACCOUNT_CONCURRENCY must be a positive integer (got ${raw})`);
+  return n;
 }
 
 async function main() {
@@ -62,6 +73,8 @@ async function main() {
     fresh: values.fresh,
     logger,
     asyncRetryDelaysMs: asyncRetryDelaysMs(),
+    asyncThrottleDelaysMs: asyncRetryDelaysMs('AGENTPLANE_ASYNC_THROTTLE_DELAYS_MS', '100,2000'),
+    lambdaAccountConcurrency: lambdaAccountConcurrency(),
   });
   const { config } = cloud;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);

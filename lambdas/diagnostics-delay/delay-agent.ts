@@ -5,6 +5,9 @@
  * Diagnostic knobs (all in the step's `config`):
  * - `delayMs`, `failPattern`, `tokensPerItem`: as above; `retryablePattern`: fail matching items with a
  *   retryable error instead (exercises retries and fallback);
+ * - `retryableAttempts`: fail every item with a retryable error on attempts 1..n, then run normally (an agent
+ *   that fails twice then succeeds; exercises the attempt number the workflow derives from Step Functions'
+ *   `$$.State.RetryCount`);
  * - `onlyOnAgent`: a pattern of agent ids; when set, `failPattern` and `retryablePattern` apply only on the
  *   agents it matches (one function registered under several ids: a failing agent beside a healthy one);
  * - `writeKey`: write every item to this workspace key instead (exercises the runtime's prefix confinement);
@@ -26,6 +29,7 @@ const DelayConfig = z
     delayMs: z.number().int().min(0).max(900_000).default(0),
     failPattern: z.string().max(200).optional(),
     retryablePattern: z.string().max(200).optional(),
+    retryableAttempts: z.number().int().min(0).max(100).default(0),
     onlyOnAgent: z.string().max(200).optional(),
     tokensPerItem: z.number().int().min(0).default(0),
     writeKey: z.string().max(1024).optional(),
@@ -86,6 +90,9 @@ export async function processDelayItem(item: AgentItem, ctx: ItemContext, deps: 
     }
     const spent = config.llmPrompt ? await callLlm(item, ctx, config.llmPrompt, config, deps) : undefined;
     const failing = config.onlyOnAgent === undefined || new RegExp(config.onlyOnAgent).test(ctx.agentId);
+    if (failing && ctx.input.attempt <= config.retryableAttempts) {
+      throw new RetryableAgentError(`item ${item.key} fails at attempt ${ctx.input.attempt} of the first ${config.retryableAttempts} (retryableAttempts)`);
+    }
     if (failing && config.retryablePattern && new RegExp(config.retryablePattern).test(item.key)) {
       throw new RetryableAgentError(`item ${item.key} matches retryablePattern ${config.retryablePattern}`);
     }

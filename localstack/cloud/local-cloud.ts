@@ -117,6 +117,10 @@ export interface LocalCloudOptions {
    * one and two minutes (default 1 s and 2 s; localstack/cloud/lambda/async-invoker.ts).
    */
   asyncRetryDelaysMs?: readonly [number, number];
+  /** First and longest local waits after a throttled asynchronous attempt (default 100 ms, 2 s; ./lambda/async-invoker.ts). */
+  asyncThrottleDelaysMs?: readonly [number, number];
+  /** The account's concurrent executions (default AWS's 1000; ./lambda/limits.ts). */
+  lambdaAccountConcurrency?: number;
 }
 
 export interface LocalCloudConfig {
@@ -244,6 +248,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         AGENTPLANE_LOCAL: 'true',
       },
       defaultMaxConcurrency: options.maxConcurrencyPerFunction ?? 16,
+      accountConcurrency: options.lambdaAccountConcurrency,
     });
     stops.push(() => lambda.stop());
     for (const fn of resourcesOfType(template, 'AWS::Lambda::Function')) {
@@ -256,6 +261,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       region,
       accountId: LOCAL_ACCOUNT_ID,
       retryDelaysMs: options.asyncRetryDelaysMs,
+      throttleDelaysMs: options.asyncThrottleDelaysMs,
     });
     for (const { functionName, config } of asyncInvokeConfigsOf(template)) asyncLambda.configure(functionName, config);
     stops.push(() => { asyncLambda.stop(); });

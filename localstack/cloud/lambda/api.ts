@@ -8,6 +8,20 @@ import type { LambdaRuntime } from './runtime';
 import { readBody } from '../http-body';
 import type { AsyncLambdaInvoker, CloudLogger } from '../types';
 import { errorPayloadOf } from './invocation-record';
+import { checkRequestSize, RequestTooLargeError, TooManyRequestsError } from './limits';
+
+/** The Invoke API's answer to a refused invocation (payload too large, throttled), or false for any other error. */
+function sendRefusal(res: ServerResponse, error: unknown): boolean {
+  if (error instanceof RequestTooLargeError) {
+    send(res, 413, { Type: 'User', message: error.message }, { 'x-amzn-errortype': error.name });
+    return true;
+  }
+  if (error instanceof TooManyRequestsError) {
+    send(res, 429, { Type: 'User', message: error.message, Reason: error.reason }, { 'x-amzn-errortype': error.name });
+    return true;
+  }
+  return false;
+}
 
 function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}) {
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
@@ -33,13 +47,16 @@ export function startLambdaApi(
           send(res, 404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' }); return;
         }
         const raw = await readBody(req);
+        const invocationType = req.headers['x-amz-invocation-type'] === 'Event' ? 'Event' : 'RequestResponse';
+        // Measured on the bytes received, before parsing, as Lambda refuses the request before any function runs.
+        checkRequestSize(Buffer.byteLength(raw, 'utf8'), invocationType);
         let event: unknown = {};
         try {
           event = raw ? JSON.parse(raw) : {};
         } catch {
           send(res, 400, { Type: 'User', message: 'Could not parse request body into json' }, { 'x-amzn-errortype': 'InvalidRequestContentException' }); return;
         }
-        if (req.headers['x-amz-invocation-type'] === 'Event') {
+        if (invocationType === 'Event') {
           const { requestId } = asyncInvoker.invokeAsync(name, event);
           res.writeHead(202, { 'x-amzn-requestid': requestId });
           res.end();
@@ -56,6 +73,7 @@ export function startLambdaApi(
       }
       send(res, 404, { message: `No route ${String(req.method)} ${url.pathname}` });
     } catch (error) {
+      if (sendRefusal(res, error)) return;
       logger.error('lambda api error', { error: String(error) });
       send(res, 500, { message: 'Internal error' });
     }

@@ -9,6 +9,12 @@
  * measured on AWS's timeline: each local wait counts as the AWS wait it stands for. So a configuration behaves
  * as it would on AWS (a 60 s maximum age drops the event after its first failure, as the one-minute wait
  * outlives it) and the outcome does not depend on the machine's speed.
+ *
+ * A throttled attempt (TooManyRequestsException: the function's reserved or the account's concurrency is in use)
+ * is no function error: as on AWS it does not use up a retry, and the event goes back to the queue with an
+ * exponential wait (AWS: from 1 s, doubling, up to 5 min) until it runs or outlives its maximum age (six hours by
+ * default). The local waits (`throttleDelaysMs`, default 100 ms doubling up to 2 s) count as AWS's on the same
+ * timeline. Destinations get the record of the outcome either way.
  */
 import { randomUUID } from 'node:crypto';
 import {
@@ -24,6 +30,7 @@ import {
 } from '../types';
 import { DEFAULT_ASYNC_INVOKE_CONFIG, type AsyncInvokeConfig } from './event-invoke-config';
 import { invocationRecord, type AsyncCondition } from './invocation-record';
+import { checkRequestSize, payloadBytes, TooManyRequestsError } from './limits';
 
 /** Where invocation records go: an SQS queue, by ARN. */
 export interface DestinationSender {
@@ -34,6 +41,15 @@ export interface DestinationSender {
 const AWS_RETRY_DELAYS_MS: readonly [number, number] = [60_000, 120_000];
 /** The local waits standing for them. */
 export const DEFAULT_RETRY_DELAYS_MS: readonly [number, number] = [1_000, 2_000];
+/** AWS's first wait after a throttle, and the most it waits: it doubles in between. */
+const AWS_THROTTLE_DELAYS_MS: readonly [number, number] = [1_000, 300_000];
+/** The local first and longest waits standing for them. */
+const DEFAULT_THROTTLE_DELAYS_MS: readonly [number, number] = [100, 2_000];
+
+/** The n-th (from 0) wait after a throttle: `first` doubling, at most `max`. */
+export function throttleDelayMs(n: number, [first, max]: readonly [number, number]): number {
+  return Math.min(max, first * 2 ** Math.min(n, 30));
+}
 
 export interface AsyncInvokerOptions {
   lambda: LambdaInvoker;
@@ -43,6 +59,8 @@ export interface AsyncInvokerOptions {
   accountId?: string;
   /** Local waits before the first and the second retry (default 1 s, 2 s). */
   retryDelaysMs?: readonly [number, number];
+  /** Local first and longest waits after a throttled attempt (default 100 ms doubling up to 2 s). */
+  throttleDelaysMs?: readonly [number, number];
   /** Epoch ms; a stand-in lets tests age events without waiting. */
   clock?: () => number;
 }
@@ -52,6 +70,8 @@ export interface AsyncInvokerStats {
   succeeded: number;
   retriesExhausted: number;
   eventAgeExceeded: number;
+  /** Attempts refused for want of concurrency, each put back in the queue. */
+  throttled: number;
   /** Records that could not be sent to their destination (AWS's DestinationDeliveryFailures). */
   destinationFailures: number;
 }
@@ -69,13 +89,16 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
   /** Events waiting for a retry: their timer, and how to wake them (false: the invoker stopped). */
   private readonly waits = new Map<NodeJS.Timeout, (proceed: boolean) => void>();
   private readonly retryDelaysMs: readonly [number, number];
+  private readonly throttleDelaysMs: readonly [number, number];
   private readonly clock: () => number;
   private stopped = false;
-  private readonly counters: AsyncInvokerStats = { accepted: 0, succeeded: 0, retriesExhausted: 0, eventAgeExceeded: 0, destinationFailures: 0 };
+  private readonly counters: AsyncInvokerStats = { accepted: 0, succeeded: 0, retriesExhausted: 0, eventAgeExceeded: 0, throttled: 0, destinationFailures: 0 };
 
   constructor(private readonly opts: AsyncInvokerOptions) {
     this.retryDelaysMs = opts.retryDelaysMs ?? DEFAULT_RETRY_DELAYS_MS;
     if (this.retryDelaysMs.some((ms) => !Number.isFinite(ms) || ms < 0)) throw new Error(`retryDelaysMs must be two non-negative numbers (got ${this.retryDelaysMs.join(',')})`);
+    this.throttleDelaysMs = opts.throttleDelaysMs ?? DEFAULT_THROTTLE_DELAYS_MS;
+    if (this.throttleDelaysMs.some((ms) => !Number.isFinite(ms) || ms < 0)) throw new Error(`throttleDelaysMs must be two non-negative numbers (got ${this.throttleDelaysMs.join(',')})`);
     this.clock = opts.clock ?? Date.now;
   }
 
@@ -91,6 +114,7 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
   invokeAsync(functionRef: string, event: unknown): { requestId: string } {
     if (!this.opts.lambda.has(functionRef)) throw new ResourceNotFoundError(`Function not found: ${functionRef}`);
     if (this.stopped) throw new Error('The local Lambda service is stopping');
+    checkRequestSize(payloadBytes(event), 'Event');
     const functionName = functionNameOf(functionRef);
     // The configuration in force when the event is accepted applies to all its attempts.
     const queued: QueuedEvent = { requestId: randomUUID(), functionName, event, config: this.configFor(functionName) };
@@ -129,12 +153,24 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
     // duration (a timer may fire a millisecond early) is taken out, AWS's is put in.
     let awsTimelineLeadMs = 0;
     let attempts = 0;
+    let throttles = 0;
     let last: LambdaResult | undefined;
     for (;;) {
       const ageMs = this.clock() - acceptedAt + awsTimelineLeadMs;
       if (ageMs >= config.maximumEventAgeSeconds * 1000) return this.settle(queued, 'EventAgeExceeded', attempts, last);
+      const outcome = await this.attempt(queued.functionName, queued.event);
+      if (outcome === 'throttled') {
+        this.counters.throttled++;
+        const waitMs = throttleDelayMs(throttles, this.throttleDelaysMs);
+        const awsWaitMs = throttleDelayMs(throttles, AWS_THROTTLE_DELAYS_MS);
+        throttles++;
+        const waitStarted = this.clock();
+        if (!(await this.wait(waitMs))) return;
+        awsTimelineLeadMs += awsWaitMs - (this.clock() - waitStarted);
+        continue;
+      }
       attempts++;
-      last = await this.attempt(queued.functionName, queued.event);
+      last = outcome;
       if (last.ok) return this.settle(queued, 'Success', attempts, last);
       this.opts.logger.warn('async invocation attempt failed', {
         function: queued.functionName,
@@ -152,10 +188,11 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
     }
   }
 
-  private async attempt(functionName: string, event: unknown): Promise<LambdaResult> {
+  private async attempt(functionName: string, event: unknown): Promise<LambdaResult | 'throttled'> {
     try {
       return await this.opts.lambda.invoke(functionName, event);
     } catch (error) {
+      if (error instanceof TooManyRequestsError) return 'throttled';
       // The function could not be run at all (e.g. its environment failed to start): an error like any other.
       const e = error instanceof Error ? error : new Error(String(error));
       return { ok: false, errorType: e.name, errorMessage: e.message };

@@ -16,6 +16,7 @@ import {
   type LambdaResult,
   type ResolvedResource,
 } from '../types';
+import { checkRequestSize, ConcurrencyLimiter, DEFAULT_ACCOUNT_CONCURRENCY, payloadBytes, responseTooLarge, TooManyRequestsError } from './limits';
 
 export interface FunctionDefinition {
   name: string;
@@ -28,6 +29,8 @@ export interface FunctionDefinition {
   memoryMb: number;
   environment: Record<string, string>;
   maxConcurrency: number;
+  /** ReservedConcurrentExecutions: the most invocations Lambda runs at once; more are throttled (./limits.ts). */
+  reservedConcurrency?: number;
   logGroupName: string;
 }
 
@@ -145,6 +148,7 @@ class FunctionPool {
   invocations = 0;
   errors = 0;
   coldStarts = 0;
+  throttles = 0;
 
   constructor(readonly fn: FunctionDefinition, private readonly env: Record<string, string>, private readonly log: WriteStream) {}
 
@@ -215,20 +219,25 @@ export interface LambdaRuntimeOptions {
   logger: CloudLogger;
   defaultMaxConcurrency?: number;
   idleMs?: number;
+  /** Concurrent executions of the account (AWS's default 1000): unreserved functions share what reservations leave. */
+  accountConcurrency?: number;
 }
 
 export class LambdaRuntime implements LambdaInvoker {
   private pools = new Map<string, FunctionPool>();
   private logs: WriteStream[] = [];
   private reaper: NodeJS.Timeout;
+  private readonly concurrency: ConcurrencyLimiter;
 
   constructor(private readonly options: LambdaRuntimeOptions) {
+    this.concurrency = new ConcurrencyLimiter(options.accountConcurrency ?? DEFAULT_ACCOUNT_CONCURRENCY);
     mkdirSync(options.logDir, { recursive: true });
     this.reaper = setInterval(() => { this.pools.forEach((p) => { p.reap(options.idleMs ?? 5 * 60_000); }); }, 30_000);
     this.reaper.unref();
   }
 
   add(fn: FunctionDefinition): void {
+    if (fn.reservedConcurrency !== undefined) this.concurrency.reserve(fn.name, fn.reservedConcurrency);
     const log = createWriteStream(join(this.options.logDir, `${fn.logicalId}.log`), { flags: 'a' });
     // Every execution environment of the function pipes into this one file.
     log.setMaxListeners(0);
@@ -252,13 +261,45 @@ export class LambdaRuntime implements LambdaInvoker {
     return this.pools.has(functionNameOf(ref));
   }
 
+  /**
+   * Lambda's synchronous Invoke, for every caller (the Invoke API, Step Functions, API Gateway, stream mappings,
+   * the async invoker): a request over 6 MB throws RequestTooLargeError before any worker runs, an invocation over
+   * the function's or the account's concurrency throws TooManyRequestsError, a response over 6 MB becomes the
+   * function error `Function.ResponseSizeTooLarge`.
+   */
   async invoke(ref: string, event: unknown): Promise<LambdaResult> {
     const pool = this.pools.get(functionNameOf(ref));
     if (!pool) throw new ResourceNotFoundError(`Function not found: ${ref}`);
-    return pool.invoke(event);
+    checkRequestSize(payloadBytes(event), 'RequestResponse');
+    let release: () => void;
+    try {
+      release = this.concurrency.acquire(pool.fn.name);
+    } catch (error) {
+      if (error instanceof TooManyRequestsError) pool.throttles++;
+      throw error;
+    }
+    try {
+      const result = await pool.invoke(event);
+      if (!result.ok) return result;
+      const tooLarge = responseTooLarge(payloadBytes(result.payload));
+      if (tooLarge) pool.errors++;
+      return tooLarge ?? result;
+    } finally {
+      release();
+    }
   }
 
-  functions(): Array<{ name: string; logicalId: string; arn: string; codeDir: string; invocations: number; errors: number; coldStarts: number; warm: number }> {
+  functions(): Array<{
+    name: string;
+    logicalId: string;
+    arn: string;
+    codeDir: string;
+    invocations: number;
+    errors: number;
+    coldStarts: number;
+    throttles: number;
+    warm: number;
+  }> {
     return [...this.pools.values()].map((p) => ({
       name: p.fn.name,
       logicalId: p.fn.logicalId,
@@ -267,6 +308,7 @@ export class LambdaRuntime implements LambdaInvoker {
       invocations: p.invocations,
       errors: p.errors,
       coldStarts: p.coldStarts,
+      throttles: p.throttles,
       warm: p.warm,
     }));
   }
@@ -293,6 +335,10 @@ export function functionFromResource(resource: ResolvedResource, assetDirs: Map<
   if (!entryFile) throw new Error(`${where}: handler file ${file}.mjs/.js not found in ${codeDir}`);
   const environment: Record<string, string> = {};
   for (const [k, v] of Object.entries(p.Environment?.Variables ?? {})) environment[k] = String(v);
+  const reserved = p.ReservedConcurrentExecutions === undefined ? undefined : Number(p.ReservedConcurrentExecutions);
+  if (reserved !== undefined && (!Number.isInteger(reserved) || reserved < 0)) {
+    throw new Error(`${where}: ReservedConcurrentExecutions must be a non-negative integer (got ${String(p.ReservedConcurrentExecutions)})`);
+  }
   return {
     name: resource.physicalId,
     logicalId: resource.logicalId,
@@ -303,7 +349,8 @@ export function functionFromResource(resource: ResolvedResource, assetDirs: Map<
     timeoutMs: Number(p.Timeout ?? 3) * 1000,
     memoryMb: Number(p.MemorySize ?? 128),
     environment,
-    maxConcurrency: Math.max(1, Math.min(Number(p.ReservedConcurrentExecutions ?? defaultMaxConcurrency), defaultMaxConcurrency)),
+    maxConcurrency: Math.max(1, Math.min(reserved ?? defaultMaxConcurrency, defaultMaxConcurrency)),
+    ...(reserved !== undefined ? { reservedConcurrency: reserved } : {}),
     logGroupName: p.LoggingConfig?.LogGroup ?? `/aws/lambda/${resource.physicalId}`,
   };
 }

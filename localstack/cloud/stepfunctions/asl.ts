@@ -38,7 +38,7 @@ type CommonFields = {
   Credentials?: JsonValue;
 };
 
-type Retrier = {
+export type Retrier = {
   ErrorEquals: string[];
   IntervalSeconds?: number;
   MaxAttempts?: number;

@@ -12,7 +12,7 @@
  * - a Distributed Map becomes a Task whose local handler reads, batches, runs child executions and writes results.
  */
 import { createRequire } from 'node:module';
-import type { Catcher, ChoiceRule, ItemProcessor, MapState, ReaderConfig, State, StateMachineDefinition, StateScope } from './asl';
+import type { Catcher, ChoiceRule, ItemProcessor, MapState, ReaderConfig, Retrier, State, StateMachineDefinition, StateScope } from './asl';
 import { parseJson, type JsonObject, type JsonValue } from './json';
 
 export const TOKEN_PLACEHOLDER = '__LOCALSFN_TASK_TOKEN__';
@@ -36,6 +36,12 @@ export interface TaskSpec {
   enveloped: boolean;
   timeoutSeconds?: number;
   heartbeatSeconds?: number;
+  /**
+   * Set when the Parameters read `$$.State.RetryCount` and the Task has retriers: the engine then retries it
+   * itself and evaluates these Parameters once per attempt (see retry.ts); the handler receives
+   * `{input, timeoutSeconds?, heartbeatSeconds?}`.
+   */
+  retried?: { retriers: Retrier[]; parameters: JsonObject };
 }
 
 export interface DistributedMapSpec {
@@ -211,8 +217,11 @@ function compileState(internal: string, name: string, state: State, compiled: Co
     if (key.endsWith('Path') && key !== 'ResultPath' && typeof value === 'string') out[key] = rewritePath(value);
   }
   for (const key of TEMPLATE_FIELDS) {
-    // Only a Task's Parameters reach a handler that can substitute placeholders.
-    if (key in out) out[key] = rewriteTemplate(out[key], name, state.Type === 'Task' && key === 'Parameters');
+    // Only a Task's Parameters reach a handler that can substitute placeholders; only a retried Task's see a
+    // RetryCount other than 0.
+    const taskParameters = state.Type === 'Task' && key === 'Parameters';
+    const keepRetryCount = taskParameters && (state.Retry?.length ?? 0) > 0;
+    if (key in out) out[key] = rewriteTemplate(out[key], name, taskParameters, keepRetryCount);
   }
   switch (state.Type) {
     case 'Task':
@@ -254,10 +263,17 @@ function compileTask(internal: string, name: string, out: JsonObject, compiled: 
   if (typeof out.HeartbeatSeconds === 'number') spec.heartbeatSeconds = out.HeartbeatSeconds;
   const timeoutPath = typeof out.TimeoutSecondsPath === 'string' ? out.TimeoutSecondsPath : undefined;
   const heartbeatPath = typeof out.HeartbeatSecondsPath === 'string' ? out.HeartbeatSecondsPath : undefined;
+  // The library must neither retry it nor evaluate its Parameters: the engine does both, per attempt. (A falsy
+  // state input of such a Task fails, see below; no Task of the project's workflows has one.)
+  const parameters = out.Parameters;
+  if (Array.isArray(out.Retry) && isObject(parameters) && JSON.stringify(parameters).includes(RETRY_COUNT)) {
+    spec.retried = { retriers: out.Retry as Retrier[], parameters };
+    delete out.Retry;
+  }
   // jsonpath-plus answers `$` of a falsy input (0, false, "") with nothing, so the state input is only wrapped
   // when there is something to carry beside it.
   if ('Parameters' in out || timeoutPath || heartbeatPath) {
-    const envelope: JsonObject = 'Parameters' in out ? { payload: out.Parameters } : { 'payload.$': '$' };
+    const envelope: JsonObject = spec.retried ? { 'input.$': '$' } : 'Parameters' in out ? { payload: out.Parameters } : { 'payload.$': '$' };
     if (timeoutPath) envelope['timeoutSeconds.$'] = timeoutPath;
     if (heartbeatPath) envelope['heartbeatSeconds.$'] = heartbeatPath;
     out.Parameters = envelope;
@@ -345,28 +361,34 @@ function intrinsicLiteral(value: string): string {
   return `'${value.replace(/[\\'{}]/g, (c) => `\\${c}`)}'`;
 }
 
-function rewriteIntrinsic(expression: string, stateName: string, inTask: boolean): string {
+const RETRY_COUNT = '$$.State.RetryCount';
+
+function isObject(value: JsonValue | undefined): value is JsonObject {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function rewriteIntrinsic(expression: string, stateName: string, inTask: boolean, keepRetryCount: boolean): string {
   const withTask = inTask
     ? rewritePath(expression)
         .replace(/\$\$\.Task\.Token/g, intrinsicLiteral(TOKEN_PLACEHOLDER))
         .replace(/\$\$\.State\.EnteredTime/g, intrinsicLiteral(ENTERED_TIME_PLACEHOLDER))
     : rewritePath(expression).replace(/\$\$\.State\.EnteredTime/g, '$$$$.Execution.LocalStartTime');
-  return withTask
-    .replace(/\$\$\.State\.Name/g, intrinsicLiteral(stateName))
-    .replace(/\$\$\.State\.RetryCount/g, '0');
+  const named = withTask.replace(/\$\$\.State\.Name/g, intrinsicLiteral(stateName));
+  return keepRetryCount ? named : named.replace(/\$\$\.State\.RetryCount/g, '0');
 }
 
 /**
  * `inTask`: the template is a Task's payload, whose placeholders the handler replaces. Elsewhere
- * `$$.State.EnteredTime` falls back to the execution's start time.
+ * `$$.State.EnteredTime` falls back to the execution's start time. `keepRetryCount`: the Task has retriers, so
+ * `$$.State.RetryCount` stays for the engine to supply per attempt; elsewhere it is 0.
  */
-function rewriteTemplate(template: JsonValue | undefined, stateName: string, inTask = false): JsonValue | undefined {
-  if (Array.isArray(template)) return template.map((v) => rewriteTemplate(v, stateName, inTask) ?? null);
+function rewriteTemplate(template: JsonValue | undefined, stateName: string, inTask = false, keepRetryCount = false): JsonValue | undefined {
+  if (Array.isArray(template)) return template.map((v) => rewriteTemplate(v, stateName, inTask, keepRetryCount) ?? null);
   if (template === null || typeof template !== 'object') return template;
   const out: JsonObject = {};
   for (const [key, value] of Object.entries(template)) {
     if (!key.endsWith('.$') || typeof value !== 'string') {
-      out[key] = rewriteTemplate(value, stateName, inTask);
+      out[key] = rewriteTemplate(value, stateName, inTask, keepRetryCount);
       continue;
     }
     const base = key.slice(0, -2);
@@ -375,9 +397,9 @@ function rewriteTemplate(template: JsonValue | undefined, stateName: string, inT
     else if (value === '$$.State.EnteredTime') {
       if (inTask) out[base] = ENTERED_TIME_PLACEHOLDER;
       else out[key] = '$$.Execution.LocalStartTime';
-    } else if (value === '$$.State.RetryCount') out[base] = 0;
+    } else if (value === RETRY_COUNT && !keepRetryCount) out[base] = 0;
     else if (value.startsWith('$')) out[key] = rewritePath(value);
-    else out[key] = rewriteIntrinsic(value, stateName, inTask);
+    else out[key] = rewriteIntrinsic(value, stateName, inTask, keepRetryCount);
   }
   return out;
 }

@@ -21,6 +21,7 @@ import { executionClosedError, SfnServiceError, StatesError } from './errors';
 import { callDynamoDb, callLambda, callS3, lambdaInvokeOutput } from './integrations';
 import { runDistributedMap, type MapRun } from './distributed-map';
 import { objectOr, parseJson, type JsonObject, type JsonValue } from './json';
+import { evaluateParameters, nextRetryDelayMs } from './retry';
 import { ExecutionRuntime, type ExecutionStatus } from './runtime';
 
 /** An entry of the library's event log (the library does not export the type). */
@@ -421,10 +422,14 @@ export class Engine {
   private handlersFor(runtime: ExecutionRuntime): Record<string, TaskHandler> {
     const handlers: Record<string, TaskHandler> = {};
     for (const [internal, spec] of runtime.compiled.handlers) {
-      handlers[internal] =
-        spec.kind === 'task'
-          ? (envelope) => this.runTask(runtime, spec, envelope)
-          : (envelope) => this.runMap(runtime, spec, envelope);
+      if (spec.kind === 'distributedMap') {
+        handlers[internal] = (envelope) => this.runMap(runtime, spec, envelope);
+        continue;
+      }
+      const retried = spec.retried;
+      handlers[internal] = retried
+        ? (envelope) => this.runRetriedTask(runtime, spec, retried, envelope)
+        : (envelope) => this.runTask(runtime, spec, envelope);
     }
     return handlers;
   }
@@ -439,6 +444,39 @@ export class Engine {
   async runChild(child: ExecutionRuntime, input: JsonValue): Promise<void> {
     this.start(child, input);
     await child.done;
+  }
+
+  /**
+   * A Task whose Parameters read `$$.State.RetryCount` (see retry.ts for why the engine retries it rather than the
+   * library): each attempt evaluates the Parameters with the retries made so far since the state was entered.
+   */
+  private async runRetriedTask(
+    runtime: ExecutionRuntime,
+    spec: TaskSpec,
+    retried: NonNullable<TaskSpec['retried']>,
+    received: JsonValue,
+  ): Promise<JsonValue> {
+    const { input = null, ...limits } = objectOr(received);
+    const attempts: number[] = [];
+    for (let retryCount = 0; ; retryCount++) {
+      try {
+        const context = { ...this.contextOf(runtime), State: { Name: spec.name, RetryCount: retryCount } };
+        const payload = await evaluateParameters(retried.parameters, input, context);
+        return await this.runTask(runtime, spec, { ...limits, payload });
+      } catch (error) {
+        const delayMs = nextRetryDelayMs(retried.retriers, attempts, error as Error);
+        if (delayMs === undefined || runtime.isCancelled()) throw error;
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(() => {
+            runtime.timers.delete(timer);
+            resolve();
+          }, delayMs);
+          // Cleared with the execution's other timers when it ends; the library's run is aborted then too.
+          runtime.timers.add(timer);
+        });
+        runtime.throwIfCancelled();
+      }
+    }
   }
 
   private async runTask(runtime: ExecutionRuntime, spec: TaskSpec, received: JsonValue): Promise<JsonValue> {

@@ -56,6 +56,14 @@ export async function callLambda(lambda: LambdaInvoker, functionRef: string, eve
         `Function not found: ${functionRef} (Service: AWSLambda; Status Code: 404; Error Code: ResourceNotFoundException; Request ID: ${randomUUID()}; Proxy: null)`,
       );
     }
+    // Lambda refused the call (local limits, ../lambda/limits.ts): Step Functions names the SDK exception.
+    const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
+    if ((name === 'TooManyRequestsException' || name === 'RequestEntityTooLargeException') && typeof status === 'number') {
+      throw new StatesError(
+        `Lambda.${name}`,
+        `${(error as Error).message} (Service: Lambda, Status Code: ${status}, Request ID: ${randomUUID()})`,
+      );
+    }
     throw new StatesError('Lambda.ServiceException', `${(error as Error | undefined)?.message ?? String(error)} (Service: AWSLambda; Status Code: 500)`);
   }
   if (!result.ok) {

@@ -31,6 +31,17 @@ describe('Function: processDelayItem (on the agent runtime, as the deployed hand
     const out = await handler({ ...run, items: [{ key: 'a' }], attempt: 3, config: {} }, context);
     expect(out.results[0].metrics.retryCount).toBe(2);
   });
+
+  it('should fail retryably on attempts up to retryableAttempts and succeed after them', async () => {
+    const { deps } = runtime();
+    const handler = defineAgent({ agentId: 'diagnostics.delay', deps, processItem: (item, ctx) => processDelayItem(item, ctx, { sleep: async () => {} }) });
+    const retry = { maxAttempts: 2, intervalSeconds: 1, backoffRate: 1 };
+    const attempt = (n: number) => handler({ ...run, items: [{ key: 'a' }], attempt: n, retry, config: { retryableAttempts: 2 } }, context);
+    // Attempts 1 and 2 have a retry left, so the runtime fails the invocation for Step Functions to retry it.
+    await expect(attempt(1)).rejects.toMatchObject({ name: 'Agentplane.Retryable' });
+    await expect(attempt(2)).rejects.toMatchObject({ name: 'Agentplane.Retryable' });
+    expect((await attempt(3)).results[0]).toMatchObject({ status: 'succeeded', metrics: { retryCount: 2 } });
+  });
 });
 
 describe('Function: outputKeyFor', () => {

@@ -125,7 +125,7 @@ async function writeCost(cloud: BenchCloud, tables: { agents: string; events: st
   const dynamoClient = new DynamoDBClient({ endpoint: cloud.endpoints.dynamodb, region: 'us-east-1', credentials });
   countRequests(dynamoClient, counts);
   const documentClient = DynamoDBDocumentClient.from(dynamoClient, { marshallOptions: { removeUndefinedValues: true } });
-  const s3Client = new S3Client({ endpoint: cloud.endpoints.s3, region: 'us-east-1', credentials, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  const s3Client = new S3Client({ endpoint: cloud.endpoints.s3, region: 'us-east-1', credentials, forcePathStyle: true });
   const deps = agentRuntimeDeps({ agentsTable: tables.agents, eventsTable: tables.events, idempotencyTable: tables.idempotency, dynamoClient, documentClient, s3Client });
   const handler = defineAgent({ agentId: 'bench-0', deps, processItem: async (item, ctx) => ({ outputKey: await ctx.workspace.put(`outputs/${item.key}.json`, '{}') }) });
   const context = { getRemainingTimeInMillis: () => 60_000, functionName: 'bench' } as unknown as Context;

@@ -5,6 +5,7 @@
  *   --port-base N        first of the fixed ports (default 4510; or AGENTPLANE_PORT_BASE)
  *   --assembly DIR       run an already synthesized cloud assembly instead of synthesizing
  *   --no-sample          do not run the sample COBOL migration once the cloud is up
+ *   --no-iam             do not enforce IAM (for debugging; the least-privilege ledger still records); or AGENTPLANE_IAM=off
  * AGENTPLANE_ASYNC_RETRY_DELAYS_MS=1000,2000 sets the waits before the retries of an asynchronous invocation;
  * AGENTPLANE_ASYNC_THROTTLE_DELAYS_MS=100,2000 the first and longest waits after a throttled one;
  * AGENTPLANE_LAMBDA_ACCOUNT_CONCURRENCY=1000 the account's concurrent executions.
@@ -24,6 +25,7 @@ const { values } = parseArgs({
     assembly: { type: 'string' },
     quiet: { type: 'boolean', default: false },
     sample: { type: 'boolean', default: true },
+    iam: { type: 'boolean', default: process.env.AGENTPLANE_IAM !== 'off' },
   },
   allowNegative: true,
 });
@@ -75,6 +77,7 @@ async function main() {
     asyncRetryDelaysMs: asyncRetryDelaysMs(),
     asyncThrottleDelaysMs: asyncRetryDelaysMs('AGENTPLANE_ASYNC_THROTTLE_DELAYS_MS', '100,2000'),
     lambdaAccountConcurrency: lambdaAccountConcurrency(),
+    enforceIam: values.iam,
   });
   const { config } = cloud;
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
@@ -90,6 +93,9 @@ async function main() {
       `  Admin token   ${config.token}`,
       `  Config        ${join(dataDir, 'local.json')}`,
       `  Logs          ${join(dataDir, 'logs')}`,
+      config.iam.enforced
+        ? `  IAM           enforced: each function and state machine acts as its role (--no-iam turns it off); ledger ${config.iam.ledgerFile}`
+        : `  IAM           NOT enforced (--no-iam); refusals are only recorded in ${config.iam.ledgerFile}`,
       '',
       `Try: curl ${config.restUrl}/health`,
       'Ctrl-C stops everything.',

@@ -19,21 +19,25 @@ import { LocalEventBridge } from './eventbridge';
 import { assertPortFree, portsFrom } from './ports';
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, UnsupportedResourceError, type CloudLogger, type ResolvedTemplate } from './types';
 import { startRestApi, startWebSocketApi } from './apigateway';
-import { LocalSqs } from './sqs';
+import { LocalSqs, queueAttributesOf } from './sqs';
 import { StreamMappingRunner, type StreamMappingConfig } from './streams';
 import { LocalStepFunctions, type CreateStateMachineInput } from './stepfunctions';
 import { fieldText } from './stepfunctions/json';
 import { hashToken, newToken, tokenId } from '../../lambdas/core/auth/tokens';
 import { isCustomResourceType, runCustomResources } from './custom-resources';
+import { IamAuthority } from './iam/authority';
+import { startDynamoDbFront } from './dynamodb-front';
+import { startS3Front } from './s3/front';
 
 /** Types the local cloud stands up, and those it accepts as having no local effect (with the reason). */
 const NO_LOCAL_EFFECT: Record<string, string> = {
-  'AWS::IAM::Role': 'IAM is not enforced locally; least privilege is asserted on the template in test/unit/infra',
-  'AWS::IAM::Policy': 'IAM is not enforced locally',
-  'AWS::Lambda::Permission': 'resource policies are not enforced locally',
+  'AWS::IAM::Role': 'enforced by the local IAM (./iam): each function and state machine acts as its role',
+  'AWS::IAM::Policy': 'enforced by the local IAM (./iam)',
+  'AWS::IAM::ManagedPolicy': 'enforced by the local IAM (./iam)',
+  'AWS::Lambda::Permission': 'enforced by the local IAM when API Gateway and EventBridge invoke (./iam)',
   'AWS::Logs::LogGroup': 'function logs go to .agentplane/logs/<logicalId>.log',
-  'AWS::S3::BucketPolicy': 'bucket policies (TLS only) are not enforced locally',
-  'AWS::SQS::QueuePolicy': 'queue policies are not enforced locally',
+  'AWS::S3::BucketPolicy': 'enforced by the local IAM (loopback counts as secure transport)',
+  'AWS::SQS::QueuePolicy': 'enforced by the local IAM (loopback counts as secure transport)',
   'AWS::ApiGateway::Account': 'account-level logging role',
   'AWS::ApiGateway::Deployment': 'deployments are implicit locally',
   'AWS::ApiGatewayV2::Deployment': 'deployments are implicit locally',
@@ -121,6 +125,8 @@ export interface LocalCloudOptions {
   asyncThrottleDelaysMs?: readonly [number, number];
   /** The account's concurrent executions (default AWS's 1000; ./lambda/limits.ts). */
   lambdaAccountConcurrency?: number;
+  /** False turns IAM enforcement off, for debugging (`npm start -- --no-iam`); the ledger still records. Default true. */
+  enforceIam?: boolean;
 }
 
 export interface LocalCloudConfig {
@@ -136,12 +142,15 @@ export interface LocalCloudConfig {
   pid: number;
   /** Child processes the local cloud owns (Ctrl-C stops them all). */
   processes: { dynamodb: number; s3: number };
+  /** Whether IAM is enforced, and where the least-privilege ledger is written. */
+  iam: { enforced: boolean; ledgerFile: string };
 }
 
 export interface LocalCloud {
   config: LocalCloudConfig;
   template: ResolvedTemplate;
   lambda: LambdaRuntime;
+  iam: IamAuthority;
   stop(): Promise<void>;
 }
 
@@ -183,13 +192,14 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
   try {
     // Storage first: tables and buckets exist before any function can run.
     const [dynamo, s3] = await Promise.all([
-      startDynamoDbLocal({ port: ports.dynamodb, dbPath: join(dataDir, 'dynamodb') }),
-      startLocalS3({ port: ports.s3, host, directory: join(dataDir, 's3') }),
+      startDynamoDbLocal({ port: ports.dynamodbBackend, dbPath: join(dataDir, 'dynamodb') }),
+      startLocalS3({ port: ports.s3Backend, host, directory: join(dataDir, 's3') }),
     ]);
     stops.push(() => dynamo.stop(), () => s3.stop());
+    // Clients reach storage through the authorizing fronts on the public ports (started once the template is known).
     const endpoints = {
-      dynamodb: dynamo.endpoint,
-      s3: s3.endpoint,
+      dynamodb: `http://${host}:${ports.dynamodb}`,
+      s3: `http://${host}:${ports.s3}`,
       stepfunctions: `http://${host}:${ports.stepfunctions}`,
       sqs: `http://${host}:${ports.sqs}`,
       lambda: `http://${host}:${ports.lambda}`,
@@ -200,7 +210,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const overrides = new Map<string, { physicalId?: string; attributes?: Record<string, string> }>();
     for (const table of resourcesOfType(firstPass, ...tableTypes())) {
       const created = await ensureTable(ddb, table.logicalId, table.physicalId, table.properties);
-      overrides.set(table.logicalId, { attributes: { Arn: created.arn, ...(created.streamArn ? { StreamArn: created.streamArn } : {}) } });
+      // The table's ARN as AWS spells it in the stack's region (DynamoDB Local answers region `ddblocal`), so policies
+      // and requests name tables alike; streams keep DynamoDB Local's ARN, which is what its stream API accepts.
+      const arn = `arn:aws:dynamodb:${region}:${LOCAL_ACCOUNT_ID}:table/${table.physicalId}`;
+      overrides.set(table.logicalId, { attributes: { Arn: arn, ...(created.streamArn ? { StreamArn: created.streamArn } : {}) } });
     }
     const s3Client = localS3Client(s3.endpoint, region);
     for (const bucket of resourcesOfType(firstPass, 'AWS::S3::Bucket')) await ensureBucket(s3Client, bucket);
@@ -217,11 +230,38 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     const sqsServer = await sqs.listen(ports.sqs, host);
     stops.push(() => sqsServer.close(), () => sqs.stop());
     for (const queue of resourcesOfType(firstPass, 'AWS::SQS::Queue')) {
-      const created = sqs.createQueue(queue.attributes.QueueName);
+      const created = sqs.createQueue(queue.attributes.QueueName, queueAttributesOf(queue.properties));
       overrides.set(queue.logicalId, { physicalId: created.queueUrl, attributes: { Arn: created.queueArn, QueueUrl: created.queueUrl, QueueName: queue.attributes.QueueName } });
     }
 
     const template = resolveTemplate(assembly, { region, overrides, rewriteString: localApiRewriter(apiPorts, host) });
+
+    const ledgerFile = join(dataDir, 'iam-ledger.json');
+    const iam = new IamAuthority(template, { enforce: options.enforceIam !== false, ledgerFile });
+    sqs.authorizeWith(iam);
+    const ledgerTimer = setInterval(() => { iam.flushLedger(); }, 2_000);
+    ledgerTimer.unref();
+    stops.push(() => { clearInterval(ledgerTimer); iam.flushLedger(); });
+    const keySchemas = new Map(
+      resourcesOfType(template, ...tableTypes()).map((t) => [t.physicalId, (t.properties as TableKeyProperties).KeySchema?.at(0)?.AttributeName]),
+    );
+    const dynamoFront = await startDynamoDbFront({
+      port: ports.dynamodb,
+      host,
+      backendEndpoint: dynamo.endpoint,
+      authority: iam,
+      location: iam.location,
+      partitionKeyOf: (table) => keySchemas.get(table),
+      logger,
+    });
+    stops.push(() => dynamoFront.close());
+    const s3Front = await startS3Front({ port: ports.s3, host, backendEndpoint: s3.endpoint, authority: iam, logger, region, accountId: LOCAL_ACCOUNT_ID });
+    stops.push(() => s3Front.close());
+    /** Sends to a queue as a function's execution role, as Lambda delivers destination records. */
+    const sendAsFunction = async (functionRef: string, queueArn: string, body: string) => {
+      const roleArn = lambda.roleOf(functionRef);
+      await sqs.sendMessage(queueArn, body, {}, roleArn === undefined ? undefined : iam.callerForRole(roleArn));
+    };
 
     const lambda = new LambdaRuntime({
       logDir: join(dataDir, 'logs'),
@@ -240,8 +280,6 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
         AWS_ENDPOINT_URL_SFN: endpoints.stepfunctions,
         AWS_ENDPOINT_URL_SQS: endpoints.sqs,
         AWS_ENDPOINT_URL_LAMBDA: endpoints.lambda,
-        AWS_REQUEST_CHECKSUM_CALCULATION: 'WHEN_REQUIRED',
-        AWS_RESPONSE_CHECKSUM_VALIDATION: 'WHEN_REQUIRED',
         AWS_XRAY_CONTEXT_MISSING: 'IGNORE_ERROR',
         POWERTOOLS_TRACE_ENABLED: 'false',
         POWERTOOLS_DEV: 'false',
@@ -249,6 +287,8 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       },
       defaultMaxConcurrency: options.maxConcurrencyPerFunction ?? 16,
       accountConcurrency: options.lambdaAccountConcurrency,
+      credentialsOf: (fn): Record<string, string> =>
+        fn.roleArn === undefined ? {} : { AWS_ACCESS_KEY_ID: iam.accessKeyFor(fn.roleArn), AWS_SECRET_ACCESS_KEY: 'local' },
     });
     stops.push(() => lambda.stop());
     for (const fn of resourcesOfType(template, 'AWS::Lambda::Function')) {
@@ -256,7 +296,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     }
     const asyncLambda = new AsyncInvoker({
       lambda,
-      destinations: { send: async (queueArn: string, body: string) => { await sqs.sendMessage(queueArn, body); } },
+      destinations: { send: (queueArn: string, body: string, functionName: string) => sendAsFunction(functionName, queueArn, body) },
       logger,
       region,
       accountId: LOCAL_ACCOUNT_ID,
@@ -265,10 +305,10 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
     });
     for (const { functionName, config } of asyncInvokeConfigsOf(template)) asyncLambda.configure(functionName, config);
     stops.push(() => { asyncLambda.stop(); });
-    const lambdaApi = await startLambdaApi(lambda, asyncLambda, ports.lambda, host, logger);
+    const lambdaApi = await startLambdaApi(lambda, asyncLambda, ports.lambda, host, logger, iam);
     stops.push(() => lambdaApi.close());
 
-    const bus = new LocalEventBridge({ region, accountId: LOCAL_ACCOUNT_ID, lambda: asyncLambda, logger });
+    const bus = new LocalEventBridge({ region, accountId: LOCAL_ACCOUNT_ID, lambda: asyncLambda, logger, iam, deadLetters: sqs });
     stops.push(() => { bus.stop(); });
     for (const rule of resourcesOfType(template, 'AWS::Events::Rule')) bus.addRule(rule);
 
@@ -281,6 +321,7 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       s3Endpoint: endpoints.s3,
       onStatusChange: (event) => { bus.put(event); },
       logger,
+      iam,
     });
     await sfn.init();
     const sfnServer = await sfn.listen(ports.stepfunctions, host);
@@ -314,10 +355,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
           filterCriteria: p.FilterCriteria,
           onFailureDestinationArn: p.DestinationConfig?.OnFailure?.Destination,
         },
-        streamsEndpoint: dynamo.endpoint,
+        streamsEndpoint: endpoints.dynamodb,
+        ...(lambda.roleOf(String(p.FunctionName)) === undefined ? {} : { accessKeyId: iam.accessKeyFor(lambda.roleOf(String(p.FunctionName)) ?? '') }),
         region,
         lambda,
-        sqs: { sendMessage: async (queueArn: string, body: string) => { await sqs.sendMessage(queueArn, body); } },
+        sqs: { sendMessage: (queueArn: string, body: string) => sendAsFunction(String(p.FunctionName), queueArn, body) },
         checkpointFile: join(dataDir, 'streams', `${mapping.logicalId}.json`),
         logger,
       });
@@ -327,13 +369,13 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
 
     let restUrl = '';
     if (restApis[0]) {
-      const rest = await startRestApi({ template, restApiLogicalId: restApis[0].logicalId, port: ports.rest, host, lambda, logger });
+      const rest = await startRestApi({ template, restApiLogicalId: restApis[0].logicalId, port: ports.rest, host, lambda, logger, iam });
       stops.push(() => rest.close());
       restUrl = rest.url;
     }
     let wsUrl = '';
     if (wsApis[0]) {
-      const ws = await startWebSocketApi({ template, apiLogicalId: wsApis[0].logicalId, port: ports.websocket, host, lambda, logger });
+      const ws = await startWebSocketApi({ template, apiLogicalId: wsApis[0].logicalId, port: ports.websocket, host, lambda, logger, iam });
       stops.push(() => ws.close());
       wsUrl = ws.url;
     }
@@ -361,10 +403,11 @@ export async function startLocalCloud(options: LocalCloudOptions): Promise<Local
       assemblyDir: resolve(options.assemblyDir),
       pid: process.pid,
       processes: { dynamodb: dynamo.process.pid ?? 0, s3: s3.process.pid ?? 0 },
+      iam: { enforced: iam.enforce, ledgerFile },
     };
     writeFileSync(join(dataDir, 'local.json'), JSON.stringify(config, null, 2) + '\n');
     stops.push(() => { rmSync(join(dataDir, 'local.json'), { force: true }); });
-    return { config, template, lambda, stop: stopAll };
+    return { config, template, lambda, iam, stop: stopAll };
   } catch (error) {
     await stopAll();
     throw error;

@@ -10,6 +10,9 @@ const PORT_OFFSETS = {
   sqs: 5,
   lambda: 6,
   dashboard: 7,
+  // The backends the authorizing proxies front (localstack/cloud/iam): clients never call these directly.
+  dynamodbBackend: 8,
+  s3Backend: 9,
 } as const;
 export type ServiceName = keyof typeof PORT_OFFSETS;
 export const DEFAULT_PORT_BASE = 4510;

@@ -42,9 +42,11 @@ export interface LambdaInvoker {
   /**
    * Invokes a local function by name, ARN or qualified ARN (`…:function:name:$LATEST`), like Lambda's
    * synchronous Invoke: a function error is returned as `{ok: false}`, never thrown. Throws
-   * `ResourceNotFoundError` (name `ResourceNotFoundException`) for an unknown function.
+   * `ResourceNotFoundError` (name `ResourceNotFoundException`) for an unknown function. `requestBytes` is the
+   * event's JSON size when the caller already has it (the Invoke API's body, a queued asynchronous event), so it
+   * is not serialized again only to be measured.
    */
-  invoke(functionRef: string, event: unknown): Promise<LambdaResult>;
+  invoke(functionRef: string, event: unknown, requestBytes?: number): Promise<LambdaResult>;
   /** True when the ref names a function of the local cloud. */
   has(functionRef: string): boolean;
 }

@@ -156,6 +156,8 @@ export class AuthorizerRunner {
   constructor(
     private readonly lambda: LambdaInvoker,
     private readonly logger: CloudLogger,
+    /** Throws when the authorizer function's resource policy does not let API Gateway invoke it (./common.ts). */
+    private readonly permit: (auth: AuthorizerDef) => void = () => undefined,
   ) {}
 
   /**
@@ -190,6 +192,7 @@ export class AuthorizerRunner {
       const started = Date.now();
       let result;
       try {
+        this.permit(auth);
         result = await this.lambda.invoke(auth.functionRef, event(token));
       } catch (err) {
         this.logger.error(`authorizer ${auth.logicalId}: invoking ${auth.functionRef} failed`, { error: String(err) });

@@ -6,6 +6,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { UnsupportedResourceError, type ResolvedResource, type ResolvedTemplate } from '../types';
+import type { IamAuthority } from '../iam/authority';
 
 export const requestId = (): string => randomUUID();
 
@@ -210,4 +211,19 @@ export async function withTimeout<T>(p: Promise<T>, ms: number): Promise<{ timed
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** API Gateway may not invoke the function: no `AWS::Lambda::Permission` lets it from this source. */
+class InvokeNotPermittedError extends Error {
+  override readonly name = 'AccessDeniedException';
+}
+
+/**
+ * Throws InvokeNotPermittedError unless the function's resource policy lets `apigateway.amazonaws.com` invoke it
+ * from `sourceArn` (the method ARN, `…/authorizers/<id>`, or a WebSocket route's `…/<stage>/<routeKey>`).
+ */
+export function checkInvokePermission(iam: IamAuthority | undefined, template: ResolvedTemplate, functionRef: string, sourceArn: string): void {
+  if (!iam) return;
+  const decision = iam.authorizeInvoke(functionRef, { principal: 'apigateway.amazonaws.com', sourceArn, sourceAccount: template.accountId });
+  if (!decision.allowed) throw new InvokeNotPermittedError(decision.message);
 }

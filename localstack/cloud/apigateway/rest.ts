@@ -9,6 +9,7 @@ import { fieldText } from '../stepfunctions/json';
 import { AuthorizerRunner, parseRestAuthorizer, type AuthOutcome, type AuthorizerDef } from './authorizer';
 import {
   BodyTooLargeError,
+  checkInvokePermission,
   clfTime,
   functionRefFromUri,
   headerMaps,
@@ -24,6 +25,7 @@ import {
   urlHost,
   withTimeout,
 } from './common';
+import type { IamAuthority } from '../iam/authority';
 import {
   mappingValue,
   responseParameters,
@@ -42,6 +44,8 @@ export interface StartRestApiOptions {
   host?: string;
   lambda: LambdaInvoker;
   logger: CloudLogger;
+  /** When given, integrations and authorizers are invoked only as their `AWS::Lambda::Permission`s allow. */
+  iam?: IamAuthority;
   /** Largest request body accepted; API Gateway's payload limit is 10 MB. */
   maxBodyBytes?: number;
 }
@@ -327,7 +331,9 @@ export async function startRestApi(opts: StartRestApiOptions): Promise<RestApiHa
   const host = opts.host ?? '127.0.0.1';
   const maxBody = opts.maxBodyBytes ?? 10 * 1024 * 1024;
   const model = buildModel(template, opts.restApiLogicalId, lambda, logger);
-  const authRunner = new AuthorizerRunner(lambda, logger);
+  const authRunner = new AuthorizerRunner(lambda, logger, (auth) => {
+    checkInvokePermission(opts.iam, template, auth.functionRef, `arn:aws:execute-api:${template.region}:${template.accountId}:${model.apiId}/authorizers/${auth.id}`);
+  });
   const stageName = [...model.stages.keys()][0];
   const what = `REST API ${opts.restApiLogicalId}`;
 
@@ -498,6 +504,7 @@ export async function startRestApi(opts: StartRestApiOptions): Promise<RestApiHa
 
     let outcome;
     try {
+      checkInvokePermission(opts.iam, template, integ.functionRef, methodArn);
       outcome = await withTimeout(lambda.invoke(integ.functionRef, event), integ.timeoutMs);
     } catch (err) {
       logger.error(`${what}: ${methodDef.logicalId} could not invoke ${integ.functionRef}`, { error: String(err) });

@@ -13,6 +13,7 @@ import { fieldText } from '../stepfunctions/json';
 import { AuthorizerRunner, parseWebSocketAuthorizer, type AuthorizerDef } from './authorizer';
 import {
   BodyTooLargeError,
+  checkInvokePermission,
   clfTime,
   functionRefFromUri,
   headerMaps,
@@ -28,6 +29,8 @@ import {
   urlHost,
   withTimeout,
 } from './common';
+import { accessKeyOf, type IamAuthority } from '../iam/authority';
+import { manageConnectionsPermission } from '../iam/service-actions';
 
 export interface StartWebSocketApiOptions {
   template: ResolvedTemplate;
@@ -36,6 +39,11 @@ export interface StartWebSocketApiOptions {
   host?: string;
   lambda: LambdaInvoker;
   logger: CloudLogger;
+  /**
+   * When given, integrations and authorizers are invoked only as their `AWS::Lambda::Permission`s allow, and
+   * `@connections` calls need `execute-api:ManageConnections` for the caller's role.
+   */
+  iam?: IamAuthority;
   /** API Gateway closes a connection with no client traffic for 10 minutes. */
   idleTimeoutMs?: number;
   /** API Gateway closes every connection after 2 hours. */
@@ -224,7 +232,9 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
   const model = buildModel(template, opts.apiLogicalId, lambda, logger);
   const stageName = [...model.stages.keys()][0];
   const what = `WebSocket API ${opts.apiLogicalId}`;
-  const authRunner = new AuthorizerRunner(lambda, logger);
+  const authRunner = new AuthorizerRunner(lambda, logger, (auth) => {
+    checkInvokePermission(opts.iam, template, auth.functionRef, `arn:aws:execute-api:${template.region}:${template.accountId}:${model.apiId}/authorizers/${auth.id}`);
+  });
   const connections = new Map<string, Connection>();
   const pending = new Set<Promise<unknown>>();
   const chosenProtocol = new WeakMap<IncomingMessage, string>();
@@ -265,10 +275,11 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
   };
 
   /** Invokes a route's integration; `undefined` for a route without one, `null` on any failure (logged). */
-  async function invokeRoute(route: WsRoute, event: unknown): Promise<{ payload: unknown } | null | undefined> {
+  async function invokeRoute(route: WsRoute, event: unknown, stage: string): Promise<{ payload: unknown } | null | undefined> {
     if (!route.integration) return undefined;
     const integ = route.integration;
     try {
+      checkInvokePermission(opts.iam, template, integ.functionRef, `arn:aws:execute-api:${template.region}:${template.accountId}:${model.apiId}/${stage}/${route.routeKey}`);
       const outcome = await withTimeout(lambda.invoke(integ.functionRef, event), integ.timeoutMs);
       if (outcome.timedOut) {
         logger.warn(`${what}: ${route.routeKey} integration timed out after ${integ.timeoutMs} ms`);
@@ -358,7 +369,7 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
         requestContext: { ...context, ...(authorizer ? { authorizer } : {}) },
         isBase64Encoded: false,
       };
-      const result = await invokeRoute(connectRoute, event);
+      const result = await invokeRoute(connectRoute, event, conn.stage);
       if (result === null) {
         rejectUpgrade(socket, 502, 'Internal server error', 'InternalServerErrorException');
         logger.info(`${what}: connect refused (integration failed) → 502`, { connectionId: conn.id });
@@ -429,7 +440,7 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
       body: isBinary ? data.toString('base64') : text,
       isBase64Encoded: isBinary,
     };
-    const result = await invokeRoute(route, event);
+    const result = await invokeRoute(route, event, conn.stage);
     if (result === null) {
       send(conn, `{"message": "Internal server error", "connectionId":"${conn.id}", "requestId":"${context.requestId}"}`);
       return;
@@ -466,7 +477,7 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
         ...(conn.authorizer ? { authorizer: conn.authorizer } : {}),
       },
       isBase64Encoded: false,
-    });
+    }, conn.stage);
   }
 
   async function onHttp(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -482,6 +493,17 @@ export async function startWebSocketApi(opts: StartWebSocketApiOptions): Promise
       return;
     }
     const id = decodeURIComponent(m[2]);
+    if (opts.iam) {
+      const caller = opts.iam.callerForAccessKey(accessKeyOf(req.headers.authorization));
+      const decision = opts.iam.authorize(caller, [
+        manageConnectionsPermission(model.apiId, stage, req.method ?? 'GET', id, { region: template.region, accountId: template.accountId }),
+      ]);
+      if (!decision.allowed) {
+        req.resume();
+        sendJson(res, 403, { message: decision.message }, { 'x-amzn-ErrorType': 'AccessDeniedException' });
+        return;
+      }
+    }
     const conn = connections.get(id);
     // A connection the client is already closing is as gone as a closed one for API Gateway.
     const live = conn && !conn.closedBy && conn.stage === stage && conn.ws.readyState === conn.ws.OPEN ? conn : undefined;

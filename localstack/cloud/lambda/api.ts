@@ -9,6 +9,8 @@ import { readBody } from '../http-body';
 import type { AsyncLambdaInvoker, CloudLogger } from '../types';
 import { errorPayloadOf } from './invocation-record';
 import { checkRequestSize, RequestTooLargeError, TooManyRequestsError } from './limits';
+import { accessKeyOf, type IamAuthority } from '../iam/authority';
+import { lambdaInvokePermission } from '../iam/service-actions';
 
 /** The Invoke API's answer to a refused invocation (payload too large, throttled), or false for any other error. */
 function sendRefusal(res: ServerResponse, error: unknown): boolean {
@@ -34,6 +36,8 @@ export function startLambdaApi(
   port: number,
   host: string,
   logger: CloudLogger,
+  /** The local cloud's IAM: an Invoke needs `lambda:InvokeFunction` on the function for the caller's role. */
+  iam?: IamAuthority,
 ) {
   // Never rejects: every error is answered with a 500.
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
@@ -47,6 +51,13 @@ export function startLambdaApi(
           send(res, 404, { Type: 'User', message: `Function not found: ${name}` }, { 'x-amzn-errortype': 'ResourceNotFoundException' }); return;
         }
         const raw = await readBody(req);
+        if (iam) {
+          const decision = iam.authorize(iam.callerForAccessKey(accessKeyOf(req.headers.authorization)), [lambdaInvokePermission(name, iam.location)]);
+          if (!decision.allowed) {
+            send(res, 403, { Type: 'User', Message: decision.message, message: decision.message }, { 'x-amzn-errortype': 'AccessDeniedException' });
+            return;
+          }
+        }
         const invocationType = req.headers['x-amz-invocation-type'] === 'Event' ? 'Event' : 'RequestResponse';
         // Measured on the bytes received, before parsing, as Lambda refuses the request before any function runs.
         checkRequestSize(Buffer.byteLength(raw, 'utf8'), invocationType);
@@ -62,7 +73,7 @@ export function startLambdaApi(
           res.end();
           return;
         }
-        const result = await runtime.invoke(name, event);
+        const result = await runtime.invoke(name, event, Buffer.byteLength(raw, 'utf8'));
         if (result.ok) { send(res, 200, JSON.stringify(result.payload ?? null), { 'x-amz-executed-version': '$LATEST' }); return; }
         send(
           res,

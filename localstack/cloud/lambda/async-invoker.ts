@@ -34,7 +34,8 @@ import { checkRequestSize, payloadBytes, TooManyRequestsError } from './limits';
 
 /** Where invocation records go: an SQS queue, by ARN. */
 export interface DestinationSender {
-  send(destinationArn: string, body: string): Promise<void>;
+  /** `functionName`: whose execution role sends the record, as Lambda sends it. */
+  send(destinationArn: string, body: string, functionName: string): Promise<void>;
 }
 
 /** AWS's waits before the first and the second retry of a function error. */
@@ -80,6 +81,8 @@ interface QueuedEvent {
   requestId: string;
   functionName: string;
   event: unknown;
+  /** Its JSON size, measured once when accepted. */
+  bytes: number;
   config: AsyncInvokeConfig;
 }
 
@@ -114,10 +117,11 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
   invokeAsync(functionRef: string, event: unknown): { requestId: string } {
     if (!this.opts.lambda.has(functionRef)) throw new ResourceNotFoundError(`Function not found: ${functionRef}`);
     if (this.stopped) throw new Error('The local Lambda service is stopping');
-    checkRequestSize(payloadBytes(event), 'Event');
+    const bytes = payloadBytes(event);
+    checkRequestSize(bytes, 'Event');
     const functionName = functionNameOf(functionRef);
     // The configuration in force when the event is accepted applies to all its attempts.
-    const queued: QueuedEvent = { requestId: randomUUID(), functionName, event, config: this.configFor(functionName) };
+    const queued: QueuedEvent = { requestId: randomUUID(), functionName, event, bytes, config: this.configFor(functionName) };
     this.counters.accepted++;
     const run: Promise<void> = this.process(queued)
       .catch((error: unknown) => { this.opts.logger.error('async invocation failed', { function: functionName, requestId: queued.requestId, error: String(error) }); })
@@ -158,7 +162,7 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
     for (;;) {
       const ageMs = this.clock() - acceptedAt + awsTimelineLeadMs;
       if (ageMs >= config.maximumEventAgeSeconds * 1000) return this.settle(queued, 'EventAgeExceeded', attempts, last);
-      const outcome = await this.attempt(queued.functionName, queued.event);
+      const outcome = await this.attempt(queued.functionName, queued.event, queued.bytes);
       if (outcome === 'throttled') {
         this.counters.throttled++;
         const waitMs = throttleDelayMs(throttles, this.throttleDelaysMs);
@@ -188,9 +192,9 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
     }
   }
 
-  private async attempt(functionName: string, event: unknown): Promise<LambdaResult | 'throttled'> {
+  private async attempt(functionName: string, event: unknown, bytes: number): Promise<LambdaResult | 'throttled'> {
     try {
-      return await this.opts.lambda.invoke(functionName, event);
+      return await this.opts.lambda.invoke(functionName, event, bytes);
     } catch (error) {
       if (error instanceof TooManyRequestsError) return 'throttled';
       // The function could not be run at all (e.g. its environment failed to start): an error like any other.
@@ -218,7 +222,7 @@ export class AsyncInvoker implements AsyncLambdaInvoker {
       now: new Date(this.clock()),
     });
     try {
-      await this.opts.destinations.send(destination, JSON.stringify(record));
+      await this.opts.destinations.send(destination, JSON.stringify(record), queued.functionName);
     } catch (error) {
       this.counters.destinationFailures++;
       this.opts.logger.error('invocation record not delivered', { function: queued.functionName, requestId: queued.requestId, destination, error: String(error) });

@@ -32,6 +32,8 @@ export interface FunctionDefinition {
   /** ReservedConcurrentExecutions: the most invocations Lambda runs at once; more are throttled (./limits.ts). */
   reservedConcurrency?: number;
   logGroupName: string;
+  /** The execution role (`Role`), whose credentials the Lambda service puts in the environment. */
+  roleArn?: string;
 }
 
 /** What an invocation ended with, as worker.mjs reports it. */
@@ -48,6 +50,7 @@ type WorkerMessage =
 /** The function properties read here, as CloudFormation spells them; a template may write a number as text. */
 interface FunctionProperties {
   Runtime?: string;
+  Role?: string;
   Code?: { S3Key?: string };
   Handler?: string;
   Environment?: { Variables?: Record<string, unknown> };
@@ -221,6 +224,8 @@ export interface LambdaRuntimeOptions {
   idleMs?: number;
   /** Concurrent executions of the account (AWS's default 1000): unreserved functions share what reservations leave. */
   accountConcurrency?: number;
+  /** The credentials of a function's execution role (`AWS_ACCESS_KEY_ID`, …), set over its own variables as Lambda reserves them. */
+  credentialsOf?: (fn: FunctionDefinition) => Record<string, string>;
 }
 
 export class LambdaRuntime implements LambdaInvoker {
@@ -253,6 +258,7 @@ export class LambdaRuntime implements LambdaInvoker {
       LAMBDA_TASK_ROOT: fn.codeDir,
       _HANDLER: `index.${fn.handlerName}`,
       ...fn.environment,
+      ...this.options.credentialsOf?.(fn),
     };
     this.pools.set(fn.name, new FunctionPool(fn, env, log));
   }
@@ -261,16 +267,21 @@ export class LambdaRuntime implements LambdaInvoker {
     return this.pools.has(functionNameOf(ref));
   }
 
+  /** The execution role of a function, by name or ARN. */
+  roleOf(ref: string): string | undefined {
+    return this.pools.get(functionNameOf(ref))?.fn.roleArn;
+  }
+
   /**
    * Lambda's synchronous Invoke, for every caller (the Invoke API, Step Functions, API Gateway, stream mappings,
    * the async invoker): a request over 6 MB throws RequestTooLargeError before any worker runs, an invocation over
    * the function's or the account's concurrency throws TooManyRequestsError, a response over 6 MB becomes the
    * function error `Function.ResponseSizeTooLarge`.
    */
-  async invoke(ref: string, event: unknown): Promise<LambdaResult> {
+  async invoke(ref: string, event: unknown, requestBytes?: number): Promise<LambdaResult> {
     const pool = this.pools.get(functionNameOf(ref));
     if (!pool) throw new ResourceNotFoundError(`Function not found: ${ref}`);
-    checkRequestSize(payloadBytes(event), 'RequestResponse');
+    checkRequestSize(requestBytes ?? payloadBytes(event), 'RequestResponse');
     let release: () => void;
     try {
       release = this.concurrency.acquire(pool.fn.name);
@@ -352,5 +363,6 @@ export function functionFromResource(resource: ResolvedResource, assetDirs: Map<
     maxConcurrency: Math.max(1, Math.min(reserved ?? defaultMaxConcurrency, defaultMaxConcurrency)),
     ...(reserved !== undefined ? { reservedConcurrency: reserved } : {}),
     logGroupName: p.LoggingConfig?.LogGroup ?? `/aws/lambda/${resource.physicalId}`,
+    ...(typeof p.Role === 'string' ? { roleArn: p.Role } : {}),
   };
 }

@@ -40,8 +40,6 @@ export function localS3Client(endpoint: string, region: string): S3Client {
     region,
     forcePathStyle: true,
     credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
   });
 }
 

@@ -5,6 +5,13 @@
  *
  * Messages live in memory and are written through to one JSON file per queue (temp file + rename), so a
  * restart of the local cloud keeps them, in-flight state included.
+ *
+ * Limits and semantics follow the SQS API reference of the SDK this project uses (`@aws-sdk/client-sqs`): a
+ * message of at most 1 MiB (`MaximumMessageSize` 1,024–1,048,576, default 1,048,576; AWS raised it from 256 KiB
+ * in 2025) counted as body plus every attribute's name, type and value; batches of 1–10 entries with distinct
+ * ids and at most 1 MiB in all; `RedrivePolicy` moving a message to its dead-letter queue once received more
+ * than `maxReceiveCount` times. With an `IamAuthority`, every request is authorized as AWS does it: the caller
+ * from the SigV4 access key, `sqs:<Action>` on the queue ARN, identity and queue policies.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -20,6 +27,8 @@ import type {
 import { LOCAL_ACCOUNT_ID, LOCAL_REGION, type CloudLogger } from '../types';
 import { readBody } from '../http-body';
 import { fieldText, isJsonObject, objectOr, parseJson, type JsonObject, type JsonValue } from '../stepfunctions/json';
+import { accessKeyOf, type Caller, type IamAuthority } from '../iam/authority';
+import type { AuthorizationRequest } from '../iam/evaluate';
 
 export interface LocalSqsOptions {
   region?: string;
@@ -32,6 +41,8 @@ export interface LocalSqsOptions {
    * template before the server binds). `listen()` replaces it with the bound port.
    */
   port?: number;
+  /** Authorizes every API request (and in-process sends that name a caller); without it, everything is allowed. */
+  iam?: IamAuthority;
 }
 
 export interface MessageAttributeValue {
@@ -57,31 +68,47 @@ export interface ListeningSqs {
   close(): Promise<void>;
 }
 
-/** An SQS error with its wire type (`__type` suffix) and the code the query-compatible header carries. */
+/**
+ * The SQS model's errors (`__type` `com.amazonaws.sqs#<Type>`): the code the query protocol used, which SDKs read
+ * from `x-amzn-query-error`, and the HTTP status, as the model gives them.
+ */
+const MODELED_ERRORS: Record<string, { queryCode: string; status: number } | undefined> = {
+  BatchEntryIdsNotDistinct: { queryCode: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct', status: 400 },
+  BatchRequestTooLong: { queryCode: 'AWS.SimpleQueueService.BatchRequestTooLong', status: 400 },
+  EmptyBatchRequest: { queryCode: 'AWS.SimpleQueueService.EmptyBatchRequest', status: 400 },
+  InvalidAttributeName: { queryCode: 'InvalidAttributeName', status: 400 },
+  InvalidAttributeValue: { queryCode: 'InvalidAttributeValue', status: 400 },
+  InvalidBatchEntryId: { queryCode: 'AWS.SimpleQueueService.InvalidBatchEntryId', status: 400 },
+  InvalidMessageContents: { queryCode: 'InvalidMessageContents', status: 400 },
+  MessageNotInflight: { queryCode: 'AWS.SimpleQueueService.MessageNotInflight', status: 400 },
+  QueueDoesNotExist: { queryCode: 'AWS.SimpleQueueService.NonExistentQueue', status: 400 },
+  QueueNameExists: { queryCode: 'QueueAlreadyExists', status: 400 },
+  ReceiptHandleIsInvalid: { queryCode: 'ReceiptHandleIsInvalid', status: 404 },
+  TooManyEntriesInBatchRequest: { queryCode: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest', status: 400 },
+  UnsupportedOperation: { queryCode: 'AWS.SimpleQueueService.UnsupportedOperation', status: 400 },
+};
+
+/**
+ * An SQS error as the JSON protocol answers it. Errors outside the SQS model (`InvalidParameterValue`,
+ * `MissingParameter`, `AccessDenied`) come from AWS's service framework: `__type`
+ * `com.amazon.coral.service#<Code>Exception`, the code in `x-amzn-query-error`; a refused authorization is HTTP 403.
+ */
 class SqsError extends Error {
   readonly queryCode: string;
+  readonly wireType: string;
+  readonly status: number;
   constructor(
     readonly type: string,
     message: string,
-    readonly status = 400,
   ) {
     super(message);
-    this.name = type;
-    this.queryCode = QUERY_CODES[type] ?? type;
+    const modeled = MODELED_ERRORS[type];
+    this.name = modeled ? type : `${type}Exception`;
+    this.queryCode = modeled?.queryCode ?? type;
+    this.wireType = modeled ? `com.amazonaws.sqs#${type}` : `com.amazon.coral.service#${type}Exception`;
+    this.status = modeled?.status ?? (type === 'AccessDenied' ? 403 : 400);
   }
 }
-
-/** Codes the query protocol used; SDKs read them from `x-amzn-query-error` for backward compatibility. */
-const QUERY_CODES: Record<string, string> = {
-  QueueDoesNotExist: 'AWS.SimpleQueueService.NonExistentQueue',
-  QueueNameExists: 'QueueAlreadyExists',
-  UnsupportedOperation: 'AWS.SimpleQueueService.UnsupportedOperation',
-  MessageNotInflight: 'AWS.SimpleQueueService.MessageNotInflight',
-  EmptyBatchRequest: 'AWS.SimpleQueueService.EmptyBatchRequest',
-  TooManyEntriesInBatchRequest: 'AWS.SimpleQueueService.TooManyEntriesInBatchRequest',
-  BatchEntryIdsNotDistinct: 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
-  InvalidBatchEntryId: 'AWS.SimpleQueueService.InvalidBatchEntryId',
-};
 
 interface StoredMessage {
   messageId: string;
@@ -112,7 +139,7 @@ interface Queue extends QueueState {
 
 const DEFAULT_ATTRIBUTES: Record<string, string> = {
   DelaySeconds: '0',
-  MaximumMessageSize: '262144',
+  MaximumMessageSize: '1048576',
   MessageRetentionPeriod: '345600',
   ReceiveMessageWaitTimeSeconds: '0',
   VisibilityTimeout: '30',
@@ -135,13 +162,24 @@ const SETTABLE_ATTRIBUTES = new Set([
 
 const NUMERIC_LIMITS: Partial<Record<string, [number, number]>> = {
   DelaySeconds: [0, 900],
-  MaximumMessageSize: [1024, 262144],
+  MaximumMessageSize: [1024, 1_048_576],
   MessageRetentionPeriod: [60, 1209600],
   ReceiveMessageWaitTimeSeconds: [0, 20],
   VisibilityTimeout: [0, 43200],
 };
 
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,80}$/;
+/** What a batch may carry in all (the sum of its messages' sizes), as for one message. */
+const MAX_BATCH_BYTES = 1_048_576;
+const MAX_MESSAGE_ATTRIBUTES = 10;
+/** The characters a message may hold (W3C XML): anything else is refused with InvalidMessageContents. */
+const INVALID_CHARACTER = /[^\t\n\r\u0020-\uD7FF\uE000-\uFFFD\u{10000}-\u{10FFFF}]/u;
+/** The IAM action of each batch operation: its single-message counterpart (Service Authorization Reference). */
+const BATCH_ACTIONS: Record<string, string | undefined> = {
+  SendMessageBatch: 'SendMessage',
+  DeleteMessageBatch: 'DeleteMessage',
+  ChangeMessageVisibilityBatch: 'ChangeMessageVisibility',
+};
 const noopLogger: CloudLogger = { info() {}, warn() {}, error() {}, debug() {} };
 
 function md5Hex(data: string | Uint8Array): string {
@@ -172,11 +210,49 @@ export function md5OfMessageAttributes(attributes: Record<string, MessageAttribu
   return hash.digest('hex');
 }
 
+/**
+ * A message's size as SQS counts it against `MaximumMessageSize`: the body's UTF-8 bytes plus, for every message
+ * attribute, its name, its data type and its value (a binary value's decoded bytes).
+ */
+export function messageSize(body: string, attributes: Record<string, MessageAttributeValue> = {}): number {
+  let size = Buffer.byteLength(body, 'utf8');
+  for (const [name, value] of Object.entries(attributes)) {
+    size += Buffer.byteLength(name, 'utf8') + Buffer.byteLength(value.DataType, 'utf8');
+    size += value.BinaryValue !== undefined ? Buffer.from(value.BinaryValue, 'base64').length : Buffer.byteLength(value.StringValue ?? '', 'utf8');
+  }
+  return size;
+}
+
+/** The queue attributes an `AWS::SQS::Queue`'s properties set (a RedrivePolicy object as SQS's JSON text). */
+export function queueAttributesOf(properties: Readonly<Record<string, unknown>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of Object.entries(properties)) {
+    if (key === 'QueueName' || key === 'Tags') continue;
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') out[key] = String(value);
+    else if (typeof value === 'object' && value !== null) out[key] = JSON.stringify(value);
+  }
+  return out;
+}
+
+/** The queue name in a queue URL (any host), an ARN or a bare name. */
+function queueNameOf(ref: string): string {
+  if (ref.startsWith('arn:')) return ref.split(':')[5] ?? '';
+  if (/^https?:\/\//.test(ref)) {
+    try {
+      return new URL(ref).pathname.split('/').filter(Boolean).at(-1) ?? '';
+    } catch {
+      return '';
+    }
+  }
+  return ref;
+}
+
 export class LocalSqs {
   readonly region: string;
   readonly accountId: string;
   private readonly dataDir: string;
   private readonly logger: CloudLogger;
+  private iam: IamAuthority | undefined;
   private readonly queues = new Map<string, Queue>();
   private server?: Server;
   private port?: number;
@@ -188,8 +264,17 @@ export class LocalSqs {
     this.dataDir = options.dataDir;
     this.logger = options.logger ?? noopLogger;
     this.port = options.port;
+    this.iam = options.iam;
     mkdirSync(this.dataDir, { recursive: true });
     this.load();
+  }
+
+  /**
+   * Starts authorizing with `iam`: the local cloud creates its queues before the template (and so its IAM) is
+   * resolved, since the template names their URLs and ARNs.
+   */
+  authorizeWith(iam: IamAuthority): void {
+    this.iam = iam;
   }
 
   // ---------------------------------------------------------------- programmatic API
@@ -219,10 +304,16 @@ export class LocalSqs {
     return `arn:aws:sqs:${this.region}:${this.accountId}:${name}`;
   }
 
-  /** Sends to a queue named by ARN, URL or name, as a destination or an event source target would. */
-  sendMessage(queueArnOrUrl: string, body: string, options: SendMessageOptions = {}): Promise<SentMessage> {
+  /**
+   * Sends to a queue named by ARN, URL or name, as a destination or an event source target would. With a
+   * `caller` (the sending function's role, as AWS delivers destination records with the execution role) and an
+   * `IamAuthority`, `sqs:SendMessage` on the queue is authorized first: a refusal rejects with an
+   * `AccessDeniedException`.
+   */
+  sendMessage(queueArnOrUrl: string, body: string, options: SendMessageOptions = {}, caller?: Caller): Promise<SentMessage> {
     // As with the SQS client, an unknown queue or a refused message rejects the promise rather than throwing.
     try {
+      if (caller) this.authorize(caller, { action: 'sqs:SendMessage', resource: this.queueArn(queueNameOf(queueArnOrUrl)) });
       const queue = this.resolve(queueArnOrUrl);
       return Promise.resolve(this.enqueue(queue, body, options.messageAttributes, options.delaySeconds));
     } catch (error) {
@@ -303,6 +394,7 @@ export class LocalSqs {
         throw new SqsError('UnsupportedOperation', `FIFO queues are not supported by the local SQS (${key})`);
       }
       if (!SETTABLE_ATTRIBUTES.has(key)) throw new SqsError('InvalidAttributeName', `Unknown Attribute ${key}.`);
+      if (key === 'RedrivePolicy' && value !== '') checkRedrivePolicy(value);
       const limits = NUMERIC_LIMITS[key];
       if (limits) {
         const n = Number(value);
@@ -317,23 +409,32 @@ export class LocalSqs {
 
   /** Accepts a queue URL (any host), an ARN or a bare name. */
   private resolve(ref: string): Queue {
-    let name = ref;
-    if (ref.startsWith('arn:')) {
-      const parts = ref.split(':');
-      name = parts[5] ?? '';
-    } else if (/^https?:\/\//.test(ref)) {
-      try {
-        const segments = new URL(ref).pathname.split('/').filter(Boolean);
-        name = segments.at(-1) ?? '';
-      } catch {
-        name = '';
-      }
-    }
-    const queue = this.queues.get(name);
+    const queue = this.queues.get(queueNameOf(ref));
     if (!queue) {
       throw new SqsError('QueueDoesNotExist', 'The specified queue does not exist.');
     }
     return queue;
+  }
+
+  // ---------------------------------------------------------------- IAM
+
+  /** Throws AccessDenied when the authority refuses the request; allows everything without an authority. */
+  private authorize(caller: Caller, request: AuthorizationRequest): void {
+    if (!this.iam) return;
+    const result = this.iam.authorize(caller, [request]);
+    if (!result.allowed) throw new SqsError('AccessDenied', result.message);
+  }
+
+  /**
+   * The permission an API request needs, as the Service Authorization Reference lists it: `sqs:<Operation>` on
+   * the queue's ARN (a batch needs its single-message action), `sqs:ListQueues` on `*`. A request without its
+   * queue parameter needs none here: the operation answers MissingParameter.
+   */
+  private permissionFor(operation: string, input: JsonObject): AuthorizationRequest | undefined {
+    if (operation === 'ListQueues') return { action: 'sqs:ListQueues', resource: '*' };
+    const ref = operation === 'CreateQueue' || operation === 'GetQueueUrl' ? input.QueueName : input.QueueUrl;
+    if (typeof ref !== 'string' || ref.length === 0) return undefined;
+    return { action: `sqs:${BATCH_ACTIONS[operation] ?? operation}`, resource: this.queueArn(queueNameOf(ref)) };
   }
 
   private enqueue(
@@ -346,9 +447,11 @@ export class LocalSqs {
     if (typeof body !== 'string' || body.length === 0) {
       throw new SqsError('MissingParameter', 'The request must contain the parameter MessageBody.');
     }
+    checkMessageAttributes(messageAttributes ?? {});
+    checkContents(body, 'message body');
     const maxSize = Number(queue.attributes.MaximumMessageSize);
-    if (Buffer.byteLength(body, 'utf8') > maxSize) {
-      throw new SqsError('InvalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${maxSize} bytes.`);
+    if (messageSize(body, messageAttributes ?? {}) > maxSize) {
+      throw new SqsError('InvalidParameterValue', `One or more parameters are invalid. Reason: Message must be shorter than ${String(maxSize)} bytes.`);
     }
     const delay = delaySeconds ?? Number(queue.attributes.DelaySeconds);
     if (!Number.isInteger(delay) || delay < 0 || delay > 900) {
@@ -401,10 +504,15 @@ export class LocalSqs {
   private takeVisible(queue: Queue, max: number, visibilityTimeout: number): StoredMessage[] {
     const now = Date.now();
     this.expire(queue, now);
+    const redrive = this.deadLetterQueueOf(queue);
     const taken: StoredMessage[] = [];
-    for (const m of queue.messages) {
+    for (const m of [...queue.messages]) {
       if (taken.length >= max) break;
       if (m.visibleAt > now) continue;
+      if (redrive && m.receiveCount >= redrive.maxReceiveCount) {
+        this.moveToDeadLetterQueue(queue, m, redrive.queue, now);
+        continue;
+      }
       m.receiveCount++;
       m.firstReceiveTimestamp ??= now;
       m.receiptNonce = randomUUID();
@@ -413,6 +521,42 @@ export class LocalSqs {
     }
     if (taken.length > 0) this.persist(queue);
     return taken;
+  }
+
+  /** The dead-letter queue of the queue's RedrivePolicy, when it has one that names an existing queue. */
+  private deadLetterQueueOf(queue: Queue): { queue: Queue; maxReceiveCount: number } | undefined {
+    const text = queue.attributes.RedrivePolicy;
+    if (!text) return undefined;
+    const policy = checkRedrivePolicy(text);
+    const target = this.queues.get(queueNameOf(policy.deadLetterTargetArn));
+    if (!target) {
+      this.logger.warn('local SQS: the dead-letter queue of a redrive policy does not exist; messages stay', {
+        queue: queue.name,
+        deadLetterTargetArn: policy.deadLetterTargetArn,
+      });
+      return undefined;
+    }
+    return { queue: target, maxReceiveCount: policy.maxReceiveCount };
+  }
+
+  /**
+   * Moves a message received more than `maxReceiveCount` times to the dead-letter queue, as SQS does when a receive
+   * would exceed it: same id, body and attributes, its original sent time (retention counts from it), visible.
+   */
+  private moveToDeadLetterQueue(queue: Queue, message: StoredMessage, deadLetters: Queue, now: number): void {
+    queue.messages = queue.messages.filter((m) => m !== message);
+    deadLetters.messages.push({
+      messageId: message.messageId,
+      body: message.body,
+      md5OfBody: message.md5OfBody,
+      ...(message.messageAttributes ? { messageAttributes: message.messageAttributes, md5OfMessageAttributes: message.md5OfMessageAttributes } : {}),
+      sentTimestamp: message.sentTimestamp,
+      visibleAt: now,
+      receiveCount: 0,
+    });
+    this.persist(queue);
+    this.persist(deadLetters);
+    this.wake(deadLetters);
   }
 
   /** Long poll: waits for a send, a visibility change or the deadline, never by polling. */
@@ -546,11 +690,16 @@ export class LocalSqs {
       }
       const operation = target.slice('AmazonSQS.'.length);
       // A body that is not an object (`null`, a string) carries no parameters.
-      const output = await this.dispatch(operation, objectOr(body), () => closed, (fn) => cancelHooks.push(fn));
+      const input = objectOr(body);
+      const permission = this.iam ? this.permissionFor(operation, input) : undefined;
+      if (this.iam && permission) this.authorize(this.iam.callerForAccessKey(accessKeyOf(req.headers.authorization)), permission);
+      const output = await this.dispatch(operation, input, () => closed, (fn) => cancelHooks.push(fn));
       send(200, output);
     } catch (error) {
       if (error instanceof SqsError) {
-        send(error.status, { __type: `com.amazonaws.sqs#${error.type}`, message: error.message }, {
+        // AWS's framework errors spell the member `Message`, the SQS model's `message`; the SDK reads either.
+        const messageKey = error.wireType.startsWith('com.amazonaws.sqs#') ? 'message' : 'Message';
+        send(error.status, { __type: error.wireType, [messageKey]: error.message }, {
           'x-amzn-query-error': `${error.queryCode};Sender`,
         });
       } else {
@@ -644,7 +793,14 @@ export class LocalSqs {
       }
       case 'SendMessageBatch': {
         const queue = this.resolve(requireString(input, 'QueueUrl'));
-        const entries = checkBatch(input.Entries);
+        const entries = checkBatch(input.Entries, 'SendMessageBatchRequestEntry');
+        const total = entries.reduce(
+          (sum, entry) => sum + (typeof entry.MessageBody === 'string' ? messageSize(entry.MessageBody, messageAttributesField(entry.MessageAttributes) ?? {}) : 0),
+          0,
+        );
+        if (total > MAX_BATCH_BYTES) {
+          throw new SqsError('BatchRequestTooLong', `Batch requests cannot be longer than ${String(MAX_BATCH_BYTES)} bytes. You have sent ${String(total)} bytes.`);
+        }
         const Successful: SendMessageBatchResultEntry[] = [];
         const Failed: BatchResultErrorEntry[] = [];
         for (const entry of entries) {
@@ -658,7 +814,7 @@ export class LocalSqs {
             });
           } catch (error) {
             if (!(error instanceof SqsError)) throw error;
-            Failed.push({ Id: entry.Id, SenderFault: true, Code: error.type, Message: error.message });
+            Failed.push({ Id: entry.Id, SenderFault: true, Code: error.queryCode, Message: error.message });
           }
         }
         return { Successful, Failed };
@@ -692,7 +848,7 @@ export class LocalSqs {
       }
       case 'DeleteMessageBatch': {
         const queue = this.resolve(requireString(input, 'QueueUrl'));
-        const entries = checkBatch(input.Entries);
+        const entries = checkBatch(input.Entries, 'DeleteMessageBatchRequestEntry');
         const Successful: DeleteMessageBatchResultEntry[] = [];
         const Failed: BatchResultErrorEntry[] = [];
         for (const entry of entries) {
@@ -701,26 +857,31 @@ export class LocalSqs {
             Successful.push({ Id: entry.Id });
           } catch (error) {
             if (!(error instanceof SqsError)) throw error;
-            Failed.push({ Id: entry.Id, SenderFault: true, Code: error.type, Message: error.message });
+            Failed.push({ Id: entry.Id, SenderFault: true, Code: error.queryCode, Message: error.message });
           }
         }
         return { Successful, Failed };
       }
       case 'ChangeMessageVisibility': {
         const queue = this.resolve(requireString(input, 'QueueUrl'));
-        const { messageId, nonce } = this.decodeReceipt(input.ReceiptHandle);
-        const timeout = optionalInt(input, 'VisibilityTimeout');
-        if (timeout === undefined || timeout < 0 || timeout > 43200) {
-          throw new SqsError('InvalidParameterValue', 'Value for parameter VisibilityTimeout is invalid.');
-        }
-        const m = queue.messages.find((x) => x.messageId === messageId);
-        if (!m || m.receiptNonce !== nonce || m.visibleAt <= Date.now()) {
-          throw new SqsError('MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.');
-        }
-        m.visibleAt = Date.now() + timeout * 1000;
-        this.persist(queue);
-        this.wake(queue);
+        this.changeVisibility(queue, input.ReceiptHandle, optionalInt(input, 'VisibilityTimeout'));
         return {};
+      }
+      case 'ChangeMessageVisibilityBatch': {
+        const queue = this.resolve(requireString(input, 'QueueUrl'));
+        const entries = checkBatch(input.Entries, 'ChangeMessageVisibilityBatchRequestEntry');
+        const Successful: Array<{ Id: string }> = [];
+        const Failed: BatchResultErrorEntry[] = [];
+        for (const entry of entries) {
+          try {
+            this.changeVisibility(queue, entry.ReceiptHandle, optionalInt(entry, 'VisibilityTimeout'));
+            Successful.push({ Id: entry.Id });
+          } catch (error) {
+            if (!(error instanceof SqsError)) throw error;
+            Failed.push({ Id: entry.Id, SenderFault: true, Code: error.queryCode, Message: error.message });
+          }
+        }
+        return { Successful, Failed };
       }
       default:
         throw new SqsError(
@@ -728,6 +889,21 @@ export class LocalSqs {
           `The local SQS does not implement ${operation}.`,
         );
     }
+  }
+
+  /** Makes an in-flight message visible again after `timeout` seconds (0: now). */
+  private changeVisibility(queue: Queue, handle: unknown, timeout: number | undefined): void {
+    const { messageId, nonce } = this.decodeReceipt(handle);
+    if (timeout === undefined || timeout < 0 || timeout > 43200) {
+      throw new SqsError('InvalidParameterValue', 'Value for parameter VisibilityTimeout is invalid. Reason: Must be between 0 and 43200.');
+    }
+    const m = queue.messages.find((x) => x.messageId === messageId);
+    if (!m || m.receiptNonce !== nonce || m.visibleAt <= Date.now()) {
+      throw new SqsError('MessageNotInflight', 'Message does not exist or is not available for visibility timeout change.');
+    }
+    m.visibleAt = Date.now() + timeout * 1000;
+    this.persist(queue);
+    this.wake(queue);
   }
 
   /** AWS accepts an outdated receipt handle of an existing message and deletes it; so do we. */
@@ -833,12 +1009,12 @@ function hasValidBatchId(entry: unknown): entry is BatchEntry {
   return isJsonObject(entry) && typeof entry.Id === 'string' && /^[A-Za-z0-9_-]{1,80}$/.test(entry.Id);
 }
 
-function checkBatch(entries: unknown): BatchEntry[] {
+function checkBatch(entries: unknown, entryType: string): BatchEntry[] {
   if (!Array.isArray(entries) || entries.length === 0) {
-    throw new SqsError('EmptyBatchRequest', 'There should be at least one SendMessageBatchRequestEntry in the request.');
+    throw new SqsError('EmptyBatchRequest', `There should be at least one ${entryType} in the request.`);
   }
   if (entries.length > 10) {
-    throw new SqsError('TooManyEntriesInBatchRequest', 'Maximum number of entries per request are 10.');
+    throw new SqsError('TooManyEntriesInBatchRequest', `Maximum number of entries per request are 10. You have sent ${String(entries.length)}.`);
   }
   const ids = new Set<string>();
   const checked: BatchEntry[] = [];
@@ -851,4 +1027,59 @@ function checkBatch(entries: unknown): BatchEntry[] {
     checked.push(entry);
   }
   return checked;
+}
+
+/** A RedrivePolicy as SQS validates it: JSON naming the dead-letter queue's ARN and a maxReceiveCount of 1–1000. */
+function checkRedrivePolicy(text: string): { deadLetterTargetArn: string; maxReceiveCount: number } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new SqsError('InvalidAttributeValue', 'Invalid value for the parameter RedrivePolicy. Reason: Redrive policy is not a valid JSON map.');
+  }
+  const policy = isJsonObject(parsed) ? parsed : {};
+  const arn = policy.deadLetterTargetArn;
+  const count = Number(policy.maxReceiveCount);
+  if (typeof arn !== 'string' || !arn.startsWith('arn:') || !Number.isInteger(count) || count < 1 || count > 1000) {
+    throw new SqsError(
+      'InvalidAttributeValue',
+      'Invalid value for the parameter RedrivePolicy. Reason: Redrive policy needs a deadLetterTargetArn and a maxReceiveCount between 1 and 1000.',
+    );
+  }
+  return { deadLetterTargetArn: arn, maxReceiveCount: count };
+}
+
+/** At most 10 attributes, each of a known data type with the value that type needs. */
+function checkMessageAttributes(attributes: Readonly<Record<string, MessageAttributeValue>>): void {
+  const names = Object.keys(attributes);
+  if (names.length > MAX_MESSAGE_ATTRIBUTES) {
+    throw new SqsError(
+      'InvalidParameterValue',
+      `Number of message attributes [${String(names.length)}] exceeds the allowed maximum [${String(MAX_MESSAGE_ATTRIBUTES)}].`,
+    );
+  }
+  for (const name of names) {
+    const value: Partial<MessageAttributeValue> = attributes[name];
+    const type = typeof value.DataType === 'string' ? value.DataType : '';
+    const base = /^(String|Number|Binary)(\.|$)/.exec(type)?.[1];
+    if (base === undefined) {
+      throw new SqsError('InvalidParameterValue', `The type of message (user) attribute '${name}' is invalid. You must use only the following supported type prefixes: Binary, Number, String.`);
+    }
+    const present = base === 'Binary' ? typeof value.BinaryValue === 'string' && value.BinaryValue.length > 0 : typeof value.StringValue === 'string' && value.StringValue.length > 0;
+    if (!present) {
+      throw new SqsError('InvalidParameterValue', `Message (user) attribute '${name}' must contain a non-empty value of type '${base}'.`);
+    }
+    if (base !== 'Binary') checkContents(value.StringValue ?? '', `message attribute '${name}'`);
+  }
+}
+
+/** Refuses characters outside the set SQS accepts (the W3C XML characters). */
+function checkContents(text: string, what: string): void {
+  const invalid = INVALID_CHARACTER.exec(text)?.[0];
+  if (invalid === undefined) return;
+  const code = invalid.codePointAt(0) ?? 0;
+  throw new SqsError(
+    'InvalidMessageContents',
+    `Invalid binary character '#x${code.toString(16).toUpperCase()}' was found in the ${what}, the set of allowed characters is #x9 | #xA | #xD | #x20 to #xD7FF | #xE000 to #xFFFD | #x10000 to #x10FFFF`,
+  );
 }

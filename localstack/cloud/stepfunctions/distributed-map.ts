@@ -40,7 +40,8 @@ export interface MapRun {
 export interface MapRunHost {
   readonly scope: Parameters<typeof mapRunArn>[0];
   readonly mapRuns: Map<string, MapRun>;
-  readonly s3: Parameters<typeof getObjectText>[0];
+  /** The S3 client that signs as the execution's role. */
+  s3For(roleArn: string): Parameters<typeof getObjectText>[0];
   contextOf(execution: ExecutionRuntime): JsonObject;
   addEvent(execution: ExecutionRuntime, type: string, detailsKey?: string, details?: JsonObject): void;
   runChild(child: ExecutionRuntime, input: JsonValue): Promise<unknown>;
@@ -62,7 +63,7 @@ export async function runDistributedMap(
   // The handler receives the envelope the compiler wrote as the state's Parameters.
   const envelope = objectOr(received);
   const input = envelope.input ?? null;
-  let items = spec.readerResource ? await readItems(engine, spec, envelope) : (envelope.items ?? input);
+  let items = spec.readerResource ? await readItems(engine.s3For(parent.record.roleArn), spec, envelope) : (envelope.items ?? input);
   if (!Array.isArray(items)) {
     throw new StatesError('States.Runtime', `The items of Map state '${spec.name}' are not an array.`, { retryable: false, catchable: false });
   }
@@ -148,7 +149,7 @@ export async function runDistributedMap(
 
   let output: JsonValue;
   if (spec.writerResource) {
-    output = await writeResults(engine, run, objectOr(envelope.writer), id, results);
+    output = await writeResults(engine.s3For(parent.record.roleArn), run, objectOr(envelope.writer), id, results);
   } else {
     output = results.filter((r) => r !== undefined).map(({ child }) =>
       child.record.status === 'SUCCEEDED' ? parseJson(child.record.output ?? 'null') : { Error: child.record.error, Cause: child.record.cause },
@@ -194,16 +195,16 @@ function positiveOr(value: unknown, fallback: number | undefined): number | unde
 
 // --- reading ---------------------------------------------------------------------------------------------------
 
-async function readItems(engine: MapRunHost, spec: DistributedMapSpec, envelope: JsonObject): Promise<JsonValue[]> {
+async function readItems(s3: Parameters<typeof getObjectText>[0], spec: DistributedMapSpec, envelope: JsonObject): Promise<JsonValue[]> {
   const params = objectOr(envelope.reader);
   const config = spec.readerConfig ?? {};
   const maxItems = numberOrUndefined(envelope.readerMaxItems) ?? numberOrUndefined(config.MaxItems) ?? Number.POSITIVE_INFINITY;
   try {
-    if (spec.readerResource?.endsWith('listObjectsV2')) return await listObjectItems(engine.s3, params, maxItems);
+    if (spec.readerResource?.endsWith('listObjectsV2')) return await listObjectItems(s3, params, maxItems);
     // S3 checks the bucket and key as it would for the real ItemReader.
     const bucket = params.Bucket as string;
     const key = params.Key as string;
-    const text = await getObjectText(engine.s3, bucket, key);
+    const text = await getObjectText(s3, bucket, key);
     const type = (config.InputType ?? 'JSON').toUpperCase();
     let items: JsonValue[];
     if (type === 'JSON') {
@@ -323,7 +324,7 @@ function batch(spec: DistributedMapSpec, envelope: JsonObject, items: JsonValue[
 // --- writing ---------------------------------------------------------------------------------------------------
 
 async function writeResults(
-  engine: MapRunHost,
+  s3: Parameters<typeof getObjectText>[0],
   run: MapRun,
   params: JsonObject,
   id: string,
@@ -359,11 +360,11 @@ async function writeResults(
       if (byStatus[status].length === 0) continue;
       const key = `${prefix}/${status}_0.json`;
       const body = JSON.stringify(byStatus[status]);
-      await putObjectText(engine.s3, bucket, key, body);
+      await putObjectText(s3, bucket, key, body);
       resultFiles[status].push({ Key: key, Size: Buffer.byteLength(body) });
     }
     const manifestKey = `${prefix}/manifest.json`;
-    await putObjectText(engine.s3, bucket, manifestKey, JSON.stringify(manifest));
+    await putObjectText(s3, bucket, manifestKey, JSON.stringify(manifest));
     run.itemCounts.resultsWritten = run.itemCounts.succeeded + run.itemCounts.failed + run.itemCounts.timedOut + run.itemCounts.aborted;
     run.executionCounts.resultsWritten = byStatus.SUCCEEDED.length + byStatus.FAILED.length;
     return { MapRunArn: run.mapRunArn, ResultWriterDetails: { Bucket: bucket, Key: manifestKey } };

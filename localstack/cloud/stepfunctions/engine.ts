@@ -3,12 +3,14 @@
  * records an AWS-like history from its event log (and from the handlers), enforces the history limit and the
  * execution timeout, mints and settles task tokens, and reports every terminal status exactly once.
  */
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { ExecutionError, StateMachine } from 'aws-local-stepfunctions';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { CloudLogger, LambdaInvoker } from '../types';
 import { splitTaskResource } from './arns';
+import type { AuthorizationRequest } from '../iam/evaluate';
+import { lambdaInvokePermission } from '../iam/service-actions';
 import {
   MAX_TIMER_SECONDS,
   substitutePlaceholders,
@@ -42,8 +44,11 @@ export interface EngineOptions {
   lambda: LambdaInvoker;
   logger: CloudLogger;
   maxHistoryEvents: number;
-  dynamodb(): DynamoDBClient;
-  s3(): S3Client;
+  /** Clients that sign as the execution's role, so the local cloud's IAM sees the state machine's role. */
+  dynamodb(roleArn: string): DynamoDBClient;
+  s3(roleArn: string): S3Client;
+  /** Why the role may not make these requests (IAM's message), or undefined when it may. */
+  refusal?(roleArn: string, requests: readonly AuthorizationRequest[]): string | undefined;
   /** Called after every status change of an execution (RUNNING at start, then its terminal status). */
   onStatusChange(runtime: ExecutionRuntime): void;
 }
@@ -117,8 +122,20 @@ export class Engine {
     await statesTimeoutErrorClass();
   }
 
-  get s3(): S3Client {
-    return this.opts.s3();
+  s3For(roleArn: string): S3Client {
+    return this.opts.s3(roleArn);
+  }
+
+  /** Invokes as the execution's role: refused as Step Functions reports Lambda's AccessDeniedException. */
+  private invokeLambda(runtime: ExecutionRuntime, functionRef: string, payload: JsonValue): Promise<JsonValue> {
+    const refusal = this.opts.refusal?.(runtime.record.roleArn, [lambdaInvokePermission(functionRef, { region: this.opts.region, accountId: this.opts.accountId })]);
+    if (refusal !== undefined) {
+      throw new StatesError(
+        'Lambda.AWSLambdaException',
+        `${refusal} (Service: AWSLambda; Status Code: 403; Error Code: AccessDeniedException; Request ID: ${randomUUID()}; Proxy: null)`,
+      );
+    }
+    return callLambda(this.opts.lambda, functionRef, payload);
   }
 
   get logger(): CloudLogger {
@@ -423,13 +440,13 @@ export class Engine {
     const handlers: Record<string, TaskHandler> = {};
     for (const [internal, spec] of runtime.compiled.handlers) {
       if (spec.kind === 'distributedMap') {
-        handlers[internal] = (envelope) => this.runMap(runtime, spec, envelope);
+        handlers[internal] = (envelope) => handled(this.runMap(runtime, spec, envelope));
         continue;
       }
       const retried = spec.retried;
       handlers[internal] = retried
-        ? (envelope) => this.runRetriedTask(runtime, spec, retried, envelope)
-        : (envelope) => this.runTask(runtime, spec, envelope);
+        ? (envelope) => handled(this.runRetriedTask(runtime, spec, retried, envelope))
+        : (envelope) => handled(this.runTask(runtime, spec, envelope));
     }
     return handlers;
   }
@@ -437,6 +454,9 @@ export class Engine {
   private async runMap(runtime: ExecutionRuntime, spec: DistributedMapSpec, envelope: JsonValue): Promise<JsonValue> {
     await new Promise((resolve) => setImmediate(resolve));
     runtime.throwIfCancelled();
+    // A Distributed Map starts its child executions as the state machine's role, which AWS authorizes.
+    const refusal = this.opts.refusal?.(runtime.record.roleArn, [{ action: 'states:StartExecution', resource: runtime.record.stateMachineArn }]);
+    if (refusal !== undefined) throw new StatesError('States.Runtime', `${refusal} (Service: AWSStepFunctions; Status Code: 400; Error Code: AccessDeniedException)`, { retryable: false });
     return runDistributedMap(this, runtime, spec, envelope);
   }
 
@@ -521,7 +541,7 @@ export class Engine {
         waiting.catch(() => {});
         try {
           const functionRef = functionRefOf(payload);
-          const response = lambdaInvokeOutput(functionRef, await callLambda(this.opts.lambda, functionRef, objectOr(payload).Payload ?? {}));
+          const response = lambdaInvokeOutput(functionRef, await this.invokeLambda(runtime, functionRef, objectOr(payload).Payload ?? {}));
           this.addEvent(runtime, 'TaskSubmitted', 'taskSubmittedEventDetails', {
             resourceType,
             resource,
@@ -534,7 +554,7 @@ export class Engine {
         }
         return waiting;
       }
-      return this.callIntegration(spec.resource, resourceType, resource, payload);
+      return this.callIntegration(runtime, spec.resource, resourceType, resource, payload);
     };
 
     try {
@@ -565,16 +585,17 @@ export class Engine {
     }
   }
 
-  private async callIntegration(arn: string, resourceType: string, resource: string, payload: JsonValue): Promise<JsonValue> {
+  private async callIntegration(runtime: ExecutionRuntime, arn: string, resourceType: string, resource: string, payload: JsonValue): Promise<JsonValue> {
+    const role = runtime.record.roleArn;
     if (resourceType === 'lambda') {
-      if (resource.startsWith('arn:')) return callLambda(this.opts.lambda, arn, payload);
+      if (resource.startsWith('arn:')) return this.invokeLambda(runtime, arn, payload);
       const functionRef = functionRefOf(payload);
       if (!functionRef) throw new StatesError('States.Runtime', 'lambda:invoke needs Parameters.FunctionName', { retryable: false });
-      return lambdaInvokeOutput(functionRef, await callLambda(this.opts.lambda, functionRef, objectOr(payload).Payload ?? {}));
+      return lambdaInvokeOutput(functionRef, await this.invokeLambda(runtime, functionRef, objectOr(payload).Payload ?? {}));
     }
-    if (resourceType === 'dynamodb') return callDynamoDb(this.opts.dynamodb(), resource, payload, 'DynamoDB');
-    if (resourceType === 'aws-sdk:dynamodb') return callDynamoDb(this.opts.dynamodb(), resource, payload, 'DynamoDb');
-    if (resourceType === 's3' || resourceType === 'aws-sdk:s3') return callS3(this.opts.s3(), resource, payload);
+    if (resourceType === 'dynamodb') return callDynamoDb(this.opts.dynamodb(role), resource, payload, 'DynamoDB');
+    if (resourceType === 'aws-sdk:dynamodb') return callDynamoDb(this.opts.dynamodb(role), resource, payload, 'DynamoDb');
+    if (resourceType === 's3' || resourceType === 'aws-sdk:s3') return callS3(this.opts.s3(role), resource, payload);
     throw new StatesError('States.Runtime', `The local cloud does not support the resource ${arn}`, { retryable: false });
   }
 }
@@ -584,6 +605,16 @@ function functionRefOf(payload: JsonValue): string {
   const ref = objectOr(payload).FunctionName;
   if (ref === undefined || ref === null) return '';
   return typeof ref === 'string' ? ref : JSON.stringify(ref);
+}
+
+/**
+ * The library stops awaiting a task once its execution is stopped, so the task's later rejection (the
+ * execution-closed error it ends with) would be unhandled and end the process: mark it handled; the library
+ * still sees it while it waits.
+ */
+function handled<T>(work: Promise<T>): Promise<T> {
+  work.catch(() => undefined);
+  return work;
 }
 
 function lower(s: string): string {

@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { CloudLogger } from '../types';
 import { readBody } from '../http-body';
 import { SfnServiceError } from './errors';
+import type { AuthorizationResult } from '../iam/authority';
 
 export interface SfnHandler {
   handle(operation: string, body: unknown): Promise<unknown>;
@@ -33,6 +34,8 @@ export async function listen(
   port: number,
   host: string,
   logger: CloudLogger,
+  /** The local cloud's IAM, when it is enforced: a refused call answers AccessDeniedException and does not run. */
+  authorize?: (authorization: string | undefined, operation: string, body: unknown) => AuthorizationResult,
 ): Promise<{ url: string; close(): Promise<void> }> {
   const server = createServer((req, res) => {
     void (async () => {
@@ -47,6 +50,8 @@ export async function listen(
       } catch {
         sendError(res, 400, 'SerializationException', 'The request body is not valid JSON.'); return;
       }
+      const decision = authorize?.(req.headers.authorization, operation, body);
+      if (decision && !decision.allowed) { sendError(res, 400, 'AccessDeniedException', decision.message); return; }
       try {
         send(res, 200, (await service.handle(operation, body)) ?? {});
       } catch (error) {

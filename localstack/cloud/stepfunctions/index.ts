@@ -15,6 +15,8 @@ import type { MapRun } from './distributed-map';
 import { byteLength, DEFAULT_MAX_HISTORY_EVENTS, Engine, MAX_PAYLOAD_BYTES } from './engine';
 import { SfnServiceError } from './errors';
 import { listen as listenHttp } from './http';
+import { accessKeyOf, type IamAuthority } from '../iam/authority';
+import { stepFunctionsPermissions } from '../iam/service-actions';
 import { ExecutionRuntime, type ExecutionRecord, type HistoryEvent } from './runtime';
 import { display, fieldText, objectOr, parseJson, type JsonObject, type JsonValue } from './json';
 import { JsonStore } from './store';
@@ -44,6 +46,11 @@ export interface StepFunctionsServiceOptions {
   logger: CloudLogger;
   /** History events allowed per execution before it fails, as AWS's 25,000 (lower it in tests). */
   maxHistoryEvents?: number;
+  /**
+   * The local cloud's IAM: API callers are authorized by their access key, and executions act as their state
+   * machine's role (Lambda invocations checked here, DynamoDB and S3 calls signed with the role's key).
+   */
+  iam?: IamAuthority;
 }
 
 export interface ExecutionStatusChangeEvent {
@@ -172,31 +179,38 @@ export class LocalStepFunctions {
   private readonly historyStore: JsonStore<{ executionArn: string; events: HistoryEvent[] }>;
   private readonly engine: Engine;
   private readonly servers = new Set<{ close(): Promise<void> }>();
-  private dynamodbClient?: DynamoDBClient;
-  private s3Client?: S3Client;
+  private readonly dynamodbClients = new Map<string, DynamoDBClient>();
+  private readonly s3Clients = new Map<string, S3Client>();
   private stopped = false;
 
   constructor(private readonly opts: StepFunctionsServiceOptions) {
     this.machineStore = new JsonStore(join(opts.dataDir, 'state-machines'));
     this.executionStore = new JsonStore(join(opts.dataDir, 'executions'));
     this.historyStore = new JsonStore(join(opts.dataDir, 'histories'));
-    const credentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+    const credentials = (roleArn: string) => ({ accessKeyId: opts.iam?.accessKeyFor(roleArn) ?? 'local', secretAccessKey: 'local' });
     this.engine = new Engine({
       region: opts.region,
       accountId: opts.accountId,
       lambda: opts.lambda,
       logger: opts.logger,
       maxHistoryEvents: opts.maxHistoryEvents ?? DEFAULT_MAX_HISTORY_EVENTS,
-      dynamodb: () => (this.dynamodbClient ??= new DynamoDBClient({ endpoint: opts.dynamodbEndpoint, region: opts.region, credentials })),
-      s3: () =>
-        (this.s3Client ??= new S3Client({
-          endpoint: opts.s3Endpoint,
-          region: opts.region,
-          credentials,
-          forcePathStyle: true,
-          requestChecksumCalculation: 'WHEN_REQUIRED',
-          responseChecksumValidation: 'WHEN_REQUIRED',
-        })),
+      dynamodb: (roleArn) =>
+        cached(this.dynamodbClients, roleArn, () => new DynamoDBClient({ endpoint: opts.dynamodbEndpoint, region: opts.region, credentials: credentials(roleArn) })),
+      s3: (roleArn) =>
+        cached(this.s3Clients, roleArn, () =>
+          new S3Client({
+            endpoint: opts.s3Endpoint,
+            region: opts.region,
+            credentials: credentials(roleArn),
+            forcePathStyle: true,
+          }),
+        ),
+      refusal: (roleArn, requests) => {
+        const iam = opts.iam;
+        if (!iam) return undefined;
+        const decision = iam.authorize(iam.callerForRole(roleArn), requests);
+        return decision.allowed ? undefined : decision.message;
+      },
       onStatusChange: (runtime) => { this.onStatusChange(runtime); },
     });
     this.engine.knownExecution = (arn) => this.records.has(arn);
@@ -272,7 +286,13 @@ export class LocalStepFunctions {
   }
 
   async listen(port: number, host = '127.0.0.1'): Promise<{ url: string; close(): Promise<void> }> {
-    const server = await listenHttp(this, port, host, this.opts.logger);
+    const iam = this.opts.iam;
+    const location = { region: this.opts.region, accountId: this.opts.accountId };
+    const authorize = iam
+      ? (authorization: string | undefined, operation: string, body: unknown) =>
+          iam.authorize(iam.callerForAccessKey(accessKeyOf(authorization)), stepFunctionsPermissions(operation, objectOr(body), location))
+      : undefined;
+    const server = await listenHttp(this, port, host, this.opts.logger, authorize);
     const handle = {
       url: server.url,
       close: async () => {
@@ -288,8 +308,8 @@ export class LocalStepFunctions {
     this.stopped = true;
     this.engine.shutdown();
     await Promise.all([...this.servers].map((s) => s.close()));
-    this.dynamodbClient?.destroy();
-    this.s3Client?.destroy();
+    for (const client of this.dynamodbClients.values()) client.destroy();
+    for (const client of this.s3Clients.values()) client.destroy();
   }
 
   // --- the API -----------------------------------------------------------------------------------------------------
@@ -860,4 +880,10 @@ export class LocalStepFunctions {
       this.opts.logger.error('step functions: status change listener failed', { executionArn: record.executionArn, error: String(error) });
     }
   }
+}
+
+function cached<T>(clients: Map<string, T>, key: string, make: () => T): T {
+  let client = clients.get(key);
+  if (client === undefined) clients.set(key, (client = make()));
+  return client;
 }

@@ -70,6 +70,8 @@ export interface StreamMappingRunnerOptions {
   config: StreamMappingConfig;
   /** DynamoDB Local endpoint. */
   streamsEndpoint: string;
+  /** The function's execution role's key: Lambda reads the stream with it (default `local`, the administrator). */
+  accessKeyId?: string;
   region: string;
   accountId?: string;
   lambda: LambdaInvoker;
@@ -346,7 +348,7 @@ export class StreamMappingRunner {
       new DynamoDBStreamsClient({
         endpoint: this.options.streamsEndpoint,
         region: this.options.region,
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+        credentials: { accessKeyId: this.options.accessKeyId ?? 'local', secretAccessKey: 'local' },
       });
     try {
       this.localStreamArn = await this.resolveStreamArn();

@@ -80,5 +80,6 @@ describe('Progress: a 500-item run streamed to 10 subscribers', () => {
       expect(frames).toEqual(rest.slice(0, frames.length).map(({ seq, event }) => ({ seq, event })));
       expect(frames.at(-1)!.event).toBe('RunSucceeded');
     }
-  });
+    // Bounded by the waits above (5 minutes for the run to end, 1 for its record).
+  }, 420_000);
 });

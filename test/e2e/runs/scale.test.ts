@@ -47,5 +47,6 @@ describe('Runs API: many runs at once', () => {
       expect(await (await fetch(shared.url)).text()).toBe(`shared ${i}`);
       expect(objects.some((o) => ids.some((other, j) => j !== i && o.key.includes(other)))).toBe(false);
     }
-  });
+    // The waits above have deadlines of their own (4 and 5 minutes); the test may take what they allow.
+  }, 600_000);
 });

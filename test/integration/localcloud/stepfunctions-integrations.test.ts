@@ -60,7 +60,7 @@ beforeAll(async () => {
   s3rver = new S3rver({ port: s3Port, address: '127.0.0.1', silent: true, directory: s3Dir, configureBuckets: [{ name: BUCKET }] });
   await Promise.all([(s3rver as unknown as { run(): Promise<unknown> }).run(), startDynamoDbLocal({ port: dynamoPort }).then((d) => (dynamo = d))]);
   const s3Endpoint = `http://127.0.0.1:${s3Port}`;
-  s3 = new S3Client({ endpoint: s3Endpoint, region: REGION, credentials, forcePathStyle: true, requestChecksumCalculation: 'WHEN_REQUIRED', responseChecksumValidation: 'WHEN_REQUIRED' });
+  s3 = new S3Client({ endpoint: s3Endpoint, region: REGION, credentials, forcePathStyle: true });
   ddb = new DynamoDBClient({ endpoint: dynamo.endpoint, region: REGION, credentials });
   await ddb.send(
     new CreateTableCommand({

@@ -43,8 +43,6 @@ function s3Client(): S3Client {
     region: t.region,
     credentials,
     forcePathStyle: true,
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
   });
 }
 
